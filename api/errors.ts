@@ -1,0 +1,62 @@
+/** The one error type of the API; `errorMiddleware` renders it in the contract's shape. */
+import type { ErrorRequestHandler } from 'express';
+
+export type ErrorCode =
+  | 'invalid_input'
+  | 'unauthorized'
+  | 'not_found'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'unprocessable'
+  | 'unavailable'
+  | 'internal';
+
+const STATUS: Record<ErrorCode, number> = {
+  invalid_input: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  unprocessable: 422,
+  unavailable: 503,
+  internal: 500,
+};
+
+export type ErrorDetail = { field?: string; message: string; [k: string]: unknown };
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+  get status(): number {
+    return STATUS[this.code];
+  }
+}
+
+export const errorMiddleware: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
+  const apiError = toApiError(err);
+  if (apiError.code === 'internal') console.error(err);
+  res.status(apiError.status).json({
+    error: { code: apiError.code, message: apiError.message, details: apiError.details },
+  });
+};
+
+/** Errors thrown by Express's body parser carry a `type`; they are the client's fault, not ours. */
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const e = err as { type?: string; status?: number; message?: string };
+  if (e.type === 'entity.too.large')
+    return new ApiError('payload_too_large', 'The request body is too large.');
+  if (e.type === 'entity.parse.failed')
+    return new ApiError('invalid_input', 'The request body is not valid JSON.', [
+      { message: e.message ?? '' },
+    ]);
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500)
+    return new ApiError('invalid_input', e.message ?? 'Bad request.');
+  return new ApiError('internal', 'Something went wrong on our side.');
+}

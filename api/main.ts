@@ -1,0 +1,25 @@
+/** `npm run api`: the HTTP API alone, against TEMPORAL_ADDRESS and DATABASE_URL. */
+import { Connection } from '@temporalio/client';
+import { loadConfigOrExit } from '../common/config';
+import { onShutdown } from '../common/shutdown';
+import { createDb } from '../db/connection';
+import { startApi } from './server';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit(['DATABASE_URL']);
+  const db = createDb(config.DATABASE_URL!);
+  // Lazy: the API starts (and /health says 503) even while Temporal is still coming up.
+  const temporal = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+  const api = await startApi({ db, temporal }, config.PORT, config.HOST);
+  console.log(`API listening on ${api.url}`);
+  onShutdown(async () => {
+    await api.stop();
+    await temporal.close();
+    await db.destroy();
+  });
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,80 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every setting the service reads from its environment, in one schema. Each process reads it once at
+ * start (`loadConfig`); a bad value stops the process with a message naming the variable.
+ * `docker-compose.yml` may only use names listed here (a test checks it).
+ */
+const port = z.coerce.number().int().min(1).max(65535);
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .url()
+    .refine((v) => protocols.includes(new URL(v).protocol), {
+      message: `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+    });
+
+export const configSchema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:/]+:\d+$/, 'must be host:port')
+    .default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('deliveries'),
+  TEMPORAL_UI_URL: url(['http:', 'https:']).default('http://localhost:8233'),
+  TEMPORAL_UI_PORT: port.default(8233),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  EMBEDDED_POSTGRES_PORT: port.default(54329),
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  DATA_DIR: z.string().min(1).default('.data'),
+  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+  TEMPORAL_TEST_SERVER_PATH: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** The names of every environment variable the service understands. */
+export const configKeys = Object.keys(configSchema.shape) as (keyof Config)[];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads and validates the configuration. `require` lists settings this process cannot run without
+ * (the worker and the API alone need DATABASE_URL; only `npm start` embeds a database).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, require: (keyof Config)[] = []): Config {
+  // An empty variable means "unset": `FOO= npm start` must not count as a value.
+  const present = Object.fromEntries(
+    configKeys.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]),
+  );
+  const parsed = configSchema.safeParse(present);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  for (const key of require) {
+    if (parsed.success && parsed.data[key] === undefined) problems.push(`${key}: is required`);
+  }
+  if (!parsed.success || problems.length) throw new ConfigError(problems);
+  return { ...parsed.data, DATA_DIR: path.resolve(parsed.data.DATA_DIR) };
+}
+
+/** Loads the config or exits with the message: the entry points of every process use this. */
+export function loadConfigOrExit(require: (keyof Config)[] = []): Config {
+  try {
+    return loadConfig(process.env, require);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

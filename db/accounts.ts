@@ -1,0 +1,64 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Db } from './connection';
+
+/** Keys are random 32-byte tokens; only their SHA-256 is stored. */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export function newApiKey(): string {
+  return `dk_${randomBytes(32).toString('base64url')}`;
+}
+
+/**
+ * Makes sure the account exists and that `key` opens it; used by `npm start` for the `dev` account,
+ * so a fixed API_KEY keeps working across restarts. Returns the account id.
+ */
+export async function ensureAccountWithKey(db: Db, name: string, key: string): Promise<string> {
+  return db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('accounts')
+      .values({ name })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
+    const { id } = await trx
+      .selectFrom('accounts')
+      .select('id')
+      .where('name', '=', name)
+      .executeTakeFirstOrThrow();
+    await trx
+      .insertInto('api_keys')
+      .values({ account_id: id, key_hash: hashApiKey(key) })
+      .onConflict((oc) => oc.column('key_hash').doNothing())
+      .execute();
+    return id;
+  });
+}
+
+/** Creates a new account and returns its id and its first key (shown once, never stored). */
+export async function createAccount(db: Db, name: string): Promise<{ id: string; key: string }> {
+  const key = newApiKey();
+  return db.transaction().execute(async (trx) => {
+    const { id } = await trx
+      .insertInto('accounts')
+      .values({ name })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await trx
+      .insertInto('api_keys')
+      .values({ account_id: id, key_hash: hashApiKey(key) })
+      .execute();
+    return { id, key };
+  });
+}
+
+/** The account a key opens, or undefined for an unknown or revoked key. */
+export async function accountForKey(db: Db, key: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('api_keys')
+    .select('account_id')
+    .where('key_hash', '=', hashApiKey(key))
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return row?.account_id;
+}

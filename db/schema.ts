@@ -1,0 +1,156 @@
+/** Table types for Kysely: snake_case like the tables, nullable columns never optional. */
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** bigint identities come back from pg as strings; the database generates them (never written). */
+type Id = ColumnType<string, never, never>;
+type Ref = ColumnType<string, string | number | bigint, string | number | bigint>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export type ContactStatus = 'active' | 'incorrect';
+export type MailingStatus = 'draft' | 'sending' | 'done';
+export type DeliveryStatus = 'in_progress' | 'delivered' | 'incorrect_address' | 'technical_problem';
+
+export interface AccountsTable {
+  id: Id;
+  name: string;
+  created_at: CreatedAt;
+}
+
+export interface ApiKeysTable {
+  id: Id;
+  account_id: Ref;
+  key_hash: string;
+  created_at: CreatedAt;
+  revoked_at: Timestamp | null;
+}
+
+export interface ContactsTable {
+  id: Id;
+  account_id: Ref;
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  status: ColumnType<ContactStatus, ContactStatus | undefined, ContactStatus>;
+  incorrect_reason: string | null;
+  incorrect_since: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface GroupsTable {
+  id: Id;
+  account_id: Ref;
+  name: string;
+  created_at: CreatedAt;
+}
+
+export interface GroupMembersTable {
+  group_id: Ref;
+  contact_id: Ref;
+  added_at: CreatedAt;
+}
+
+export interface RemovedGroupMembersTable {
+  contact_id: Ref;
+  group_id: Ref;
+  removed_at: CreatedAt;
+  delivery_id: Ref | null;
+}
+
+export interface MailingsTable {
+  id: Id;
+  account_id: Ref;
+  name: string;
+  from_email: string;
+  from_name: string | null;
+  subject: string;
+  text_body: string | null;
+  html_body: string | null;
+  status: ColumnType<MailingStatus, MailingStatus | undefined, MailingStatus>;
+  workflow_id: string | null;
+  recipients_total: number | null;
+  deliveries_started: Generated<number>;
+  created_at: CreatedAt;
+  sent_at: Timestamp | null;
+  done_at: Timestamp | null;
+}
+
+export interface MailingGroupsTable {
+  mailing_id: Ref;
+  group_id: Ref;
+}
+
+export interface DeliveriesTable {
+  id: Id;
+  account_id: Ref;
+  mailing_id: Ref;
+  contact_id: Ref;
+  email: string;
+  status: ColumnType<DeliveryStatus, DeliveryStatus | undefined, DeliveryStatus>;
+  category: string | null;
+  reason: string | null;
+  attempts: Generated<number>;
+  last_reply: string | null;
+  last_attempt_at: Timestamp | null;
+  next_attempt_at: Timestamp | null;
+  workflow_id: string;
+  created_at: CreatedAt;
+  ended_at: Timestamp | null;
+}
+
+export interface DeliveryAttemptsTable {
+  delivery_id: Ref;
+  n: number;
+  at: Timestamp;
+  reply: string | null;
+  code: number | null;
+  enhanced_code: string | null;
+  category: string;
+  reason: string;
+  rule: string | null;
+  mx_host: string | null;
+  smtp_phase: string | null;
+  duration_ms: number | null;
+}
+
+export interface MailingCountersTable {
+  mailing_id: Ref;
+  shard: number;
+  total: Generated<number>;
+  delivered: Generated<number>;
+  incorrect_addresses: Generated<number>;
+  technical_problems: Generated<number>;
+  retrying: Generated<number>;
+}
+
+export interface MailingReasonCountersTable {
+  mailing_id: Ref;
+  shard: number;
+  reason: string;
+  n: Generated<number>;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  api_keys: ApiKeysTable;
+  contacts: ContactsTable;
+  groups: GroupsTable;
+  group_members: GroupMembersTable;
+  removed_group_members: RemovedGroupMembersTable;
+  mailings: MailingsTable;
+  mailing_groups: MailingGroupsTable;
+  deliveries: DeliveriesTable;
+  delivery_attempts: DeliveryAttemptsTable;
+  mailing_counters: MailingCountersTable;
+  mailing_reason_counters: MailingReasonCountersTable;
+}
+
+export type Account = Selectable<AccountsTable>;
+export type Contact = Selectable<ContactsTable>;
+export type NewContact = Insertable<ContactsTable>;
+export type Group = Selectable<GroupsTable>;
+export type Mailing = Selectable<MailingsTable>;
+export type Delivery = Selectable<DeliveriesTable>;
+export type DeliveryUpdate = Updateable<DeliveriesTable>;
+export type DeliveryAttempt = Selectable<DeliveryAttemptsTable>;

@@ -1,0 +1,44 @@
+/** The Temporal CLI's dev server with its Web UI, as `npm start` runs it. */
+import path from 'node:path';
+import { searchAttributeDefinitions } from '../common/names';
+import { type Child, startBinary, waitForPort } from './processes';
+
+export type DevServerOptions = {
+  cliPath: string;
+  dataDir: string;
+  port: number;
+  uiPort: number;
+  namespace: string;
+};
+
+export function devServerArgs(o: DevServerOptions): string[] {
+  return [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(o.port),
+    '--ui-port',
+    String(o.uiPort),
+    // A file, not memory: deliveries sleeping on 3–4 h timers survive a restart of `npm start`.
+    '--db-filename',
+    path.join(o.dataDir, 'temporal.db'),
+    '--namespace',
+    o.namespace,
+    '--log-level',
+    'warn',
+    ...searchAttributeDefinitions().flatMap((def) => ['--search-attribute', def]),
+  ];
+}
+
+export async function startDevServer(o: DevServerOptions): Promise<Child> {
+  const child = startBinary('temporal', o.cliPath, devServerArgs(o), process.env);
+  const failed = child.exited.then((code) => {
+    throw new Error(`the Temporal dev server exited (${code}) before it was ready`);
+  });
+  await Promise.race([waitForPort('127.0.0.1', o.port, 60_000, 'Temporal dev server'), failed]);
+  await Promise.race([waitForPort('127.0.0.1', o.uiPort, 30_000, 'Temporal UI'), failed]);
+  failed.catch(() => undefined);
+  return child;
+}
