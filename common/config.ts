@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_TASK_QUEUE } from './names';
 
 /**
  * Every setting the service reads from its environment, in one schema. Each process reads it once at
@@ -23,12 +24,19 @@ export const configSchema = z.object({
     .regex(/^[^\s:/]+:\d+$/, 'must be host:port')
     .default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('deliveries'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
   TEMPORAL_UI_URL: url(['http:', 'https:']).default('http://localhost:8233'),
   TEMPORAL_UI_PORT: port.default(8233),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   EMBEDDED_POSTGRES_PORT: port.default(54329),
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  /** Name we greet receiving servers with (EHLO) and the domain of Message-IDs and VERP bounces. */
+  EHLO_HOSTNAME: z
+    .string()
+    .regex(/^[a-z0-9.-]+$/i, 'must be a host name')
+    .default('localhost'),
+  SMTP_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  LAB_PORT: port.default(2525),
   API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),

@@ -1,0 +1,82 @@
+/**
+ * The bounce lab: a local SMTP server that plays the recipient's mail server, answering by the
+ * recipient's domain exactly as the table of ../shared/spec/delivery.md says. `npm start` relays
+ * through it when no SMTP_URL is set; the tests send to it over real SMTP.
+ */
+import type { AddressInfo } from 'node:net';
+import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
+
+type Reply = { code: number; message: string } | 'accept' | 'hang';
+
+/** Replies by domain; `n` is the attempt number of this address (1 for the first RCPT TO). */
+export const LAB_DOMAINS: Record<string, (addr: string, n: number) => Reply> = {
+  'ok.test': () => 'accept',
+  'unknown.test': (a) => ({ code: 550, message: `5.1.1 <${a}>: Recipient address rejected: User unknown` }),
+  'full.test': (a) => ({ code: 452, message: `4.2.2 <${a}>: Mailbox full` }),
+  'busy.test': () => ({ code: 421, message: '4.3.2 Service not available, try again later' }),
+  'grey.test': (_a, n) =>
+    n === 1 ? { code: 451, message: '4.7.1 Greylisted, please try again later' } : 'accept',
+  'flaky.test': (_a, n) => (n <= 2 ? { code: 451, message: '4.3.0 Temporary failure' } : 'accept'),
+  'blocked.test': () => ({
+    code: 554,
+    message: '5.7.1 Service unavailable; client host blocked using zen.spamhaus.org',
+  }),
+  'slow.test': () => 'hang',
+};
+
+export type BounceLab = {
+  port: number;
+  url: string;
+  /** How many times RCPT TO named this address. */
+  attempts(address: string): number;
+  /** How many messages to this address were accepted (for duplicate counts in drills). */
+  received(address: string): number;
+  stop(): Promise<void>;
+};
+
+export async function startBounceLab(opts: { port?: number; host?: string } = {}): Promise<BounceLab> {
+  const attempts = new Map<string, number>();
+  const received = new Map<string, number>();
+  const server = new SMTPServer({
+    name: 'bounce-lab.localhost',
+    banner: 'bounce lab',
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    logger: false,
+    // The lab is a recipient's server, not an open relay for the world: loopback only (see host).
+    onRcptTo(address: SMTPServerAddress, _session, callback) {
+      const addr = address.address.toLowerCase();
+      const n = (attempts.get(addr) ?? 0) + 1;
+      attempts.set(addr, n);
+      const domain = addr.slice(addr.lastIndexOf('@') + 1);
+      const reply = (LAB_DOMAINS[domain] ?? (() => 'accept'))(addr, n);
+      if (reply === 'accept') return callback();
+      if (reply === 'hang') return; // never answers: the sender's timeout must fire
+      callback(Object.assign(new Error(reply.message), { responseCode: reply.code }));
+    },
+    onData(stream, session, callback) {
+      stream.on('data', () => undefined);
+      stream.on('end', () => {
+        for (const rcpt of session.envelope.rcptTo) {
+          const addr = rcpt.address.toLowerCase();
+          received.set(addr, (received.get(addr) ?? 0) + 1);
+        }
+        callback(null, 'Message accepted');
+      });
+    },
+  });
+  server.on('error', () => undefined); // a client hanging up mid-session is not the lab's failure
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.server.address() as AddressInfo;
+  return {
+    port,
+    url: `smtp://${host}:${port}`,
+    attempts: (a) => attempts.get(a.toLowerCase()) ?? 0,
+    received: (a) => received.get(a.toLowerCase()) ?? 0,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,152 @@
+/**
+ * One delivery: one message to one address of one mailing. Sends, branches on the classified reply,
+ * waits 3–4 h between soft bounces for at most 48 h, records the outcome. Deterministic: time and
+ * randomness come from the workflow sandbox (`Date.now()`, `Math.random()` are replay-safe here).
+ */
+import {
+  ApplicationFailure,
+  condition,
+  defineQuery,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { BounceCategory } from '../common/classification';
+import {
+  type AttemptRecord,
+  DEFAULT_RETRY_BOUNDS,
+  type DeliveryInput,
+  type DeliveryOutcome,
+  type DeliveryState,
+  statusOf,
+} from '../common/delivery';
+import { searchAttributes as sa } from '../common/names';
+import type { DeliveryActivities } from '../activities';
+
+const { sendAttempt } = proxyActivities<DeliveryActivities>({
+  // Connection, greeting and reply timeouts are bounded by SMTP_TIMEOUT_MS in the activity itself.
+  startToCloseTimeout: '5 minutes',
+  retry: {
+    initialInterval: '10s',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    nonRetryableErrorTypes: ['UnknownMailingError'],
+  },
+});
+const { beginDelivery, recordRetry, recordOutcome } = proxyActivities<DeliveryActivities>({
+  startToCloseTimeout: '30s',
+  // A database outage must delay the record, never lose it: retry without a limit.
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: ['UnknownMailingError'],
+  },
+});
+
+export const statusQuery = defineQuery<DeliveryState>('status');
+/** Skip the current wait and try again now. */
+export const retryNowSignal = defineSignal('retryNow');
+/** Stop retrying: the delivery ends as a technical problem, reason `cancelled_by_operator`. */
+export const giveUpSignal = defineSignal('giveUp');
+
+export async function delivery(input: DeliveryInput): Promise<DeliveryState> {
+  const bounds = { ...DEFAULT_RETRY_BOUNDS, ...input.retry };
+  if (bounds.minDelayMs > bounds.maxDelayMs || bounds.greylistMinDelayMs > bounds.greylistMaxDelayMs) {
+    throw ApplicationFailure.nonRetryable(
+      'retry bounds: a minimum delay is above its maximum',
+      'InvalidRetryBounds',
+    );
+  }
+  const state: DeliveryState = {
+    deliveryId: null,
+    email: input.email,
+    status: 'in_progress',
+    retrying: false,
+    attempts: [],
+    nextAttemptAt: null,
+    outcome: null,
+  };
+  let retryNow = false;
+  let giveUp = false;
+  setHandler(statusQuery, () => state);
+  setHandler(retryNowSignal, () => void (retryNow = true));
+  setHandler(giveUpSignal, () => void (giveUp = true));
+
+  const domain = input.email.slice(input.email.lastIndexOf('@') + 1).toLowerCase();
+  upsertSearchAttributes([
+    { key: sa.RecipientEmail, value: input.email },
+    { key: sa.RecipientDomain, value: domain },
+    { key: sa.MailingId, value: input.mailingId },
+    { key: sa.DeliveryStatus, value: 'in_progress' },
+    { key: sa.DeliveryAttempts, value: 0 },
+  ]);
+
+  const { deliveryId } = await beginDelivery({
+    mailingId: input.mailingId,
+    contactId: input.contactId,
+    email: input.email,
+    workflowId: workflowInfo().workflowId,
+  });
+  state.deliveryId = deliveryId;
+
+  const finish = async (outcome: DeliveryOutcome, attempt: AttemptRecord | null): Promise<DeliveryState> => {
+    await recordOutcome({ deliveryId, attempt, outcome });
+    Object.assign(state, { status: outcome.status, retrying: false, nextAttemptAt: null, outcome });
+    upsertSearchAttributes([
+      { key: sa.DeliveryStatus, value: outcome.status },
+      { key: sa.BounceCategory, value: outcome.category },
+      { key: sa.BounceReason, value: outcome.reason },
+    ]);
+    return state;
+  };
+
+  let firstAttemptAt: number | null = null;
+  let greylistedBefore = false;
+  for (let n = 1; ; n++) {
+    retryNow = false;
+    const startedAt = Date.now();
+    firstAttemptAt ??= startedAt;
+    const result = await sendAttempt({ deliveryId, mailingId: input.mailingId, email: input.email });
+    const attempt: AttemptRecord = { ...result, n, at: new Date(startedAt).toISOString() };
+    state.attempts.push(attempt);
+    const { category, reason } = result.classification;
+    upsertSearchAttributes([
+      { key: sa.DeliveryAttempts, value: n },
+      { key: sa.BounceCategory, value: category },
+      { key: sa.BounceReason, value: reason },
+    ]);
+
+    if (category !== 'soft_bounce') return finish(ended(category, reason), attempt);
+    if (giveUp) return finish(ended('soft_bounce', 'cancelled_by_operator'), attempt);
+
+    // The first retry after a greylisting reply comes soon: such servers accept a prompt second try.
+    const greylistRetry = reason === 'greylisted' && !greylistedBefore;
+    greylistedBefore ||= reason === 'greylisted';
+    const delay = greylistRetry
+      ? uniform(bounds.greylistMinDelayMs, bounds.greylistMaxDelayMs)
+      : uniform(bounds.minDelayMs, bounds.maxDelayMs);
+    const nextAt = Date.now() + delay;
+    if (nextAt - firstAttemptAt > bounds.windowMs)
+      return finish(ended('soft_bounce', 'retries_exhausted'), attempt);
+
+    state.retrying = true;
+    state.nextAttemptAt = new Date(nextAt).toISOString();
+    await recordRetry({ deliveryId, attempt, nextAttemptAt: state.nextAttemptAt });
+    upsertSearchAttributes([{ key: sa.DeliveryStatus, value: 'retrying' }]);
+
+    await condition(() => retryNow || giveUp, delay, { summary: `retry ${n + 1} after ${reason}` });
+    if (giveUp) return finish(ended('soft_bounce', 'cancelled_by_operator'), null);
+  }
+}
+
+function ended(category: BounceCategory, reason: string): DeliveryOutcome {
+  return { status: statusOf(category), category, reason };
+}
+
+/** A whole number of milliseconds in [min, max], from the sandbox's seeded Math.random. */
+function uniform(min: number, max: number): number {
+  return Math.round(min + Math.random() * (max - min));
+}
