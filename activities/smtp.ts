@@ -56,6 +56,9 @@ export function createSmtpSender(opts: SmtpOptions) {
         pool: true,
         maxConnections: 20,
         maxMessages: 1000,
+        // The pool would silently re-send after a dropped connection: every try must be an
+        // attempt in the workflow history instead, so the pool never retries on its own.
+        maxRequeues: 0,
       } as never)
     : null;
 

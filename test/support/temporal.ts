@@ -1,9 +1,38 @@
 /** The real time-skipping test server, from the path global setup found. */
+import { temporal } from '@temporalio/proto';
+import { SearchAttributeType } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { searchAttributes } from '../../common/names';
 
-export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
+
+/** Workers log warnings only: the test output is for test results. Installed once per process. */
+function quietRuntime(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // already installed by an earlier test file in this Jest worker
+  }
+}
+
+/** The test server, with the ops view's search attributes registered as `npm start` does. */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
   const path = process.env.TEMPORAL_TEST_SERVER_PATH;
-  return TestWorkflowEnvironment.createTimeSkipping({
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: path ? { type: 'existing-path', path } : { type: 'cached-download' } },
   });
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      Object.values(searchAttributes).map((k) => [
+        k.name,
+        k.type === SearchAttributeType.INT
+          ? IndexedValueType.INDEXED_VALUE_TYPE_INT
+          : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      ]),
+    ),
+  });
+  return env;
 }

@@ -1,0 +1,17 @@
+# One image for the worker, the API and the migration job; the command picks the role.
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+# Dev tools stay out; tsx (a runtime dependency) runs the TypeScript entry points.
+RUN npm ci --omit=dev && npm cache clean --force
+COPY common ./common
+COPY workflows ./workflows
+COPY activities ./activities
+COPY worker ./worker
+COPY api ./api
+COPY db ./db
+COPY dev ./dev
+COPY tsconfig.json ./
+USER node
+CMD ["npm", "run", "api"]

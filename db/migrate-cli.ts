@@ -1,0 +1,20 @@
+/** `npm run migrate`: brings DATABASE_URL's schema to the latest version (the compose `migrate` job). */
+import { loadConfigOrExit } from '../common/config';
+import { createDb } from './connection';
+import { migrateToLatest } from './migrate';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit(['DATABASE_URL']);
+  const db = createDb(config.DATABASE_URL!, { maxConnections: 1 });
+  try {
+    const ran = await migrateToLatest(db);
+    console.log(ran.length ? `Migrations applied: ${ran.join(', ')}` : 'Database schema is up to date');
+  } finally {
+    await db.destroy();
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

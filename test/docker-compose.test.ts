@@ -1,0 +1,97 @@
+/**
+ * No Docker engine runs here, so the production topology is checked by reading it: the services
+ * are there, the ports are the documented ones, and every variable given to our own processes is
+ * one that common/config.ts reads and accepts.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { configKeys, loadConfig } from '../common/config';
+import { searchAttributeDefinitions } from '../common/names';
+
+type Service = {
+  image?: string;
+  build?: unknown;
+  command?: string[];
+  ports?: string[];
+  environment?: Record<string, string>;
+  depends_on?: Record<string, { condition: string }>;
+};
+const root = path.resolve(__dirname, '..');
+const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+};
+const services = compose.services;
+const ours = ['worker', 'api', 'migrate'] as const;
+
+describe('docker-compose.yml', () => {
+  it('when read, then it has the whole production topology', () => {
+    expect(Object.keys(services).sort()).toEqual(
+      [
+        'api',
+        'migrate',
+        'postgresql',
+        'temporal',
+        'temporal-schema',
+        'temporal-setup',
+        'temporal-ui',
+        'worker',
+      ].sort(),
+    );
+    expect(services.temporal!.image).toMatch(/^temporalio\/server:/);
+    expect(services['temporal-schema']!.image).toMatch(/^temporalio\/admin-tools:/);
+    expect(services['temporal-ui']!.image).toMatch(/^temporalio\/ui:/);
+    for (const s of Object.values(services)) expect(s.image ?? '').not.toMatch(/auto-setup/);
+  });
+
+  it('when read, then the published ports are the documented ones', () => {
+    expect(services.api!.ports).toEqual(['3000:3000']);
+    expect(services.temporal!.ports).toEqual(['7233:7233']);
+    expect(services['temporal-ui']!.ports).toEqual(['8233:8080']);
+    expect(services.api!.environment!.PORT).toBe('3000');
+  });
+
+  it.each(ours)(
+    'when %s starts, then every variable it gets is one the config module reads and accepts',
+    (name) => {
+      const env = services[name]!.environment!;
+      for (const key of Object.keys(env)) expect(configKeys).toContain(key);
+      // `${SMTP_URL:-}` and friends become the empty string or their default when unset.
+      const resolved = Object.fromEntries(
+        Object.entries(env).map(([k, v]) => [k, v.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')]),
+      );
+      expect(() => loadConfig(resolved, ['DATABASE_URL'])).not.toThrow();
+      expect(services[name]!.build).toBe('.');
+      expect(services[name]!.command!.slice(0, 2)).toEqual(['npm', 'run']);
+    },
+  );
+
+  it('when the worker and API start, then they wait for the migration and Temporal setup jobs', () => {
+    for (const name of ['worker', 'api']) {
+      expect(services[name]!.depends_on).toEqual({
+        migrate: { condition: 'service_completed_successfully' },
+        'temporal-setup': { condition: 'service_completed_successfully' },
+      });
+    }
+  });
+
+  it('when Temporal is set up, then exactly the search attributes of the ops view are registered', () => {
+    const script = services['temporal-setup']!.command!.join('\n');
+    const listed = /for attr in ([^;]+);/.exec(script)![1]!.trim().split(/\s+/);
+    expect(listed.sort()).toEqual(searchAttributeDefinitions().sort());
+  });
+
+  it('when the image is built, then it has every folder the processes load', () => {
+    const dockerfile = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+    for (const dir of ['common', 'workflows', 'activities', 'worker', 'api', 'db']) {
+      expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
+    }
+    for (const name of ours) {
+      const script = services[name]!.command![2]!;
+      const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      };
+      expect(pkg.scripts[script]).toBeDefined();
+    }
+  });
+});

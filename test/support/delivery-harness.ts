@@ -1,0 +1,140 @@
+/**
+ * Everything a delivery test needs, all real: the time-skipping Temporal server, a migrated
+ * PostgreSQL database, the bounce lab over SMTP, and a worker built like the production one.
+ */
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { createSmtpSender } from '../../activities/smtp';
+import type { DeliveryInput } from '../../common/delivery';
+import { startDelivery } from '../../common/start-delivery';
+import { type BounceLab, startBounceLab } from '../../dev/bounce-lab';
+import { createWorker } from '../../worker/worker';
+import { createTestDatabase, type TestDatabase } from './database';
+import { createTimeSkippingEnv } from './temporal';
+
+export type Harness = {
+  env: TestWorkflowEnvironment;
+  t: TestDatabase;
+  lab: BounceLab;
+  taskQueue: string;
+  accountId: string;
+  newWorker(): ReturnType<typeof createWorker>;
+  newMailing(): Promise<string>;
+  /** A contact at `domain` with a fresh local part, member of two new groups. */
+  newContact(domain: string): Promise<{ id: string; email: string; groupIds: string[] }>;
+  start(
+    mailingId: string,
+    contact: { id: string; email: string },
+    retry?: DeliveryInput['retry'],
+  ): ReturnType<typeof startDelivery>;
+  teardown(): Promise<void>;
+};
+
+let bundle: WorkflowBundleWithSourceMap | undefined;
+/** One webpack bundle per test file instead of one per worker. */
+export async function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    logger: quietLogger,
+  });
+  return bundle;
+}
+
+const noop = () => undefined;
+const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
+
+export async function createHarness(opts: { smtpTimeoutMs?: number } = {}): Promise<Harness> {
+  const [env, t, lab, codeBundle] = await Promise.all([
+    createTimeSkippingEnv(),
+    createTestDatabase(),
+    startBounceLab(),
+    workflowBundle(),
+  ]);
+  const smtp = createSmtpSender({
+    relayUrl: lab.url,
+    ehloHostname: 'test.localhost',
+    timeoutMs: opts.smtpTimeoutMs ?? 2_000,
+  });
+  const taskQueue = `deliveries-${randomBytes(4).toString('hex')}`;
+  const { id: accountId } = await t.db
+    .insertInto('accounts')
+    .values({ name: `acct-${taskQueue}` })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+
+  return {
+    env,
+    t,
+    lab,
+    taskQueue,
+    accountId,
+    newWorker: () =>
+      createWorker({
+        connection: env.nativeConnection,
+        namespace: env.namespace ?? 'default',
+        taskQueue,
+        db: t.db,
+        smtp,
+        mailDomain: 'test.localhost',
+        workflowBundle: codeBundle,
+      }),
+    async newMailing() {
+      const { id } = await t.db
+        .insertInto('mailings')
+        .values({
+          account_id: accountId,
+          name: 'test',
+          from_email: 'news@sender.example',
+          subject: 'Hello',
+          text_body: 'Hi there',
+          status: 'sending',
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return id;
+    },
+    async newContact(domain) {
+      const email = `c${randomBytes(5).toString('hex')}@${domain}`;
+      const { id } = await t.db
+        .insertInto('contacts')
+        .values({ account_id: accountId, email })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const groupIds: string[] = [];
+      for (const name of ['newsletter', 'customers']) {
+        const g = await t.db
+          .insertInto('groups')
+          .values({ account_id: accountId, name })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await t.db.insertInto('group_members').values({ group_id: g.id, contact_id: id }).execute();
+        groupIds.push(g.id);
+      }
+      return { id, email, groupIds };
+    },
+    start: (mailingId, contact, retry) =>
+      startDelivery(
+        env.client,
+        { mailingId, contactId: contact.id, email: contact.email, ...(retry ? { retry } : {}) },
+        { taskQueue },
+      ),
+    async teardown() {
+      smtp.close();
+      await Promise.allSettled([env.teardown(), lab.stop(), t.drop()]);
+    },
+  };
+}
+
+/** Saves a finished workflow's history for the replay test, when RECORD_HISTORIES=1. */
+export async function maybeRecordHistory(
+  name: string,
+  handle: { fetchHistory(): Promise<unknown> },
+): Promise<void> {
+  if (process.env.RECORD_HISTORIES !== '1') return;
+  const dir = path.join(__dirname, '..', 'histories');
+  await fs.mkdir(dir, { recursive: true });
+  await fs.writeFile(path.join(dir, `${name}.json`), JSON.stringify(await handle.fetchHistory()));
+}
