@@ -77,7 +77,7 @@ export const RULES: readonly Rule[] = [
   {
     name: 'wording.sending_quota',
     when: wording(
-      /sending (quota|limit)|daily (user )?(sending )?quota|too many (messages|emails|mails|connections|recipients|requests)|rate.?limit|unusual rate|throttl|volume|exceeded the (maximum )?(rate|number of)/i,
+      /sending (quota|limit)|daily (user )?(sending )?quota|receiving mail (too quickly|at a rate)|max(imum)? (number of )?messages? per connection|unusual amount|too many (messages|emails|mails|connections|recipients|requests)|rate.?limit|unusual rate|throttl|volume|exceeded the (maximum )?(rate|number of)/i,
     ),
     then: refusal('rate_limited'),
   },
@@ -103,7 +103,7 @@ export const RULES: readonly Rule[] = [
   {
     name: 'wording.blocklisted',
     when: wording(
-      /spamhaus|spamcop|barracuda|sorbs|\bRBL\b|\bDNSBL\b|block ?list|black ?list|blocked using|listed (at|on|in|by)|poor (ip )?reputation|bad reputation|reputation|client host .{0,60}(blocked|rejected)|\bS3150\b|\bAS\(?\d+\)?.{0,20}blocked/i,
+      /spamhaus|spamcop|barracuda|sorbs|\bRBL\b|\bDNSBL\b|block ?list|black ?list|blocked using|listed (at|on|in|by)|poor (ip )?reputation|bad reputation|reputation|client host .{0,60}blocked|banned sending ip|not accepted from this ip|\bS3150\b|\bAS\(?\d+\)?.{0,20}blocked/i,
     ),
     then: refusal('ip_blocklisted'),
   },
@@ -117,9 +117,19 @@ export const RULES: readonly Rule[] = [
   {
     name: 'wording.relay_denied',
     when: wording(
-      /relay(ing)? (access )?(denied|not permitted|prohibited|not allowed)|not permitted to relay|unable to relay|(do not|don't|cannot) relay|not allowed to relay/i,
+      /relay(ing)? (access )?(denied|not permitted|prohibited|not allowed)|not permitted to relay|unable to relay|(do not|don't|cannot) relay|not allowed to relay|allowed rcpthosts/i,
     ),
     then: refusal('relay_denied'),
+  },
+  {
+    name: 'wording.sender_rejected',
+    when: wording(/sender (address )?rejected|sender verif(y|ication) failed/i),
+    then: refusal('policy'),
+  },
+  {
+    name: 'wording.policy',
+    when: wording(/administrative prohibition|local policy|policy reasons/i),
+    then: refusal('policy'),
   },
   {
     name: 'wording.spam',
@@ -127,6 +137,13 @@ export const RULES: readonly Rule[] = [
       /spam|unsolicited|junk mail|bulk mail|phish|virus|malware|content (was )?(rejected|filter)|message (content )?(rejected|refused) (due to|as|because)|suspicious|policy violation|\bUCE\b/i,
     ),
     then: refusal('spam_content'),
+  },
+  {
+    name: 'wording.server_busy',
+    when: (r) =>
+      !r.permanent &&
+      wording(/server (is )?busy|too busy|temporary (server|system) (error|problem)|try (again )?later/i)(r),
+    then: soft('server_busy'),
   },
   // Exchange Online answers an unknown recipient with 5.4.1 "Access denied".
   {
@@ -144,21 +161,21 @@ export const RULES: readonly Rule[] = [
   {
     name: 'wording.domain_not_found',
     when: addressWording(
-      /(domain|host) (name )?(not found|does not exist|unknown)|no such domain|unrouteable|unroutable|domain (is )?(not|isn't) (valid|in use)|unknown domain|no mx/i,
+      /(domain|host)( \S+)? (name )?(not found|does not exist|unknown)|no such domain|unrouteable|unroutable|domain (is )?(not|isn't) (valid|in use)|unknown domain|no mx/i,
     ),
     then: hard('domain_not_found'),
   },
   {
     name: 'wording.bad_syntax',
     when: addressWording(
-      /(bad|invalid|illegal) (recipient )?(address )?syntax|syntax error in (recipient|address|parameters)|malformed address/i,
+      /(bad|invalid|illegal) (recipient )?(address )?syntax|syntax error in (recipient|address|parameters)|need fully.qualified address|malformed address/i,
     ),
     then: hard('bad_address_syntax'),
   },
   {
     name: 'wording.user_unknown',
     when: addressWording(
-      /user unknown|unknown user|no such (user|mailbox|recipient|address|person)|user (not found|doesn'?t exist|does not exist)|(mailbox|recipient|address|account|user) (does not|doesn'?t) exist|doesn'?t have an? .{1,40}account|(recipient|mailbox|address) (not found|unknown|invalid)|invalid (recipient|mailbox|address)|unknown (recipient|mailbox|address|local.?part)|mailbox (unavailable|not available)|not our customer|RecipientNotFound|recipient rejected|address rejected|undeliverable address|no mailbox here|user (is )?not (local|here)|bad destination mailbox|is not a valid mailbox|mailbox name not allowed|inactive user|unknown or illegal alias/i,
+      /user unknown|unknown user|no such (user|mailbox|recipient|address|person)|user (not found|doesn'?t exist|does not exist)|(mailbox|recipient|address|account|user) (does not|doesn'?t) exist|doesn'?t have an? .{1,40}account|(recipient|mailbox|address) (not found|unknown|invalid)|invalid (recipient|mailbox|address)|unknown (recipient|mailbox|address|local.?part)|mailbox (unavailable|not available)|not our customer|RecipientNotFound|recipient rejected|address rejected|undeliverable address|no mailbox here|bad destination mailbox|is not a valid mailbox|mailbox name not allowed|inactive user|unknown or illegal alias/i,
     ),
     then: hard('user_unknown'),
   },

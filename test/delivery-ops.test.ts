@@ -31,7 +31,9 @@ describe('operator signals', () => {
     await worker.runUntil(async () => {
       const handle = await h.start(mailingId, contact);
       const waiting = await waitFor(handle, (s) => s.retrying && s.attempts.length === 1);
-      expect(Date.parse(waiting.nextAttemptAt!) - Date.parse(waiting.attempts[0]!.at)).toBeGreaterThanOrEqual(3 * HOUR);
+      expect(Date.parse(waiting.nextAttemptAt!) - Date.parse(waiting.attempts[0]!.at)).toBeGreaterThanOrEqual(
+        3 * HOUR,
+      );
 
       await handle.signal(retryNowSignal);
       const retried = await waitFor(handle, (s) => s.attempts.length === 2 && s.retrying);
@@ -40,11 +42,24 @@ describe('operator signals', () => {
       await handle.signal(giveUpSignal);
       const end = await handle.result();
       expect(end.attempts).toHaveLength(2);
-      expect(end.outcome).toEqual({ status: 'technical_problem', category: 'soft_bounce', reason: 'cancelled_by_operator' });
+      expect(end.outcome).toEqual({
+        status: 'technical_problem',
+        category: 'soft_bounce',
+        reason: 'cancelled_by_operator',
+      });
       await maybeRecordHistory('signals', handle);
     });
-    const row = await h.t.db.selectFrom('deliveries').selectAll().where('mailing_id', '=', mailingId).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ status: 'technical_problem', reason: 'cancelled_by_operator', attempts: 2, next_attempt_at: null });
+    const row = await h.t.db
+      .selectFrom('deliveries')
+      .selectAll()
+      .where('mailing_id', '=', mailingId)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({
+      status: 'technical_problem',
+      reason: 'cancelled_by_operator',
+      attempts: 2,
+      next_attempt_at: null,
+    });
     expect(row.last_reply).toMatch(/^421/);
   });
 });
@@ -64,7 +79,11 @@ describe('slow.test', () => {
     });
     expect(end.attempts).toHaveLength(1);
     expect(end.attempts[0]!.classification).toMatchObject({ category: 'soft_bounce', reason: 'timeout' });
-    expect(end.outcome).toEqual({ status: 'technical_problem', category: 'soft_bounce', reason: 'retries_exhausted' });
+    expect(end.outcome).toEqual({
+      status: 'technical_problem',
+      category: 'soft_bounce',
+      reason: 'retries_exhausted',
+    });
     expect(Date.now() - wall).toBeLessThan(30_000);
   });
 });
@@ -75,10 +94,19 @@ describe('recording is idempotent', () => {
     const contact = await h.newContact('unknown.test');
     const { id: deliveryId } = await h.t.db
       .insertInto('deliveries')
-      .values({ account_id: h.accountId, mailing_id: mailingId, contact_id: contact.id, email: contact.email, workflow_id: 'w' })
+      .values({
+        account_id: h.accountId,
+        mailing_id: mailingId,
+        contact_id: contact.id,
+        email: contact.email,
+        workflow_id: 'w',
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
-    await h.t.db.insertInto('mailing_counters').values({ mailing_id: mailingId, shard: 0, total: 1 }).execute();
+    await h.t.db
+      .insertInto('mailing_counters')
+      .values({ mailing_id: mailingId, shard: 0, total: 1 })
+      .execute();
     const attempt = (n: number, reply: string, category: 'soft_bounce' | 'hard_bounce', reason: string) => ({
       n,
       at: new Date(Date.UTC(2026, 10, 27, n)).toISOString(),
@@ -91,15 +119,44 @@ describe('recording is idempotent', () => {
       durationMs: 5,
     });
     const snapshot = async () => ({
-      delivery: await h.t.db.selectFrom('deliveries').selectAll().where('id', '=', deliveryId).executeTakeFirst(),
-      attempts: await h.t.db.selectFrom('delivery_attempts').selectAll().where('delivery_id', '=', deliveryId).execute(),
-      counters: await h.t.db.selectFrom('mailing_counters').selectAll().where('mailing_id', '=', mailingId).orderBy('shard').execute(),
-      reasons: await h.t.db.selectFrom('mailing_reason_counters').selectAll().where('mailing_id', '=', mailingId).execute(),
-      contact: await h.t.db.selectFrom('contacts').selectAll().where('id', '=', contact.id).executeTakeFirst(),
-      removed: await h.t.db.selectFrom('removed_group_members').selectAll().where('contact_id', '=', contact.id).execute(),
+      delivery: await h.t.db
+        .selectFrom('deliveries')
+        .selectAll()
+        .where('id', '=', deliveryId)
+        .executeTakeFirst(),
+      attempts: await h.t.db
+        .selectFrom('delivery_attempts')
+        .selectAll()
+        .where('delivery_id', '=', deliveryId)
+        .execute(),
+      counters: await h.t.db
+        .selectFrom('mailing_counters')
+        .selectAll()
+        .where('mailing_id', '=', mailingId)
+        .orderBy('shard')
+        .execute(),
+      reasons: await h.t.db
+        .selectFrom('mailing_reason_counters')
+        .selectAll()
+        .where('mailing_id', '=', mailingId)
+        .execute(),
+      contact: await h.t.db
+        .selectFrom('contacts')
+        .selectAll()
+        .where('id', '=', contact.id)
+        .executeTakeFirst(),
+      removed: await h.t.db
+        .selectFrom('removed_group_members')
+        .selectAll()
+        .where('contact_id', '=', contact.id)
+        .execute(),
     });
 
-    const retry = { deliveryId, attempt: attempt(1, '421 busy', 'soft_bounce', 'server_busy'), nextAttemptAt: new Date().toISOString() };
+    const retry = {
+      deliveryId,
+      attempt: attempt(1, '421 busy', 'soft_bounce', 'server_busy'),
+      nextAttemptAt: new Date().toISOString(),
+    };
     await recordRetry(h.t.db, retry);
     const afterRetry = await snapshot();
     await recordRetry(h.t.db, retry);
@@ -109,7 +166,11 @@ describe('recording is idempotent', () => {
     const outcome = {
       deliveryId,
       attempt: attempt(2, '550 5.1.1 unknown', 'hard_bounce', 'user_unknown'),
-      outcome: { status: 'incorrect_address' as const, category: 'hard_bounce' as const, reason: 'user_unknown' },
+      outcome: {
+        status: 'incorrect_address' as const,
+        category: 'hard_bounce' as const,
+        reason: 'user_unknown',
+      },
     };
     expect(await recordOutcome(h.t.db, outcome)).toEqual({ recorded: true });
     const afterOutcome = await snapshot();

@@ -22,11 +22,16 @@ describe('replay of recorded delivery histories', () => {
   it('when replayed with the current workflow code, then no history diverges', async () => {
     const histories = files.map((f) => ({
       workflowId: f,
-      history: temporal.api.history.v1.History.fromObject(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))),
+      history: temporal.api.history.v1.History.fromObject(
+        JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as Record<string, unknown>,
+      ),
     }));
     const failures: string[] = [];
     let replayed = 0;
-    for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: await workflowBundle() },
+      histories,
+    )) {
       replayed++;
       if (result.error) failures.push(`${result.workflowId}: ${String(result.error)}`);
     }
