@@ -7,7 +7,7 @@ import { promises as dns } from 'node:dns';
 import nodemailer from 'nodemailer';
 import type { Transporter } from 'nodemailer';
 import { classify } from '../common/classification';
-import type { AttemptResult } from '../common/delivery';
+import { type AttemptResult, recipientDomain } from '../common/delivery';
 
 export type OutgoingMessage = {
   to: string;
@@ -92,8 +92,7 @@ export function createSmtpSender(opts: SmtpOptions) {
     const started = Date.now();
     if (relay) return sendVia(relay, msg, null, started);
 
-    const domain = msg.to.slice(msg.to.lastIndexOf('@') + 1);
-    const hosts = await mxHostsFor(domain);
+    const hosts = await mxHostsFor(recipientDomain(msg.to));
     if (!Array.isArray(hosts)) return result(hosts.error, null, 'DNS', msg, started);
     let last: AttemptResult | undefined;
     for (const host of hosts) {

@@ -31,6 +31,11 @@ export type DeliveryInput = {
   retry?: Partial<RetryBounds>;
 };
 
+/** The domain part of an address, lower-cased: what DNS, the lab and the search attribute key on. */
+export function recipientDomain(email: string): string {
+  return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+}
+
 export function deliveryWorkflowId(mailingId: string, contactId: string): string {
   return `delivery-${mailingId}-${contactId}`;
 }

@@ -7,7 +7,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { delivery } from '../workflows/delivery';
-import { type DeliveryInput, deliveryWorkflowId } from './delivery';
+import { type DeliveryInput, deliveryWorkflowId, recipientDomain } from './delivery';
 import { DEFAULT_TASK_QUEUE, searchAttributes as sa } from './names';
 
 export async function startDelivery(
@@ -15,7 +15,6 @@ export async function startDelivery(
   input: DeliveryInput,
   opts: { taskQueue?: string } = {},
 ): Promise<WorkflowHandle<typeof delivery>> {
-  const domain = input.email.slice(input.email.lastIndexOf('@') + 1).toLowerCase();
   return client.workflow.start<typeof delivery>('delivery', {
     taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
     workflowId: deliveryWorkflowId(input.mailingId, input.contactId),
@@ -25,7 +24,7 @@ export async function startDelivery(
     // Set at start, so the delivery is findable in the UI before its first task runs.
     typedSearchAttributes: new TypedSearchAttributes([
       { key: sa.RecipientEmail, value: input.email },
-      { key: sa.RecipientDomain, value: domain },
+      { key: sa.RecipientDomain, value: recipientDomain(input.email) },
       { key: sa.MailingId, value: input.mailingId },
       { key: sa.DeliveryStatus, value: 'in_progress' },
     ]),

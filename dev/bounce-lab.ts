@@ -5,6 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
+import { recipientDomain } from '../common/delivery';
 
 type Reply = { code: number; message: string } | 'accept' | 'hang';
 
@@ -48,8 +49,7 @@ export async function startBounceLab(opts: { port?: number; host?: string } = {}
       const addr = address.address.toLowerCase();
       const n = (attempts.get(addr) ?? 0) + 1;
       attempts.set(addr, n);
-      const domain = addr.slice(addr.lastIndexOf('@') + 1);
-      const reply = (LAB_DOMAINS[domain] ?? (() => 'accept'))(addr, n);
+      const reply = (LAB_DOMAINS[recipientDomain(addr)] ?? (() => 'accept'))(addr, n);
       if (reply === 'accept') return callback();
       if (reply === 'hang') return; // never answers: the sender's timeout must fire
       callback(Object.assign(new Error(reply.message), { responseCode: reply.code }));

@@ -20,6 +20,7 @@ import {
   type DeliveryInput,
   type DeliveryOutcome,
   type DeliveryState,
+  recipientDomain,
   statusOf,
 } from '../common/delivery';
 import { searchAttributes as sa } from '../common/names';
@@ -75,10 +76,9 @@ export async function delivery(input: DeliveryInput): Promise<DeliveryState> {
   setHandler(retryNowSignal, () => void (retryNow = true));
   setHandler(giveUpSignal, () => void (giveUp = true));
 
-  const domain = input.email.slice(input.email.lastIndexOf('@') + 1).toLowerCase();
   upsertSearchAttributes([
     { key: sa.RecipientEmail, value: input.email },
-    { key: sa.RecipientDomain, value: domain },
+    { key: sa.RecipientDomain, value: recipientDomain(input.email) },
     { key: sa.MailingId, value: input.mailingId },
     { key: sa.DeliveryStatus, value: 'in_progress' },
     { key: sa.DeliveryAttempts, value: 0 },
