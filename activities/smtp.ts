@@ -3,7 +3,8 @@
  * (SMTP_URL, one pooled transport) or straight to the recipient domain's MX hosts. Every refusal
  * comes back as data; only our own failures (bad relay credentials, bad message) throw.
  */
-import { promises as dns } from 'node:dns';
+import { promises as dns, type MxRecord } from 'node:dns';
+import { isIP } from 'node:net';
 import nodemailer from 'nodemailer';
 import type { Transporter } from 'nodemailer';
 import { classify } from '../common/classification';
@@ -29,6 +30,14 @@ export type SmtpOptions = {
   timeoutMs: number;
   /** Direct mode only: the port of receiving servers (25; tests point it elsewhere). */
   mxPort?: number;
+  /** Direct mode only: where MX and A records come from (the system resolver unless given). */
+  resolver?: MxResolver;
+};
+
+/** The two DNS questions direct delivery asks; `dns.promises.Resolver` answers both. */
+export type MxResolver = {
+  resolveMx(domain: string): Promise<MxRecord[]>;
+  resolve4(host: string): Promise<string[]>;
 };
 
 /** Thrown for failures that are ours, not the recipient's: Temporal retries the activity. */
@@ -88,20 +97,34 @@ export function createSmtpSender(opts: SmtpOptions) {
     }
   }
 
+  const resolver = opts.resolver ?? new dns.Resolver({ timeout: opts.timeoutMs, tries: 2 });
+
   async function send(msg: OutgoingMessage): Promise<AttemptResult> {
     const started = Date.now();
     if (relay) return sendVia(relay, msg, null, started);
 
-    const hosts = await mxHostsFor(recipientDomain(msg.to));
+    const hosts = await mxHostsFor(resolver, recipientDomain(msg.to));
     if (!Array.isArray(hosts)) return result(hosts.error, null, 'DNS', msg, started);
     let last: AttemptResult | undefined;
     for (const host of hosts) {
+      const address = await addressOf(resolver, host);
+      if (typeof address !== 'string') {
+        // The domain itself without an address accepts no mail (hard); a named MX host that does
+        // not resolve is the domain's misconfiguration of the day, which MTAs defer (soft).
+        const implicit = hosts.length === 1 && host === recipientDomain(msg.to);
+        const gone = address.error === 'ENOTFOUND' || address.error === 'ENODATA';
+        last = result(gone && implicit ? 'ENOTFOUND' : 'ESERVFAIL', host, 'DNS', msg, started);
+        continue;
+      }
       const transport = nodemailer.createTransport({
         ...common,
-        host,
+        host: address,
         port: opts.mxPort ?? 25,
         secure: false,
-        tls: { rejectUnauthorized: false },
+        // STARTTLS whenever offered, opportunistically: MX certificates are often self-signed, and
+        // refusing them would only push the message back to plain text.
+        servername: host,
+        tls: { rejectUnauthorized: false, servername: host },
       } as never);
       try {
         last = await sendVia(transport, msg, host, started);
@@ -118,16 +141,33 @@ export function createSmtpSender(opts: SmtpOptions) {
 }
 
 /** MX hosts by preference; no MX → the domain itself (its A record); NXDOMAIN / null MX → an error name. */
-async function mxHostsFor(domain: string): Promise<string[] | { error: string }> {
+async function mxHostsFor(resolver: MxResolver, domain: string): Promise<string[] | { error: string }> {
   try {
-    const records = await dns.resolveMx(domain);
+    const records = await resolver.resolveMx(domain);
+    // RFC 7505: a single MX "." says the domain accepts no mail at all.
     if (records.some((r) => r.exchange === '' || r.exchange === '.')) return { error: 'ENULLMX' };
-    return records.sort((a, b) => a.priority - b.priority).map((r) => r.exchange);
+    if (records.length === 0) return [domain];
+    return [...records].sort((a, b) => a.priority - b.priority).map((r) => r.exchange);
   } catch (err) {
-    const code = (err as { code?: string }).code ?? 'ESERVFAIL';
-    if (code === 'ENODATA') return [domain];
-    return { error: code === 'ENOTFOUND' ? 'ENOTFOUND' : code };
+    const code = dnsErrorCode(err);
+    return code === 'ENODATA' ? [domain] : { error: code };
   }
+}
+
+/** The host's IPv4 address, or the DNS error name (an MX host without address is skipped). */
+async function addressOf(resolver: MxResolver, host: string): Promise<string | { error: string }> {
+  if (isIP(host)) return host;
+  try {
+    const [address] = await resolver.resolve4(host);
+    return address ?? { error: 'ENODATA' };
+  } catch (err) {
+    return { error: dnsErrorCode(err) };
+  }
+}
+
+function dnsErrorCode(err: unknown): string {
+  const code = (err as { code?: string }).code;
+  return code === 'ENOTFOUND' || code === 'ENODATA' || code === 'ETIMEOUT' ? code : 'ESERVFAIL';
 }
 
 function errorName(e: SmtpError): string {

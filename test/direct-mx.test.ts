@@ -1,0 +1,148 @@
+/**
+ * Direct-to-MX delivery, without a relay: a real c-ares resolver asks a local DNS server, and the
+ * sender talks SMTP to the bounce lab (or a STARTTLS server) on 127.0.0.1. 127.0.0.2 is loopback
+ * too but nothing listens there, so it plays an MX host that is down.
+ */
+import { promises as dns } from 'node:dns';
+import { SMTPServer } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
+import { createSmtpSender, type OutgoingMessage } from '../activities/smtp';
+import { startBounceLab, type BounceLab } from '../dev/bounce-lab';
+import { startDnsServer } from './support/dns-server';
+
+const LIVE = '127.0.0.1';
+const DOWN = '127.0.0.2';
+
+const zone = {
+  'primary.example': {
+    mx: [
+      [20, 'mx2.primary.example'],
+      [10, 'mx1.primary.example'],
+    ] as Array<[number, string]>,
+  },
+  'mx1.primary.example': { a: [LIVE] },
+  // Both up: only the preference decides which one gets the message.
+  'mx2.primary.example': { a: [LIVE] },
+  'failover.example': {
+    mx: [
+      [10, 'mx1.failover.example'],
+      [20, 'mx2.failover.example'],
+    ] as Array<[number, string]>,
+  },
+  'mx1.failover.example': { a: [DOWN] },
+  'mx2.failover.example': { a: [LIVE] },
+  'unknown.test': { mx: [[10, 'mx.unknown.test']] as Array<[number, string]> },
+  'mx.unknown.test': { a: [LIVE] },
+  'a-only.example': { a: [LIVE] },
+  'nullmx.example': { mx: [[0, '.']] as Array<[number, string]> },
+  'no-host.example': {},
+  'dangling.example': { mx: [[10, 'nowhere.dangling.example']] as Array<[number, string]> },
+  'broken.example': { servfail: true },
+  'all-down.example': { a: [DOWN] },
+  'tls.example': { a: [LIVE] },
+};
+
+let dnsServer: Awaited<ReturnType<typeof startDnsServer>>;
+let lab: BounceLab;
+let resolver: dns.Resolver;
+
+beforeAll(async () => {
+  dnsServer = await startDnsServer(zone);
+  lab = await startBounceLab();
+  resolver = new dns.Resolver({ timeout: 2000, tries: 1 });
+  resolver.setServers([dnsServer.server]);
+});
+afterAll(async () => {
+  await lab.stop();
+  await dnsServer.stop();
+});
+
+function message(to: string): OutgoingMessage {
+  return {
+    to,
+    from: 'news@sender.example',
+    fromName: null,
+    returnPath: 'bounces+1@sender.example',
+    subject: 'Direct',
+    text: 'Hello',
+    html: null,
+    messageId: '<delivery-1@sender.example>',
+    headers: { 'X-Delivery-Id': '1' },
+  };
+}
+
+async function sendDirect(to: string, mxPort = lab.port) {
+  const sender = createSmtpSender({ ehloHostname: 'mta.sender.example', timeoutMs: 3000, mxPort, resolver });
+  try {
+    return await sender.send(message(to));
+  } finally {
+    sender.close();
+  }
+}
+
+test('the MX host with the lowest preference is used first', async () => {
+  const r = await sendDirect('anna@primary.example');
+  expect(r).toMatchObject({ accepted: true, mxHost: 'mx1.primary.example', phase: 'DONE' });
+  expect(lab.received('anna@primary.example')).toBe(1);
+});
+
+test('an MX host that is down sends the message to the next one', async () => {
+  const r = await sendDirect('ben@failover.example');
+  expect(r).toMatchObject({ accepted: true, mxHost: 'mx2.failover.example' });
+  expect(lab.received('ben@failover.example')).toBe(1);
+});
+
+test('a reply from the MX is the verdict: the next host is not tried after a refusal', async () => {
+  const r = await sendDirect('nobody@unknown.test');
+  expect(r.classification).toMatchObject({ category: 'hard_bounce', reason: 'user_unknown', code: 550 });
+  expect(r).toMatchObject({ accepted: false, mxHost: 'mx.unknown.test', phase: 'RCPT TO' });
+  expect(lab.attempts('nobody@unknown.test')).toBe(1);
+});
+
+test('no MX record: the domain’s own A record receives the mail', async () => {
+  const r = await sendDirect('cara@a-only.example');
+  expect(r).toMatchObject({ accepted: true, mxHost: 'a-only.example' });
+});
+
+test.each([
+  ['NXDOMAIN', 'dan@nowhere.example', 'hard_bounce', 'domain_not_found'],
+  ['null MX (RFC 7505)', 'eve@nullmx.example', 'hard_bounce', 'domain_not_found'],
+  ['neither MX nor A', 'finn@no-host.example', 'hard_bounce', 'domain_not_found'],
+  ['SERVFAIL', 'gus@broken.example', 'soft_bounce', 'dns_temporary'],
+  ['an MX host without address', 'hal@dangling.example', 'soft_bounce', 'dns_temporary'],
+])('%s → %s %s, without any SMTP connection', async (_what, to, category, reason) => {
+  const r = await sendDirect(to);
+  expect(r.accepted).toBe(false);
+  expect(r.phase).toBe('DNS');
+  expect(r.classification).toMatchObject({ category, reason, code: null });
+  expect(lab.attempts(to)).toBe(0);
+});
+
+test('every host down → a soft bounce naming the connection failure', async () => {
+  const r = await sendDirect('ida@all-down.example');
+  expect(r.classification).toMatchObject({ category: 'soft_bounce', reason: 'network_error' });
+  expect(r.reply).toBe('ECONNREFUSED');
+});
+
+test('STARTTLS is used when offered, after EHLO with the configured name', async () => {
+  const seen: Array<{ secure: boolean; ehlo: string }> = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    logger: false,
+    // No key given: smtp-server offers STARTTLS with its built-in self-signed certificate,
+    // as many real MX hosts do.
+    onData(stream, session, callback) {
+      seen.push({ secure: session.secure, ehlo: session.hostNameAppearsAs });
+      stream.resume();
+      stream.on('end', () => callback(null, 'Queued'));
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, LIVE, resolve));
+  try {
+    const r = await sendDirect('jo@tls.example', (server.server.address() as AddressInfo).port);
+    expect(r).toMatchObject({ accepted: true, mxHost: 'tls.example' });
+    expect(seen).toEqual([{ secure: true, ehlo: 'mta.sender.example' }]);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
