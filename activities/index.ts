@@ -1,10 +1,12 @@
 /**
- * Every side effect of a delivery, built from the worker's dependencies. The workflow imports only
+ * Every side effect of a delivery and of a mailing's fan-out, built from the worker's dependencies. The workflow imports only
  * the type `DeliveryActivities`.
  */
+import type { Client } from '@temporalio/client';
 import type { AttemptResult } from '../common/delivery';
 import type { Db } from '../db/connection';
 import type { Mailing } from '../db/schema';
+import { checkMailingDone, resolveRecipients, startDeliveries } from './mailing';
 import { beginDelivery, recordOutcome, recordRetry, UnknownMailingError } from './recording';
 import type { createSmtpSender } from './smtp';
 
@@ -13,6 +15,9 @@ export type ActivityDeps = {
   smtp: ReturnType<typeof createSmtpSender>;
   /** Domain of Message-IDs and of the VERP Return-Path. */
   mailDomain: string;
+  /** The mailing fan-out starts delivery workflows with this client, on this task queue. */
+  temporal: Client;
+  taskQueue: string;
 };
 
 type MailingContent = Pick<Mailing, 'from_email' | 'from_name' | 'subject' | 'text_body' | 'html_body'>;
@@ -38,6 +43,9 @@ export function createActivities(deps: ActivityDeps) {
     beginDelivery: (input: Parameters<typeof beginDelivery>[1]) => beginDelivery(deps.db, input),
     recordRetry: (input: Parameters<typeof recordRetry>[1]) => recordRetry(deps.db, input),
     recordOutcome: (input: Parameters<typeof recordOutcome>[1]) => recordOutcome(deps.db, input),
+    resolveRecipients: (input: Parameters<typeof resolveRecipients>[1]) => resolveRecipients(deps.db, input),
+    startDeliveries: (input: Parameters<typeof startDeliveries>[1]) => startDeliveries(deps, input),
+    checkMailingDone: (input: Parameters<typeof checkMailingDone>[1]) => checkMailingDone(deps.db, input),
 
     /** One attempt: the message handed to the receiving server, its reply classified. */
     async sendAttempt(input: {

@@ -1,32 +1,88 @@
 /** The Express application, built from its dependencies so tests and `api/main.ts` share it. */
-import type { Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
 import express from 'express';
+import { DEFAULT_TASK_QUEUE } from '../common/names';
 import { type Db, pingDb } from '../db/connection';
+import { authenticate } from './auth';
 import { ApiError, errorMiddleware } from './errors';
+import { openApiDocument, register, route, type Route } from './route';
+import { contactRoutes } from './routes/contacts';
+import { deliveryRoutes } from './routes/deliveries';
+import { groupRoutes } from './routes/groups';
+import { mailingRoutes } from './routes/mailings';
 
 export type AppDeps = {
   db: Db;
   temporal: Connection;
+  namespace?: string;
+  taskQueue?: string;
+  temporalUiUrl?: string;
 };
 
 export function createApp(deps: AppDeps): express.Express {
+  const namespace = deps.namespace ?? 'default';
+  const client = new Client({ connection: deps.temporal, namespace });
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '10mb' }));
 
-  app.get('/health', async (_req, res) => {
-    const [database, temporal] = await Promise.all([pingDb(deps.db), pingTemporal(deps.temporal)]);
-    const body = {
-      status: database && temporal ? 'ok' : 'unavailable',
-      temporal: word(temporal),
-      database: word(database),
-    };
-    res.status(database && temporal ? 200 : 503).json(body);
-  });
+  const routes: Route[] = [
+    route({
+      method: 'get',
+      path: '/health',
+      tag: 'health',
+      summary: 'Liveness of the API and of what it depends on; 503 names the part that is down',
+      auth: false,
+      status: 200,
+      errors: [503],
+      async handler() {
+        const [database, temporal] = await Promise.all([pingDb(deps.db), pingTemporal(deps.temporal)]);
+        if (database && temporal) return { status: 'ok', temporal: 'ok', database: 'ok' };
+        throw new HealthError({ status: 'unavailable', temporal: word(temporal), database: word(database) });
+      },
+    }),
+    ...contactRoutes(deps.db),
+    ...groupRoutes(deps.db),
+    ...mailingRoutes({ db: deps.db, client, taskQueue: deps.taskQueue ?? DEFAULT_TASK_QUEUE }),
+    ...deliveryRoutes({
+      db: deps.db,
+      namespace,
+      temporalUiUrl: deps.temporalUiUrl ?? 'http://localhost:8233',
+    }),
+  ];
+  const document = openApiDocument(
+    [
+      ...routes,
+      route({
+        method: 'get',
+        path: '/v1/openapi.json',
+        tag: 'meta',
+        summary: 'This document',
+        auth: false,
+        status: 200,
+        handler: () => Promise.resolve(document),
+      }),
+    ],
+    { title: 'Deliverability API', version: '1' },
+  );
+
+  const router = express.Router();
+  register(router, routes, authenticate(deps.db));
+  router.get('/v1/openapi.json', (_req, res) => void res.json(document));
+  app.use(router);
 
   app.use((req, _res, next) => next(new ApiError('not_found', `No route ${req.method} ${req.path}.`)));
-  app.use(errorMiddleware);
+  app.use((err: unknown, req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (err instanceof HealthError) return void res.status(503).json(err.body);
+    errorMiddleware(err, req, res, next);
+  });
   return app;
+}
+
+/** /health answers 503 in its own shape (which part is down), not the error shape. */
+class HealthError extends Error {
+  constructor(readonly body: Record<string, string>) {
+    super('unhealthy');
+  }
 }
 
 const word = (ok: boolean) => (ok ? 'ok' : 'down');

@@ -4,13 +4,24 @@ import { loadConfigOrExit } from '../common/config';
 import { onShutdown } from '../common/shutdown';
 import { createDb } from '../db/connection';
 import { startApi } from './server';
+import { runMain } from '../common/run-main';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(['DATABASE_URL']);
   const db = createDb(config.DATABASE_URL!);
   // Lazy: the API starts (and /health says 503) even while Temporal is still coming up.
   const temporal = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
-  const api = await startApi({ db, temporal }, config.PORT, config.HOST);
+  const api = await startApi(
+    {
+      db,
+      temporal,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      temporalUiUrl: config.TEMPORAL_UI_URL,
+    },
+    config.PORT,
+    config.HOST,
+  );
   console.log(`API listening on ${api.url}`);
   onShutdown(async () => {
     await api.stop();
@@ -19,7 +30,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runMain(main);

@@ -86,3 +86,10 @@ export function loadConfigOrExit(require: (keyof Config)[] = []): Config {
     throw err;
   }
 }
+
+/** A URL fit for a log line: never print a password. */
+export function redactUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}

@@ -36,8 +36,11 @@ export function recipientDomain(email: string): string {
   return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
 }
 
+/** Workflow ids are `delivery-<mailingId>-<contactId>`: one delivery per pair, findable by ops. */
+export const DELIVERY_WORKFLOW_PREFIX = 'delivery-';
+
 export function deliveryWorkflowId(mailingId: string, contactId: string): string {
-  return `delivery-${mailingId}-${contactId}`;
+  return `${DELIVERY_WORKFLOW_PREFIX}${mailingId}-${contactId}`;
 }
 
 /** One try at handing the message to the receiving server, as the send activity reports it. */

@@ -57,10 +57,15 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     );
   }
   return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`,
+    url: embeddedServerUrl(opts.port),
     port: opts.port,
     stop: () => pg.stop(),
   };
+}
+
+/** The maintenance database of an embedded server on `port` (what `npm start` runs). */
+export function embeddedServerUrl(port: number): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
 }
 
 async function makeTraversable(dir: string): Promise<void> {

@@ -2,6 +2,7 @@
 import { loadConfigOrExit } from '../common/config';
 import { createDb } from './connection';
 import { migrateToLatest } from './migrate';
+import { runMain } from '../common/run-main';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(['DATABASE_URL']);
@@ -14,7 +15,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runMain(main);

@@ -2,6 +2,7 @@
 import { loadConfigOrExit } from '../common/config';
 import { onShutdown } from '../common/shutdown';
 import { LAB_DOMAINS, startBounceLab } from './bounce-lab';
+import { runMain } from '../common/run-main';
 
 async function main(): Promise<void> {
   const lab = await startBounceLab({ port: loadConfigOrExit().LAB_PORT });
@@ -9,7 +10,4 @@ async function main(): Promise<void> {
   onShutdown(() => lab.stop());
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runMain(main);

@@ -74,6 +74,7 @@ async function main(): Promise<void> {
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: temporalAddress,
     SMTP_URL: smtpUrl,
+    TEMPORAL_UI_URL: temporalGiven ? config.TEMPORAL_UI_URL : `http://localhost:${config.TEMPORAL_UI_PORT}`,
   };
   const worker = startScript('worker', path.join(__dirname, '..', 'worker', 'main.ts'), env);
   cleanups.unshift(() => stopChild(worker, 40_000));

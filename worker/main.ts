@@ -1,9 +1,11 @@
 /** `npm run worker`: a worker process against TEMPORAL_ADDRESS, DATABASE_URL and SMTP_URL (or direct MX). */
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createSmtpSender } from '../activities/smtp';
-import { loadConfigOrExit } from '../common/config';
+import { loadConfigOrExit, redactUrl } from '../common/config';
 import { createDb } from '../db/connection';
 import { createWorker } from './worker';
+import { runMain } from '../common/run-main';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(['DATABASE_URL']);
@@ -14,6 +16,9 @@ async function main(): Promise<void> {
     timeoutMs: config.SMTP_TIMEOUT_MS,
   });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  // The mailing fan-out starts delivery workflows from an activity: that needs a client connection.
+  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -21,27 +26,19 @@ async function main(): Promise<void> {
     db,
     smtp,
     mailDomain: config.EHLO_HOSTNAME,
+    temporal,
   });
   // The SDK stops the worker on SIGINT/SIGTERM; a launcher that goes away must stop it too.
   if (process.send) process.once('disconnect', () => worker.shutdown());
   console.log(
     `Worker polling task queue "${config.TEMPORAL_TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}` +
-      (config.SMTP_URL ? ` (relay ${redact(config.SMTP_URL)})` : ' (direct to MX)'),
+      (config.SMTP_URL ? ` (relay ${redactUrl(config.SMTP_URL)})` : ' (direct to MX)'),
   );
   await worker.run();
   smtp.close();
   await connection.close();
+  await clientConnection.close();
   await db.destroy();
 }
 
-/** Never print a relay password. */
-function redact(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString();
-}
-
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runMain(main);

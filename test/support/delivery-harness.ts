@@ -79,6 +79,7 @@ export async function createHarness(opts: { smtpTimeoutMs?: number } = {}): Prom
         db: t.db,
         smtp,
         mailDomain: 'test.localhost',
+        temporal: env.client,
         workflowBundle: codeBundle,
       }),
     async newMailing() {

@@ -1,0 +1,59 @@
+/**
+ * One mailing: snapshot its recipients, start one delivery workflow each in batches, then wait until
+ * every delivery has ended and mark the mailing done. The history stays bounded whatever the size:
+ * each batch is one activity, and the run continues as new every BATCHES_PER_RUN batches or polls.
+ */
+import { continueAsNew, proxyActivities, sleep } from '@temporalio/workflow';
+import type { MailingInput, MailingResult } from '../common/mailing';
+import type { DeliveryActivities } from '../activities';
+
+const { resolveRecipients, startDeliveries, checkMailingDone } = proxyActivities<DeliveryActivities>({
+  startToCloseTimeout: '5 minutes',
+  retry: {
+    initialInterval: '1s',
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: ['MailingNotSending'],
+  },
+});
+
+const DEFAULT_BATCH_SIZE = 500;
+// ~6 events per batch or poll: 100 of them keep a run under a thousand events.
+const STEPS_PER_RUN = 100;
+const FIRST_POLL_MS = 5_000;
+const MAX_POLL_MS = 10 * 60_000;
+
+export async function mailing(input: MailingInput): Promise<MailingResult> {
+  const { mailingId } = input;
+  const batchSize = input.batchSize ?? DEFAULT_BATCH_SIZE;
+  const progress = input.progress ?? {
+    ...(await resolveRecipients({ mailingId })),
+    started: 0,
+    afterDeliveryId: null,
+    fanOutDone: false,
+  };
+  const next = () => continueAsNew<typeof mailing>({ ...input, progress });
+
+  let steps = 0;
+  while (!progress.fanOutDone) {
+    const batch = await startDeliveries({
+      mailingId,
+      afterDeliveryId: progress.afterDeliveryId,
+      limit: batchSize,
+      startedBefore: progress.started,
+    });
+    progress.started += batch.started;
+    progress.afterDeliveryId = batch.lastDeliveryId ?? progress.afterDeliveryId;
+    progress.fanOutDone = batch.started < batchSize;
+    if (!progress.fanOutDone && ++steps >= STEPS_PER_RUN) return next();
+  }
+
+  // Deliveries end on their own (within 48 h); the mailing only watches the counters they keep.
+  let pollMs = FIRST_POLL_MS;
+  for (;;) {
+    const { done } = await checkMailingDone({ mailingId });
+    if (done) return { total: progress.total, started: progress.started };
+    if (++steps >= STEPS_PER_RUN) return next();
+    await sleep(pollMs);
+    pollMs = Math.min(pollMs * 2, MAX_POLL_MS);
+  }
+}
