@@ -5,7 +5,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { AttemptRecord, DeliveryOutcome } from '../common/delivery';
 import type { Db } from '../db/connection';
-import type { Database } from '../db/schema';
+import type { Database, DeliveryStatus } from '../db/schema';
 
 /** Counters are split in shards so that concurrent outcomes of one mailing rarely wait on each other. */
 export const COUNTER_SHARDS = 8;
@@ -52,7 +52,7 @@ async function bumpCounters(
 export async function beginDelivery(
   db: Db,
   input: { mailingId: string; contactId: string; email: string; workflowId: string },
-): Promise<{ deliveryId: string }> {
+): Promise<{ deliveryId: string; status: DeliveryStatus }> {
   return db.transaction().execute(async (trx) => {
     const mailing = await trx
       .selectFrom('mailings')
@@ -74,15 +74,15 @@ export async function beginDelivery(
       .executeTakeFirst();
     if (inserted) {
       await bumpCounters(trx, input.mailingId, inserted.id, { total: 1 });
-      return { deliveryId: inserted.id };
+      return { deliveryId: inserted.id, status: 'in_progress' };
     }
     const existing = await trx
       .selectFrom('deliveries')
-      .select('id')
+      .select(['id', 'status'])
       .where('mailing_id', '=', input.mailingId)
       .where('contact_id', '=', input.contactId)
       .executeTakeFirstOrThrow();
-    return { deliveryId: existing.id };
+    return { deliveryId: existing.id, status: existing.status };
   });
 }
 

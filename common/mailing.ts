@@ -2,7 +2,7 @@
  * The mailing workflow's contract: its id, its input (also what continue-as-new carries over) and
  * a typed starter used by the API.
  */
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { mailing } from '../workflows/mailing';
 import { DEFAULT_TASK_QUEUE, searchAttributes as sa } from './names';
@@ -13,6 +13,8 @@ export type MailingInput = {
   progress?: { total: number; started: number; afterDeliveryId: string | null; fanOutDone: boolean };
   /** Fan-out batch size (tests make it small to cross batch and continue-as-new boundaries). */
   batchSize?: number;
+  /** Batches or polls per run before continue-as-new. */
+  stepsPerRun?: number;
 };
 
 export type MailingResult = { total: number; started: number };
@@ -25,7 +27,7 @@ export function startMailing(
   client: Client,
   input: MailingInput,
   opts: { taskQueue?: string } = {},
-): Promise<WorkflowHandle<typeof mailing>> {
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof mailing>> {
   return client.workflow.start<typeof mailing>('mailing', {
     taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
     workflowId: mailingWorkflowId(input.mailingId),

@@ -4,7 +4,7 @@
  *   const client = new Client({ connection: await Connection.connect({ address: 'temporal:7233' }) });
  *   const handle = await startDelivery(client, { mailingId: '12', contactId: '345', email: 'ann@example.com' });
  */
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { type Client, type WorkflowHandle, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { delivery } from '../workflows/delivery';
 import { type DeliveryInput, deliveryWorkflowId, recipientDomain } from './delivery';
@@ -15,18 +15,26 @@ export async function startDelivery(
   input: DeliveryInput,
   opts: { taskQueue?: string } = {},
 ): Promise<WorkflowHandle<typeof delivery>> {
-  return client.workflow.start<typeof delivery>('delivery', {
-    taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
-    workflowId: deliveryWorkflowId(input.mailingId, input.contactId),
-    args: [input],
-    // A second start of the same (mailing, contact) returns the running delivery, never a second send.
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    // Set at start, so the delivery is findable in the UI before its first task runs.
-    typedSearchAttributes: new TypedSearchAttributes([
-      { key: sa.RecipientEmail, value: input.email },
-      { key: sa.RecipientDomain, value: recipientDomain(input.email) },
-      { key: sa.MailingId, value: input.mailingId },
-      { key: sa.DeliveryStatus, value: 'in_progress' },
-    ]),
-  });
+  const workflowId = deliveryWorkflowId(input.mailingId, input.contactId);
+  try {
+    return await client.workflow.start<typeof delivery>('delivery', {
+      taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
+      workflowId,
+      args: [input],
+      // One delivery per (mailing, contact), ever: a second start finds the running one, and one
+      // that has already ended is never started again (which would send the message twice).
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      // Set at start, so the delivery is findable in the UI before its first task runs.
+      typedSearchAttributes: new TypedSearchAttributes([
+        { key: sa.RecipientEmail, value: input.email },
+        { key: sa.RecipientDomain, value: recipientDomain(input.email) },
+        { key: sa.MailingId, value: input.mailingId },
+        { key: sa.DeliveryStatus, value: 'in_progress' },
+      ]),
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return client.workflow.getHandle(workflowId);
+    throw err;
+  }
 }

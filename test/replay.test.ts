@@ -12,10 +12,22 @@ import { workflowBundle } from './support/delivery-harness';
 const dir = path.join(__dirname, 'histories');
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
 
-describe('replay of recorded delivery histories', () => {
-  it('when the recorded scenarios are listed, then every lab scenario and the signals are there', () => {
+describe('replay of recorded delivery and mailing histories', () => {
+  it('when the recorded scenarios are listed, then every lab scenario, the signals and the mailing fan-out are there', () => {
     expect(files.map((f) => f.replace('.json', '')).sort()).toEqual(
-      ['blocked', 'busy', 'flaky', 'full', 'grey', 'ok', 'other', 'signals', 'slow', 'unknown'].sort(),
+      [
+        'blocked',
+        'busy',
+        'flaky',
+        'full',
+        'grey',
+        'mailing',
+        'ok',
+        'other',
+        'signals',
+        'slow',
+        'unknown',
+      ].sort(),
     );
   });
 

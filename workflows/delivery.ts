@@ -84,13 +84,19 @@ export async function delivery(input: DeliveryInput): Promise<DeliveryState> {
     { key: sa.DeliveryAttempts, value: 0 },
   ]);
 
-  const { deliveryId } = await beginDelivery({
+  const { deliveryId, status } = await beginDelivery({
     mailingId: input.mailingId,
     contactId: input.contactId,
     email: input.email,
     workflowId: workflowInfo().workflowId,
   });
   state.deliveryId = deliveryId;
+  // Already ended by an earlier run (its workflow id reused once Temporal forgot the old run):
+  // sending again would be a duplicate. Histories recorded before this check carry no status.
+  if (status !== undefined && status !== 'in_progress') {
+    state.status = status;
+    return state;
+  }
 
   const finish = async (outcome: DeliveryOutcome, attempt: AttemptRecord | null): Promise<DeliveryState> => {
     await recordOutcome({ deliveryId, attempt, outcome });

@@ -18,13 +18,14 @@ const { resolveRecipients, startDeliveries, checkMailingDone } = proxyActivities
 
 const DEFAULT_BATCH_SIZE = 500;
 // ~6 events per batch or poll: 100 of them keep a run under a thousand events.
-const STEPS_PER_RUN = 100;
+const DEFAULT_STEPS_PER_RUN = 100;
 const FIRST_POLL_MS = 5_000;
 const MAX_POLL_MS = 10 * 60_000;
 
 export async function mailing(input: MailingInput): Promise<MailingResult> {
   const { mailingId } = input;
   const batchSize = input.batchSize ?? DEFAULT_BATCH_SIZE;
+  const stepsPerRun = input.stepsPerRun ?? DEFAULT_STEPS_PER_RUN;
   const progress = input.progress ?? {
     ...(await resolveRecipients({ mailingId })),
     started: 0,
@@ -44,7 +45,7 @@ export async function mailing(input: MailingInput): Promise<MailingResult> {
     progress.started += batch.started;
     progress.afterDeliveryId = batch.lastDeliveryId ?? progress.afterDeliveryId;
     progress.fanOutDone = batch.started < batchSize;
-    if (!progress.fanOutDone && ++steps >= STEPS_PER_RUN) return next();
+    if (!progress.fanOutDone && ++steps >= stepsPerRun) return next();
   }
 
   // Deliveries end on their own (within 48 h); the mailing only watches the counters they keep.
@@ -52,7 +53,7 @@ export async function mailing(input: MailingInput): Promise<MailingResult> {
   for (;;) {
     const { done } = await checkMailingDone({ mailingId });
     if (done) return { total: progress.total, started: progress.started };
-    if (++steps >= STEPS_PER_RUN) return next();
+    if (++steps >= stepsPerRun) return next();
     await sleep(pollMs);
     pollMs = Math.min(pollMs * 2, MAX_POLL_MS);
   }
