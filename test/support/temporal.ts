@@ -10,7 +10,11 @@ const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
 /** Workers log warnings only: the test output is for test results. Installed once per process. */
 function quietRuntime(): void {
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({
+      logger: new DefaultLogger('WARN'),
+      // The Rust core warns about test-server capabilities on every worker start: not our concern.
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+    });
   } catch {
     // already installed by an earlier test file in this Jest worker
   }

@@ -1,0 +1,78 @@
+/** The OpenAPI document is generated from the route table: every route is in it, with its schemas. */
+import { type ApiHarness, createApiHarness } from './support/api-harness';
+
+let h: ApiHarness;
+beforeAll(async () => {
+  h = await createApiHarness();
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+const CONTRACT = [
+  'get /health',
+  'get /v1/openapi.json',
+  'post /v1/contacts',
+  'post /v1/contacts/import',
+  'get /v1/contacts',
+  'get /v1/contacts/{id}',
+  'patch /v1/contacts/{id}',
+  'post /v1/groups',
+  'get /v1/groups',
+  'get /v1/groups/{id}',
+  'get /v1/groups/{id}/members',
+  'post /v1/groups/{id}/members',
+  'delete /v1/groups/{id}/members/{contactId}',
+  'post /v1/mailings',
+  'post /v1/mailings/{id}/send',
+  'get /v1/mailings/{id}',
+  'get /v1/mailings/{id}/stats',
+  'get /v1/mailings/{id}/recipients',
+  'post /v1/mailings/{id}/technical-problems/add-to-group',
+  'get /v1/deliveries/{id}',
+];
+
+test('every route of the contract is documented, with auth, parameters and the error shape', async () => {
+  const { status, body: doc } = await h.call('GET', '/v1/openapi.json', undefined, { key: null });
+  expect(status).toBe(200);
+  expect(doc.openapi).toBe('3.1.0');
+  const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(
+    ([path, ops]) => Object.keys(ops).map((method) => `${method} ${path}`),
+  );
+  expect(documented).toEqual(expect.arrayContaining(CONTRACT));
+  expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+  expect(doc.paths['/health'].get.security).toEqual([]);
+  expect(doc.paths['/v1/contacts'].post.security).toBeUndefined(); // the document-wide bearer applies
+  expect(doc.paths['/v1/contacts'].post.responses['401'].content['application/json'].schema).toEqual({
+    $ref: '#/components/schemas/Error',
+  });
+  expect(doc.paths['/v1/contacts/{id}'].get.parameters).toEqual([
+    { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+  ]);
+});
+
+test('request schemas are the validating ones: strict objects, required fields, limits', async () => {
+  const { body: doc } = await h.call('GET', '/v1/openapi.json', undefined, { key: null });
+  const contact = doc.paths['/v1/contacts'].post.requestBody.content['application/json'].schema;
+  expect(contact).toMatchObject({ type: 'object', required: ['email'], additionalProperties: false });
+  expect(Object.keys(contact.properties).sort()).toEqual(['email', 'firstName', 'lastName']);
+  const importBody = doc.paths['/v1/contacts/import'].post.requestBody.content['application/json'].schema;
+  expect(importBody.properties.contacts.maxItems).toBe(100_000);
+  const list = doc.paths['/v1/contacts'].get.parameters;
+  expect(list.find((p: { name: string }) => p.name === 'limit').schema).toMatchObject({
+    minimum: 1,
+    maximum: 1000,
+    default: 50,
+  });
+  expect(list.find((p: { name: string }) => p.name === 'status').schema.enum).toEqual([
+    'active',
+    'incorrect',
+  ]);
+  const recipients = doc.paths['/v1/mailings/{id}/recipients'].get.parameters;
+  expect(recipients.find((p: { name: string }) => p.name === 'status').schema.enum).toEqual([
+    'delivered',
+    'incorrect_address',
+    'technical_problem',
+    'in_progress',
+  ]);
+});
