@@ -32,17 +32,17 @@ export function checkEmail(input: string): EmailCheck {
   if (!atoms.every((a) => LOCAL_ATOM.test(a))) return bad('has characters not allowed before the @');
 
   if (domain.length === 0) return bad('has nothing after the @');
+  if (/\.[0-9]+$/.test(domain)) return bad('has a numeric top-level domain');
   const ascii = domainToASCII(domain);
   if (ascii === '') return bad('has a domain that is not a valid internationalised name');
   if (ascii.length > 253) return bad('has a domain longer than 253 characters');
   const labels = ascii.split('.');
   if (labels.length < 2) return bad('has a domain without a dot');
   if (!labels.every((l) => LABEL.test(l))) return bad('has a domain that is not a valid host name');
-  if (/^[0-9]+$/.test(labels[labels.length - 1]!)) return bad('has a numeric top-level domain');
   if (email.length > 254) return bad('is longer than 254 characters');
   return { ok: true, email: `${local}@${domain}` };
 }
 
 function bad(what: string): EmailCheck {
-  return { ok: false, message: `email ${what}` };
+  return { ok: false, message: what };
 }

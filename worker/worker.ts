@@ -1,5 +1,5 @@
 /** The composition root of a worker: connection, task queue, workflow bundle, activities. */
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 
 export type WorkerDeps = ActivityDeps & {
@@ -11,14 +11,28 @@ export type WorkerDeps = ActivityDeps & {
   tuning?: Partial<WorkerOptions>;
 };
 
-export function createWorker(deps: WorkerDeps): Promise<Worker> {
+const drop = () => undefined;
+/** webpack's module-by-module report is noise in a service log; its warnings and errors are not. */
+export const bundlerLogger = {
+  trace: drop,
+  debug: drop,
+  info: drop,
+  log: drop,
+  warn: console.warn,
+  error: console.error,
+};
+
+/** Bundles `workflows/` once: the same code the replay test checks. */
+export function bundleWorkflows() {
+  return bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: bundlerLogger });
+}
+
+export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   return Worker.create({
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
-    ...(deps.workflowBundle
-      ? { workflowBundle: deps.workflowBundle }
-      : { workflowsPath: require.resolve('../workflows') }),
+    workflowBundle: deps.workflowBundle ?? (await bundleWorkflows()),
     activities: createActivities(deps),
     // In-flight sends get this long to finish on SIGTERM before they are abandoned (and retried).
     shutdownGraceTime: '30s',

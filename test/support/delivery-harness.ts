@@ -2,7 +2,7 @@
  * Everything a delivery test needs, all real: the time-skipping Temporal server, a migrated
  * PostgreSQL database, the bounce lab over SMTP, and a worker built like the production one.
  */
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -11,7 +11,7 @@ import { createSmtpSender } from '../../activities/smtp';
 import type { DeliveryInput } from '../../common/delivery';
 import { startDelivery } from '../../common/start-delivery';
 import { type BounceLab, startBounceLab } from '../../dev/bounce-lab';
-import { createWorker } from '../../worker/worker';
+import { bundleWorkflows, createWorker } from '../../worker/worker';
 import { createTestDatabase, type TestDatabase } from './database';
 import { createTimeSkippingEnv } from './temporal';
 
@@ -36,15 +36,9 @@ export type Harness = {
 let bundle: WorkflowBundleWithSourceMap | undefined;
 /** One webpack bundle per test file instead of one per worker. */
 export async function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
-    logger: quietLogger,
-  });
+  bundle ??= await bundleWorkflows();
   return bundle;
 }
-
-const noop = () => undefined;
-const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
 
 export async function createHarness(opts: { smtpTimeoutMs?: number } = {}): Promise<Harness> {
   const [env, t, lab, codeBundle] = await Promise.all([
