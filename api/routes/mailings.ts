@@ -17,6 +17,7 @@ import { createGroup, groupName } from './groups';
 
 export type MailingDeps = { db: Db; client: Client; taskQueue: string };
 
+const SEND_DEADLINE_MS = 5_000;
 const DELIVERY_STATUSES = ['delivered', 'incorrect_address', 'technical_problem', 'in_progress'] as const;
 
 async function getMailing(db: Db, accountId: string, id: string) {
@@ -200,7 +201,10 @@ export function mailingRoutes({ db, client, taskQueue }: MailingDeps) {
             throw new ApiError('conflict', `Mailing ${id} was already sent (status ${existing.status}).`);
           }
           try {
-            await startMailing(client, { mailingId: id }, { taskQueue });
+            // Fail fast when Temporal is down: the client would otherwise keep retrying for long.
+            await client.connection.withDeadline(Date.now() + SEND_DEADLINE_MS, () =>
+              startMailing(client, { mailingId: id }, { taskQueue }),
+            );
           } catch (err) {
             throw new ApiError(
               'unavailable',
