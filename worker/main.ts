@@ -27,6 +27,17 @@ async function main(): Promise<void> {
     smtp,
     mailDomain: config.EHLO_HOSTNAME,
     temporal,
+    tuning: {
+      ...(config.WORKER_MAX_CONCURRENT_ACTIVITIES && {
+        maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      }),
+      ...(config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS && {
+        maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      }),
+      ...(config.WORKER_MAX_CACHED_WORKFLOWS !== undefined && {
+        maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+      }),
+    },
   });
   // The SDK stops the worker on SIGINT/SIGTERM; a launcher that goes away must stop it too.
   if (process.send) process.once('disconnect', () => worker.shutdown());

@@ -1,0 +1,200 @@
+/** The measured scenarios of `npm run bench`; each returns one row of results.json. */
+import autocannon from 'autocannon';
+import { sql } from 'kysely';
+import nodemailer from 'nodemailer';
+import { mailingCounters } from '../activities/mailing';
+import { startApi } from '../api/server';
+import { createAccount } from '../db/accounts';
+import { peakRss, median, round, rssMb, until } from './measure';
+import { type Stack, stopProcess } from './stack';
+
+/** An account with a group of `size` contacts at `domain` and a draft mailing to it, made in SQL. */
+export async function seedMailing(stack: Stack, size: number, domain: string) {
+  const { id: accountId, key } = await createAccount(stack.db, `bench-${Date.now()}-${Math.random()}`);
+  const { id: groupId } = await stack.db
+    .insertInto('groups')
+    .values({ account_id: accountId, name: 'bench' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await sql`
+    with c as (
+      insert into contacts (account_id, email)
+      select ${accountId}, 'c' || i || '.' || ${accountId} || '@' || ${domain} from generate_series(1, ${size}) i
+      returning id)
+    insert into group_members (group_id, contact_id) select ${groupId}, id from c`.execute(stack.db);
+  const { id: mailingId } = await stack.db
+    .insertInto('mailings')
+    .values({
+      account_id: accountId,
+      name: 'bench',
+      from_email: 'bench@sender.example',
+      subject: 'Bench',
+      text_body: 'Hello',
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await stack.db.insertInto('mailing_groups').values({ mailing_id: mailingId, group_id: groupId }).execute();
+  return { accountId, key, mailingId };
+}
+
+/** From the `send` call over HTTP until every outcome is recorded. */
+export async function endToEnd(stack: Stack, size: number, workers: number, log: (m: string) => void) {
+  const taskQueue = `bench-${size}-${workers}-${Date.now()}`;
+  const procs = await stack.startWorkers(workers, taskQueue);
+  const api = await startApi({ db: stack.db, temporal: stack.connection, taskQueue }, 0);
+  try {
+    const { key, mailingId } = await seedMailing(stack, size, 'ok.test');
+    const workerRss = peakRss(procs.map((p) => p.pid!));
+    const temporalRss = peakRss(stack.temporalPid ? [stack.temporalPid] : []);
+    const started = performance.now();
+    const res = await fetch(`${api.url}/v1/mailings/${mailingId}/send`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}` },
+    });
+    if (res.status !== 202) throw new Error(`send → ${res.status} ${await res.text()}`);
+    let lastReport = started;
+    await until(
+      async () => {
+        const c = await mailingCounters(stack.db, mailingId);
+        if (performance.now() - lastReport > 10_000) {
+          lastReport = performance.now();
+          log(`  ${c.ended}/${size} ended after ${round((lastReport - started) / 1000)} s`);
+        }
+        return c.ended >= size;
+      },
+      3_600_000,
+      `${size} deliveries`,
+      100,
+    );
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      size,
+      workers,
+      seconds: round(seconds),
+      deliveriesPerSecond: round(size / seconds),
+      workerPeakRssMb: workerRss.stop(),
+      temporalPeakRssMb: temporalRss.stop(),
+    };
+  } finally {
+    await api.stop();
+    await Promise.all(procs.map((p) => stopProcess(p)));
+  }
+}
+
+/** The SMTP path's own limit: a pooled nodemailer transport straight to the lab, no Temporal, no database. */
+export async function bareSmtp(stack: Stack, size: number) {
+  const transport = nodemailer.createTransport({
+    url: stack.lab.url,
+    pool: true,
+    maxConnections: 20,
+    maxMessages: Infinity,
+  } as never);
+  const concurrency = 100;
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < size) {
+        const i = next++;
+        await transport.sendMail({
+          from: 'bench@sender.example',
+          to: `bare${i}@ok.test`,
+          subject: 'Bench',
+          text: 'Hello',
+          messageId: `<bare-${i}@sender.example>`,
+        });
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  transport.close();
+  return { size, messagesPerSecond: round(size / seconds) };
+}
+
+/** GET /stats under load with `rows` deliveries in one mailing, next to a naive GROUP BY. */
+export async function statsLatency(stack: Stack, rows: number, log: (m: string) => void) {
+  const { key, mailingId, accountId } = await seedMailing(stack, rows, 'ok.test');
+  log(`  ${rows} contacts seeded; writing ${rows} delivery rows and their counters ...`);
+  // Ended deliveries in the proportions of a real mailing; the counters as recording would keep them.
+  await sql`
+    insert into deliveries (account_id, mailing_id, contact_id, email, status, reason, workflow_id)
+    select ${accountId}, ${mailingId}, c.id, c.email,
+           (array['delivered','delivered','delivered','delivered','delivered','delivered','delivered',
+                  'technical_problem','incorrect_address','in_progress'])[1 + (c.id % 10)],
+           'bench', 'delivery-' || ${mailingId} || '-' || c.id
+      from contacts c where c.account_id = ${accountId}`.execute(stack.db);
+  await sql`
+    insert into mailing_counters (mailing_id, shard, total, delivered, incorrect_addresses, technical_problems)
+    select mailing_id, id % 8, count(*), count(*) filter (where status = 'delivered'),
+           count(*) filter (where status = 'incorrect_address'), count(*) filter (where status = 'technical_problem')
+      from deliveries where mailing_id = ${mailingId} group by 1, 2`.execute(stack.db);
+  await sql`update mailings set status = 'sending', recipients_total = ${rows} where id = ${mailingId}`.execute(
+    stack.db,
+  );
+  await sql`analyze deliveries`.execute(stack.db);
+
+  const naive: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    await sql`select status, count(*) from deliveries where mailing_id = ${mailingId} group by status`.execute(
+      stack.db,
+    );
+    naive.push(performance.now() - t0);
+  }
+
+  const api = await startApi({ db: stack.db, temporal: stack.connection }, 0);
+  try {
+    const result = await autocannon({
+      url: `${api.url}/v1/mailings/${mailingId}/stats`,
+      headers: { authorization: `Bearer ${key}` },
+      connections: 10,
+      duration: 10,
+    });
+    if (result.non2xx > 0 || result.errors > 0)
+      throw new Error(`stats: ${result.non2xx} non-2xx, ${result.errors} errors`);
+    return {
+      rows,
+      p50Ms: result.latency.p50,
+      p99Ms: result.latency.p99,
+      requestsPerSecond: round(result.requests.average),
+      naiveGroupByMs: round(median(naive)),
+    };
+  } finally {
+    await api.stop();
+  }
+}
+
+/** Worker memory once `count` deliveries to busy.test all wait on their 3–4 h timers. */
+export async function sleeping(stack: Stack, count: number, log: (m: string) => void) {
+  const taskQueue = `bench-sleep-${Date.now()}`;
+  const [worker] = await stack.startWorkers(1, taskQueue);
+  const api = await startApi({ db: stack.db, temporal: stack.connection, taskQueue }, 0);
+  try {
+    const { key, mailingId } = await seedMailing(stack, count, 'busy.test');
+    const peak = peakRss([worker!.pid!]);
+    const res = await fetch(`${api.url}/v1/mailings/${mailingId}/send`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}` },
+    });
+    if (res.status !== 202) throw new Error(`send → ${res.status}`);
+    const started = performance.now();
+    let lastReport = started;
+    await until(
+      async () => {
+        const c = await mailingCounters(stack.db, mailingId);
+        if (performance.now() - lastReport > 10_000) {
+          lastReport = performance.now();
+          log(`  ${c.retrying}/${count} waiting after ${round((lastReport - started) / 1000)} s`);
+        }
+        return c.retrying >= count;
+      },
+      3_600_000,
+      `${count} sleeping deliveries`,
+      500,
+    );
+    await new Promise((r) => setTimeout(r, 5_000)); // let the last tasks settle
+    return { deliveries: count, workerRssMb: rssMb(worker!.pid!), workerPeakRssMb: peak.stop() };
+  } finally {
+    await api.stop();
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The servers a benchmark runs against: embedded PostgreSQL and the Temporal dev server (fresh, in
+ * .data/bench) and the bounce lab, unless DATABASE_URL / TEMPORAL_ADDRESS name external ones.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { type Db, createDb, ensureDatabase, withDatabase } from '../db/connection';
+import { startEmbeddedPostgres } from '../db/embedded';
+import { migrateToLatest } from '../db/migrate';
+import { type BounceLab, startBounceLab } from '../dev/bounce-lab';
+import { type Child, stopChild } from '../dev/processes';
+import { locateTemporalBinary } from '../dev/temporal-binaries';
+import { startDevServer } from '../dev/temporal-dev-server';
+import { freePort } from '../test/support/ports';
+
+export type Stack = {
+  db: Db;
+  databaseUrl: string;
+  temporalAddress: string;
+  /** What the numbers were measured against, for results.json. */
+  temporalKind: string;
+  /** The dev server's pid when we run it (its RSS is measured), else null. */
+  temporalPid: number | null;
+  client: Client;
+  connection: Connection;
+  lab: BounceLab;
+  startWorkers(n: number, taskQueue: string, env?: NodeJS.ProcessEnv): Promise<ChildProcess[]>;
+  stop(): Promise<void>;
+};
+
+export async function startStack(log: (m: string) => void): Promise<Stack> {
+  const dir = path.resolve('.data', 'bench');
+  await fs.rm(dir, { recursive: true, force: true });
+  await fs.mkdir(dir, { recursive: true });
+  const stops: Array<() => Promise<void>> = [];
+
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    log('starting embedded PostgreSQL ...');
+    const pg = await startEmbeddedPostgres({
+      dataDir: path.join(dir, 'postgres'),
+      port: await freePort(),
+      persistent: false,
+    });
+    stops.unshift(() => pg.stop());
+    await ensureDatabase(pg.url, 'bench');
+    databaseUrl = withDatabase(pg.url, 'bench');
+  }
+  const db = createDb(databaseUrl, { maxConnections: 10 });
+  await migrateToLatest(db);
+
+  let temporalAddress = process.env.TEMPORAL_ADDRESS;
+  let temporalPid: number | null = null;
+  let temporalKind = `external (${temporalAddress})`;
+  if (!temporalAddress) {
+    const cli = await locateTemporalBinary('cli', { log });
+    const port = await freePort();
+    log('starting the Temporal dev server ...');
+    const server: Child = await startDevServer({
+      cliPath: cli.path,
+      dataDir: dir,
+      port,
+      uiPort: await freePort(),
+      namespace: 'default',
+    });
+    stops.unshift(() => stopChild(server));
+    temporalPid = server.process.pid ?? null;
+    temporalAddress = `127.0.0.1:${port}`;
+    temporalKind = 'embedded dev server (SQLite file, WAL)';
+  }
+  const connection = await Connection.connect({ address: temporalAddress });
+  stops.unshift(() => connection.close());
+  const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+  const lab = await startBounceLab({ port: await freePort() });
+  stops.unshift(() => lab.stop());
+
+  const workers: ChildProcess[] = [];
+  stops.unshift(async () => {
+    await Promise.all(workers.map((w) => stopProcess(w)));
+  });
+
+  return {
+    db,
+    databaseUrl,
+    temporalAddress,
+    temporalKind,
+    temporalPid,
+    client,
+    connection,
+    lab,
+    async startWorkers(n, taskQueue, env = {}) {
+      const started = Array.from({ length: n }, () =>
+        fork(path.resolve('worker/main.ts'), [], {
+          execArgv: ['--import', 'tsx'],
+          env: {
+            ...process.env,
+            DATABASE_URL: databaseUrl,
+            TEMPORAL_ADDRESS: temporalAddress,
+            TEMPORAL_TASK_QUEUE: taskQueue,
+            SMTP_URL: lab.url,
+            ...env,
+          },
+          stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+        }),
+      );
+      workers.push(...started);
+      await waitForPoller(client, taskQueue, n);
+      return started;
+    },
+    async stop() {
+      for (const stop of stops) await stop().catch((err: unknown) => log(String(err)));
+      await db.destroy();
+    },
+  };
+}
+
+export async function stopProcess(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise((resolve) => p.once('exit', resolve));
+  p.kill('SIGTERM');
+  const timer = setTimeout(() => p.kill('SIGKILL'), 40_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Waits until `n` workers poll the task queue: bundling takes a few seconds each. */
+async function waitForPoller(client: Client, taskQueue: string, n: number): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const res = await client.workflowService.describeTaskQueue({
+      namespace: client.options.namespace,
+      taskQueue: { name: taskQueue },
+      taskQueueType: 1, // workflow
+    });
+    if (new Set(res.pollers.map((p) => p.identity)).size >= n) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${n} worker(s) did not start polling ${taskQueue} within 120 s`);
+}
