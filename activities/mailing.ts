@@ -70,7 +70,7 @@ export async function startDeliveries(
 ): Promise<{ started: number; lastDeliveryId: string | null }> {
   let query = deps.db
     .selectFrom('deliveries')
-    .select(['id', 'contact_id', 'email'])
+    .select(['id', 'contact_id', 'email', 'status'])
     .where('mailing_id', '=', input.mailingId)
     .orderBy('id')
     .limit(input.limit);
@@ -80,10 +80,12 @@ export async function startDeliveries(
     await Promise.all(
       rows
         .slice(i, i + START_CONCURRENCY)
+        // A delivery that has ended is never started again, whatever Temporal remembers.
+        .filter((r) => r.status === 'in_progress')
         .map((r) =>
           startDelivery(
             deps.temporal,
-            { mailingId: input.mailingId, contactId: r.contact_id, email: r.email },
+            { mailingId: input.mailingId, contactId: r.contact_id, email: r.email, deliveryId: r.id },
             { taskQueue: deps.taskQueue },
           ),
         ),

@@ -29,6 +29,8 @@ export type DeliveryInput = {
   contactId: string;
   email: string;
   retry?: Partial<RetryBounds>;
+  /** Set by the mailing fan-out, which created the delivery row already: saves a database step. */
+  deliveryId?: string;
 };
 
 /** The domain part of an address, lower-cased: what DNS, the lab and the search attribute key on. */
