@@ -4,6 +4,7 @@
  * in the shape of ../shared/spec/bench.md.
  *
  *   npm run bench -- --sizes 1000,10000,100000 --workers 1,2 --stats-rows 1000000 --sleeping 100000
+ *                    [--sqlite-pragmas journal_mode=wal,synchronous=normal]
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -30,6 +31,8 @@ async function main(): Promise<void> {
       workers: { type: 'string', default: '1' },
       'stats-rows': { type: 'string', default: '1000000' },
       sleeping: { type: 'string', default: '100000' },
+      /** Dev server SQLite pragmas, comma-separated ('' for SQLite's defaults). */
+      'sqlite-pragmas': { type: 'string' },
     },
   });
   const sizes = list(values.sizes);
@@ -38,7 +41,10 @@ async function main(): Promise<void> {
   const sleepingCount = list(values.sleeping)[0] ?? 0;
   const log = (m: string) => console.log(`[bench] ${m}`);
 
-  const stack = await startStack(log);
+  const pragmas = values['sqlite-pragmas'];
+  const stack = await startStack(log, {
+    ...(pragmas !== undefined && { sqlitePragmas: pragmas.split(',').filter(Boolean) }),
+  });
   const results = {
     at: new Date().toISOString(),
     machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.arch()}, ${os.cpus()[0]?.model.trim() ?? ''}`,

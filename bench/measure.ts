@@ -49,3 +49,54 @@ export async function until(check: () => Promise<boolean>, timeoutMs: number, wh
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** CPU seconds (user + system) a process has used so far, from /proc; 0 where it is gone. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** Every process whose command name is `name` (e.g. the postgres backends), from /proc. */
+export function pidsNamed(name: string): number[] {
+  try {
+    return fs
+      .readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number)
+      .filter((pid) => {
+        try {
+          return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name;
+        } catch {
+          return false;
+        }
+      });
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Where the CPU went during a scenario: seconds per part. The parts' processes are listed at the
+ * start and again at the end (postgres forks a backend per connection).
+ */
+export function cpuProfile(parts: Record<string, () => number[]>): { stop(): Record<string, number> } {
+  const start = new Map<number, number>();
+  for (const list of Object.values(parts)) for (const pid of list()) start.set(pid, cpuSeconds(pid));
+  const self = process.cpuUsage();
+  return {
+    stop() {
+      const out: Record<string, number> = {};
+      for (const [part, list] of Object.entries(parts))
+        out[part] = round(list().reduce((sum, pid) => sum + cpuSeconds(pid) - (start.get(pid) ?? 0), 0));
+      const used = process.cpuUsage(self);
+      out.benchProcess = round((used.user + used.system) / 1e6);
+      return out;
+    },
+  };
+}

@@ -5,7 +5,7 @@ import nodemailer from 'nodemailer';
 import { mailingCounters } from '../activities/mailing';
 import { startApi } from '../api/server';
 import { createAccount } from '../db/accounts';
-import { peakRss, median, round, rssMb, until } from './measure';
+import { cpuProfile, peakRss, median, pidsNamed, round, rssMb, until } from './measure';
 import { type Stack, stopProcess } from './stack';
 
 /** An account with a group of `size` contacts at `domain` and a draft mailing to it, made in SQL. */
@@ -46,6 +46,11 @@ export async function endToEnd(stack: Stack, size: number, workers: number, log:
     const { key, mailingId } = await seedMailing(stack, size, 'ok.test');
     const workerRss = peakRss(procs.map((p) => p.pid!));
     const temporalRss = peakRss(stack.temporalPid ? [stack.temporalPid] : []);
+    const cpu = cpuProfile({
+      temporal: () => (stack.temporalPid ? [stack.temporalPid] : []),
+      workers: () => procs.map((p) => p.pid!),
+      postgres: () => pidsNamed('postgres'),
+    });
     const started = performance.now();
     const res = await fetch(`${api.url}/v1/mailings/${mailingId}/send`, {
       method: 'POST',
@@ -58,7 +63,12 @@ export async function endToEnd(stack: Stack, size: number, workers: number, log:
         const c = await mailingCounters(stack.db, mailingId);
         if (performance.now() - lastReport > 10_000) {
           lastReport = performance.now();
-          log(`  ${c.ended}/${size} ended after ${round((lastReport - started) / 1000)} s`);
+          const m = await stack.db
+            .selectFrom('mailings')
+            .select('deliveries_started')
+            .where('id', '=', mailingId)
+            .executeTakeFirstOrThrow();
+          log(`  ${m.deliveries_started} started, ${c.ended} ended after ${round((lastReport - started) / 1000)} s`);
         }
         return c.ended >= size;
       },
@@ -74,6 +84,8 @@ export async function endToEnd(stack: Stack, size: number, workers: number, log:
       deliveriesPerSecond: round(size / seconds),
       workerPeakRssMb: workerRss.stop(),
       temporalPeakRssMb: temporalRss.stop(),
+      // Where the time went (API, lab and the bench's own polling are in benchProcess).
+      cpuSeconds: cpu.stop(),
     };
   } finally {
     await api.stop();

@@ -12,7 +12,7 @@ import { migrateToLatest } from '../db/migrate';
 import { type BounceLab, startBounceLab } from '../dev/bounce-lab';
 import { type Child, stopChild } from '../dev/processes';
 import { locateTemporalBinary } from '../dev/temporal-binaries';
-import { startDevServer } from '../dev/temporal-dev-server';
+import { DEFAULT_SQLITE_PRAGMAS, startDevServer } from '../dev/temporal-dev-server';
 import { freePort } from '../test/support/ports';
 
 export type Stack = {
@@ -30,7 +30,10 @@ export type Stack = {
   stop(): Promise<void>;
 };
 
-export async function startStack(log: (m: string) => void): Promise<Stack> {
+export async function startStack(
+  log: (m: string) => void,
+  opts: { sqlitePragmas?: string[] } = {},
+): Promise<Stack> {
   const dir = path.resolve('.data', 'bench');
   await fs.rm(dir, { recursive: true, force: true });
   await fs.mkdir(dir, { recursive: true });
@@ -64,11 +67,12 @@ export async function startStack(log: (m: string) => void): Promise<Stack> {
       port,
       uiPort: await freePort(),
       namespace: 'default',
+      sqlitePragmas: opts.sqlitePragmas,
     });
     stops.unshift(() => stopChild(server));
     temporalPid = server.process.pid ?? null;
     temporalAddress = `127.0.0.1:${port}`;
-    temporalKind = 'embedded dev server (SQLite file, WAL)';
+    temporalKind = `embedded dev server (SQLite file; pragmas ${(opts.sqlitePragmas ?? DEFAULT_SQLITE_PRAGMAS).join(', ') || 'none'})`;
   }
   const connection = await Connection.connect({ address: temporalAddress });
   stops.unshift(() => connection.close());
