@@ -68,7 +68,9 @@ export async function endToEnd(stack: Stack, size: number, workers: number, log:
             .select('deliveries_started')
             .where('id', '=', mailingId)
             .executeTakeFirstOrThrow();
-          log(`  ${m.deliveries_started} started, ${c.ended} ended after ${round((lastReport - started) / 1000)} s`);
+          log(
+            `  ${m.deliveries_started} started, ${c.ended} ended after ${round((lastReport - started) / 1000)} s`,
+          );
         }
         return c.ended >= size;
       },
@@ -154,7 +156,7 @@ export async function statsLatency(stack: Stack, rows: number, log: (m: string) 
     naive.push(performance.now() - t0);
   }
 
-  const api = await startApi({ db: stack.db, temporal: stack.connection }, 0);
+  const api = await stack.startApiProcess();
   try {
     const result = await autocannon({
       url: `${api.url}/v1/mailings/${mailingId}/stats`,
@@ -172,7 +174,7 @@ export async function statsLatency(stack: Stack, rows: number, log: (m: string) 
       naiveGroupByMs: round(median(naive)),
     };
   } finally {
-    await api.stop();
+    await stopProcess(api.process);
   }
 }
 

@@ -27,6 +27,8 @@ export type Stack = {
   connection: Connection;
   lab: BounceLab;
   startWorkers(n: number, taskQueue: string, env?: NodeJS.ProcessEnv): Promise<ChildProcess[]>;
+  /** The API in its own process, as in production: its latency is not shared with the load generator. */
+  startApiProcess(): Promise<{ url: string; process: ChildProcess }>;
   stop(): Promise<void>;
 };
 
@@ -112,6 +114,31 @@ export async function startStack(
       workers.push(...started);
       await waitForPoller(client, taskQueue, n);
       return started;
+    },
+    async startApiProcess() {
+      const port = await freePort();
+      const api = fork(path.resolve('api/main.ts'), [], {
+        execArgv: ['--import', 'tsx'],
+        env: {
+          ...process.env,
+          DATABASE_URL: databaseUrl,
+          TEMPORAL_ADDRESS: temporalAddress,
+          PORT: String(port),
+        },
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      });
+      workers.push(api);
+      const url = `http://127.0.0.1:${port}`;
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const ok = await fetch(`${url}/health`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ok) return { url, process: api };
+        if (Date.now() > deadline) throw new Error('the API did not become healthy within 60 s');
+        await new Promise((r) => setTimeout(r, 300));
+      }
     },
     async stop() {
       for (const stop of stops) await stop().catch((err: unknown) => log(String(err)));

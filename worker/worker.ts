@@ -11,6 +11,8 @@ export type WorkerDeps = ActivityDeps & {
   tuning?: Partial<WorkerOptions>;
 };
 
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 500;
+
 const drop = () => undefined;
 /** webpack's module-by-module report is noise in a service log; its warnings and errors are not. */
 export const bundlerLogger = {
@@ -36,6 +38,10 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     activities: createActivities(deps),
     // In-flight sends get this long to finish on SIGTERM before they are abandoned (and retried).
     shutdownGraceTime: '30s',
+    // Most deliveries sleep for hours between attempts: keeping them all in memory would grow the
+    // worker with the number of waiting deliveries (1.4 GB for 10,000 with the SDK's default). An
+    // evicted delivery is replayed from its short history when its timer fires.
+    maxCachedWorkflows: DEFAULT_MAX_CACHED_WORKFLOWS,
     ...deps.tuning,
   });
 }

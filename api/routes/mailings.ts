@@ -225,27 +225,29 @@ export function mailingRoutes({ db, client, taskQueue }: MailingDeps) {
       errors: [404],
       async handler({ accountId, params }) {
         const id = idParam(params.id, 'mailing');
-        await requireMailing(db, accountId, id);
-        const [c, reasons] = await Promise.all([
-          mailingCounters(db, id),
-          db
-            .selectFrom('mailing_reason_counters')
-            .select(['reason', (eb) => eb.fn.sum<string>('n').as('n')])
-            .where('mailing_id', '=', id)
-            .groupBy('reason')
-            .orderBy('reason')
-            .execute(),
-        ]);
+        // One round trip: the page is polled while a mailing runs, by many clients at once.
+        const { rows } = await sql<{ c: Record<string, string | number>; reasons: Record<string, number> }>`
+          select
+            (select json_build_object(
+                'total', coalesce(sum(total), 0), 'delivered', coalesce(sum(delivered), 0),
+                'incorrect', coalesce(sum(incorrect_addresses), 0),
+                'technical', coalesce(sum(technical_problems), 0), 'retrying', coalesce(sum(retrying), 0))
+               from mailing_counters where mailing_id = m.id) as c,
+            (select coalesce(json_object_agg(reason, n order by reason), '{}')
+               from (select reason, sum(n) as n from mailing_reason_counters where mailing_id = m.id
+                      group by reason having sum(n) > 0) r) as reasons
+          from mailings m where m.id = ${id} and m.account_id = ${accountId}`.execute(db);
+        const row = rows[0];
+        if (!row) throw new ApiError('not_found', `No mailing ${id}.`);
+        const n = (k: string) => Number(row.c[k]);
         return {
-          total: c.total,
-          delivered: c.delivered,
-          incorrectAddresses: c.incorrectAddresses,
-          technicalProblems: c.technicalProblems,
-          inProgress: c.total - c.ended,
-          retrying: c.retrying,
-          byReason: Object.fromEntries(
-            reasons.filter((r) => Number(r.n) > 0).map((r) => [r.reason, Number(r.n)]),
-          ),
+          total: n('total'),
+          delivered: n('delivered'),
+          incorrectAddresses: n('incorrect'),
+          technicalProblems: n('technical'),
+          inProgress: n('total') - n('delivered') - n('incorrect') - n('technical'),
+          retrying: n('retrying'),
+          byReason: Object.fromEntries(Object.entries(row.reasons).map(([k, v]) => [k, Number(v)])),
         };
       },
     }),
