@@ -185,6 +185,7 @@ export async function sleeping(stack: Stack, count: number, log: (m: string) => 
   const api = await startApi({ db: stack.db, temporal: stack.connection, taskQueue }, 0);
   try {
     const { key, mailingId } = await seedMailing(stack, count, 'busy.test');
+    const atStart = rssMb(worker!.pid!);
     const peak = peakRss([worker!.pid!]);
     const res = await fetch(`${api.url}/v1/mailings/${mailingId}/send`, {
       method: 'POST',
@@ -207,7 +208,13 @@ export async function sleeping(stack: Stack, count: number, log: (m: string) => 
       500,
     );
     await new Promise((r) => setTimeout(r, 5_000)); // let the last tasks settle
-    return { deliveries: count, workerRssMb: rssMb(worker!.pid!), workerPeakRssMb: peak.stop() };
+    return {
+      deliveries: count,
+      workerRssMb: rssMb(worker!.pid!),
+      workerPeakRssMb: peak.stop(),
+      workerRssAtStartMb: atStart,
+      seconds: round((performance.now() - started) / 1000),
+    };
   } finally {
     await api.stop();
   }
