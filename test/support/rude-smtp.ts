@@ -1,0 +1,65 @@
+/**
+ * A receiving server that misbehaves on purpose, written on raw TCP so it can do what a polite SMTP
+ * library never would: reset the connection, answer over many lines, hang up after RCPT, say nothing.
+ */
+import net from 'node:net';
+
+export type Rudeness =
+  | 'silent' // accepts the connection, never greets
+  | 'reset-on-rcpt' // TCP reset when the recipient is named
+  | 'close-after-rcpt' // a clean FIN instead of an answer to RCPT
+  | 'multiline-busy' // a 4xx reply split over many continuation lines
+  | 'stall-after-data'; // takes the message, never confirms it
+
+export async function startRudeSmtp(rudeness: Rudeness): Promise<{ port: number; stop(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    if (rudeness === 'silent') return;
+    const say = (line: string) => socket.write(`${line}\r\n`);
+    say('220 rude.test ESMTP');
+    let inData = false;
+    let buffer = '';
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString('latin1');
+      let at: number;
+      while ((at = buffer.indexOf('\r\n')) >= 0) {
+        const line = buffer.slice(0, at);
+        buffer = buffer.slice(at + 2);
+        if (inData) {
+          if (line === '.') inData = false; // stall-after-data: the end of data is never answered
+          continue;
+        }
+        const verb = line.slice(0, 4).toUpperCase();
+        if (verb === 'EHLO' || verb === 'HELO') say('250 rude.test');
+        else if (verb === 'MAIL') say('250 2.1.0 Ok');
+        else if (verb === 'RCPT') {
+          if (rudeness === 'reset-on-rcpt') return void socket.resetAndDestroy();
+          if (rudeness === 'close-after-rcpt') return void socket.end();
+          if (rudeness === 'multiline-busy') {
+            for (let i = 1; i < 12; i++) say(`451-4.3.0 Line ${i} of a long explanation of why we are busy`);
+            return void say('451 4.3.0 Please try again later');
+          }
+          say('250 2.1.5 Ok');
+        } else if (verb === 'DATA') {
+          inData = true;
+          say('354 End data with <CR><LF>.<CR><LF>');
+        } else if (verb === 'QUIT') {
+          say('221 Bye');
+          socket.end();
+        } else say('502 5.5.2 Command not recognised');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
