@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import type { AttemptResult } from '../common/delivery';
 import type { Db } from '../db/connection';
 import type { Mailing } from '../db/schema';
+import { withHeartbeat } from './heartbeat';
 import { checkMailingDone, resolveRecipients, startDeliveries } from './mailing';
 import { beginDelivery, recordOutcome, recordRetry, UnknownMailingError } from './recording';
 import type { createSmtpSender } from './smtp';
@@ -43,8 +44,10 @@ export function createActivities(deps: ActivityDeps) {
     beginDelivery: (input: Parameters<typeof beginDelivery>[1]) => beginDelivery(deps.db, input),
     recordRetry: (input: Parameters<typeof recordRetry>[1]) => recordRetry(deps.db, input),
     recordOutcome: (input: Parameters<typeof recordOutcome>[1]) => recordOutcome(deps.db, input),
-    resolveRecipients: (input: Parameters<typeof resolveRecipients>[1]) => resolveRecipients(deps.db, input),
-    startDeliveries: (input: Parameters<typeof startDeliveries>[1]) => startDeliveries(deps, input),
+    resolveRecipients: (input: Parameters<typeof resolveRecipients>[1]) =>
+      withHeartbeat(() => resolveRecipients(deps.db, input)),
+    startDeliveries: (input: Parameters<typeof startDeliveries>[1]) =>
+      withHeartbeat(() => startDeliveries(deps, input)),
     checkMailingDone: (input: Parameters<typeof checkMailingDone>[1]) => checkMailingDone(deps.db, input),
 
     /** One attempt: the message handed to the receiving server, its reply classified. */
@@ -54,20 +57,24 @@ export function createActivities(deps: ActivityDeps) {
       email: string;
     }): Promise<AttemptResult> {
       const m = await mailingContent(input.mailingId);
-      return deps.smtp.send({
-        to: input.email,
-        from: m.from_email,
-        fromName: m.from_name,
-        returnPath: `bounces+${input.deliveryId}@${deps.mailDomain}`,
-        subject: m.subject,
-        text: m.text_body,
-        html: m.html_body,
-        // Stable across attempts: a receiver that did take an earlier try can spot the duplicate.
-        messageId: `<delivery-${input.deliveryId}@${deps.mailDomain}>`,
-        headers: { 'X-Delivery-Id': input.deliveryId, 'X-Mailing-Id': input.mailingId },
-      });
+      return withHeartbeat(() => sendTo(m, input));
     },
   };
+
+  function sendTo(m: MailingContent, input: { deliveryId: string; mailingId: string; email: string }) {
+    return deps.smtp.send({
+      to: input.email,
+      from: m.from_email,
+      fromName: m.from_name,
+      returnPath: `bounces+${input.deliveryId}@${deps.mailDomain}`,
+      subject: m.subject,
+      text: m.text_body,
+      html: m.html_body,
+      // Stable across attempts: a receiver that did take an earlier try can spot the duplicate.
+      messageId: `<delivery-${input.deliveryId}@${deps.mailDomain}>`,
+      headers: { 'X-Delivery-Id': input.deliveryId, 'X-Mailing-Id': input.mailingId },
+    });
+  }
 }
 
 export type DeliveryActivities = ReturnType<typeof createActivities>;

@@ -1,6 +1,6 @@
 /** `npm run worker`: a worker process against TEMPORAL_ADDRESS, DATABASE_URL and SMTP_URL (or direct MX). */
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createSmtpSender } from '../activities/smtp';
 import { loadConfigOrExit, redactUrl } from '../common/config';
 import { createDb } from '../db/connection';
@@ -9,6 +9,12 @@ import { runMain } from '../common/run-main';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(['DATABASE_URL']);
+  const level =
+    config.LOG_LEVEL === 'warn' ? 'WARN' : (config.LOG_LEVEL.toUpperCase() as 'DEBUG' | 'INFO' | 'ERROR');
+  Runtime.install({
+    logger: new DefaultLogger(level),
+    telemetryOptions: { logging: { filter: { core: level, other: level }, forward: {} } },
+  });
   const db = createDb(config.DATABASE_URL!);
   const smtp = createSmtpSender({
     relayUrl: config.SMTP_URL,

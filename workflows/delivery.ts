@@ -32,6 +32,8 @@ import type { DeliveryActivities } from '../activities';
 const { sendAttempt } = proxyActivities<DeliveryActivities>({
   // Connection, greeting and reply timeouts are bounded by SMTP_TIMEOUT_MS in the activity itself.
   startToCloseTimeout: '5 minutes',
+  // The activity heartbeats every 5 s while it talks SMTP: a dead worker is noticed this fast.
+  heartbeatTimeout: '30s',
   retry: {
     initialInterval: '10s',
     backoffCoefficient: 2,

@@ -9,6 +9,8 @@ import type { DeliveryActivities } from '../activities';
 
 const { resolveRecipients, startDeliveries, checkMailingDone } = proxyActivities<DeliveryActivities>({
   startToCloseTimeout: '5 minutes',
+  // The long ones heartbeat every 5 s (activities/heartbeat.ts): a dead worker is noticed this fast.
+  heartbeatTimeout: '30s',
   retry: {
     initialInterval: '1s',
     maximumInterval: '1 minute',

@@ -11,6 +11,7 @@ import type { Db } from '../../db/connection';
 import { ApiError } from '../errors';
 import { decodeCursor, page, pageQuery } from '../pagination';
 import { route } from '../route';
+import { singleFlight } from '../single-flight';
 import { idField, idParam, text } from '../validation';
 import { emailField, requireGroup } from './contacts';
 import { createGroup, groupName } from './groups';
@@ -65,6 +66,33 @@ async function requireMailing(db: Db, accountId: string, id: string) {
   return m;
 }
 
+/** The delivery graph from the counters, in one round trip; undefined when not this account's mailing. */
+async function statsOf(db: Db, accountId: string, id: string) {
+  const { rows } = await sql<{ c: Record<string, string | number>; reasons: Record<string, number> }>`
+    select
+      (select json_build_object(
+          'total', coalesce(sum(total), 0), 'delivered', coalesce(sum(delivered), 0),
+          'incorrect', coalesce(sum(incorrect_addresses), 0),
+          'technical', coalesce(sum(technical_problems), 0), 'retrying', coalesce(sum(retrying), 0))
+         from mailing_counters where mailing_id = m.id) as c,
+      (select coalesce(json_object_agg(reason, n order by reason), '{}')
+         from (select reason, sum(n) as n from mailing_reason_counters where mailing_id = m.id
+                group by reason having sum(n) > 0) r) as reasons
+    from mailings m where m.id = ${id} and m.account_id = ${accountId}`.execute(db);
+  const row = rows[0];
+  if (!row) return undefined;
+  const n = (k: string) => Number(row.c[k]);
+  return {
+    total: n('total'),
+    delivered: n('delivered'),
+    incorrectAddresses: n('incorrect'),
+    technicalProblems: n('technical'),
+    inProgress: n('total') - n('delivered') - n('incorrect') - n('technical'),
+    retrying: n('retrying'),
+    byReason: Object.fromEntries(Object.entries(row.reasons).map(([k, v]) => [k, Number(v)])),
+  };
+}
+
 const mailingBody = z
   .strictObject({
     name: text(200).pipe(z.string().min(1, 'is empty')),
@@ -81,6 +109,12 @@ const mailingBody = z
   });
 
 export function mailingRoutes({ db, client, taskQueue }: MailingDeps) {
+  // Clients polling the same mailing at once share one query: the answer is as fresh as the one
+  // query in flight, and the database sees one read per mailing at a time, not one per request.
+  const readStats = singleFlight(
+    ({ accountId, id }: { accountId: string; id: string }) => `${accountId}:${id}`,
+    ({ accountId, id }) => statsOf(db, accountId, id),
+  );
   return [
     route({
       method: 'post',
@@ -224,31 +258,9 @@ export function mailingRoutes({ db, client, taskQueue }: MailingDeps) {
       status: 200,
       errors: [404],
       async handler({ accountId, params }) {
-        const id = idParam(params.id, 'mailing');
-        // One round trip: the page is polled while a mailing runs, by many clients at once.
-        const { rows } = await sql<{ c: Record<string, string | number>; reasons: Record<string, number> }>`
-          select
-            (select json_build_object(
-                'total', coalesce(sum(total), 0), 'delivered', coalesce(sum(delivered), 0),
-                'incorrect', coalesce(sum(incorrect_addresses), 0),
-                'technical', coalesce(sum(technical_problems), 0), 'retrying', coalesce(sum(retrying), 0))
-               from mailing_counters where mailing_id = m.id) as c,
-            (select coalesce(json_object_agg(reason, n order by reason), '{}')
-               from (select reason, sum(n) as n from mailing_reason_counters where mailing_id = m.id
-                      group by reason having sum(n) > 0) r) as reasons
-          from mailings m where m.id = ${id} and m.account_id = ${accountId}`.execute(db);
-        const row = rows[0];
-        if (!row) throw new ApiError('not_found', `No mailing ${id}.`);
-        const n = (k: string) => Number(row.c[k]);
-        return {
-          total: n('total'),
-          delivered: n('delivered'),
-          incorrectAddresses: n('incorrect'),
-          technicalProblems: n('technical'),
-          inProgress: n('total') - n('delivered') - n('incorrect') - n('technical'),
-          retrying: n('retrying'),
-          byReason: Object.fromEntries(Object.entries(row.reasons).map(([k, v]) => [k, Number(v)])),
-        };
+        const stats = await readStats({ accountId, id: idParam(params.id, 'mailing') });
+        if (!stats) throw new ApiError('not_found', `No mailing ${params.id}.`);
+        return stats;
       },
     }),
 

@@ -20,6 +20,9 @@ export default async function globalSetup(): Promise<void> {
     },
   );
   if (testServer) process.env.TEMPORAL_TEST_SERVER_PATH = testServer.path;
+  // The Temporal CLI's dev server, for the drill that restarts Temporal under waiting deliveries.
+  const cli = await locateTemporalBinary('cli', { log: (m) => console.log(m) });
+  process.env.TEMPORAL_CLI_PATH = cli.path;
 
   if (process.env.DATABASE_URL) {
     process.env.TEST_DATABASE_SERVER_URL = process.env.DATABASE_URL;
