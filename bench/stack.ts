@@ -70,6 +70,7 @@ export async function startStack(
       uiPort: await freePort(),
       namespace: 'default',
       sqlitePragmas: opts.sqlitePragmas,
+      log: () => undefined,
     });
     stops.unshift(() => stopChild(server));
     temporalPid = server.process.pid ?? null;

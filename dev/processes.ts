@@ -13,19 +13,25 @@ export type Child = {
   exited: Promise<number | string>;
 };
 
-function track(name: string, child: ChildProcess): Child {
+function track(name: string, child: ChildProcess, log = (line: string) => console.log(line)): Child {
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
   });
   for (const stream of [child.stdout, child.stderr]) {
-    if (stream) readline.createInterface({ input: stream }).on('line', (l) => console.log(`[${name}] ${l}`));
+    if (stream) readline.createInterface({ input: stream }).on('line', (l) => log(`[${name}] ${l}`));
   }
   return { name, process: child, exited };
 }
 
 /** Runs a binary (the Temporal CLI). */
-export function startBinary(name: string, file: string, args: string[], env: NodeJS.ProcessEnv): Child {
-  return track(name, spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+export function startBinary(
+  name: string,
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  log?: (line: string) => void,
+): Child {
+  return track(name, spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }), log);
 }
 
 /**

@@ -11,6 +11,8 @@ export type DevServerOptions = {
   namespace: string;
   /** `--sqlite-pragma` values; the defaults are what the benchmark measured best (README). */
   sqlitePragmas?: string[];
+  /** Where the server's output lines go (the console unless given; drills and the bench drop them). */
+  log?: (line: string) => void;
 };
 
 /**
@@ -42,7 +44,7 @@ export function devServerArgs(o: DevServerOptions): string[] {
 }
 
 export async function startDevServer(o: DevServerOptions): Promise<Child> {
-  const child = startBinary('temporal', o.cliPath, devServerArgs(o), process.env);
+  const child = startBinary('temporal', o.cliPath, devServerArgs(o), process.env, o.log);
   const failed = child.exited.then((code) => {
     throw new Error(`the Temporal dev server exited (${code}) before it was ready`);
   });

@@ -40,6 +40,7 @@ const startServer = async () => {
     port,
     uiPort,
     namespace: 'default',
+    log: () => undefined,
   });
 };
 
