@@ -49,25 +49,25 @@ export function createApp(deps: AppDeps): express.Express {
       temporalUiUrl: deps.temporalUiUrl ?? 'http://localhost:8233',
     }),
   ];
-  const document = openApiDocument(
-    [
-      ...routes,
-      route({
-        method: 'get',
-        path: '/v1/openapi.json',
-        tag: 'meta',
-        summary: 'This document',
-        auth: false,
-        status: 200,
-        handler: () => Promise.resolve(document),
-      }),
-    ],
-    { title: 'Deliverability API', version: '1' },
+  // The document describes every route, itself included; it is built once, when first asked.
+  let document: ReturnType<typeof openApiDocument> | undefined;
+  routes.push(
+    route({
+      method: 'get',
+      path: '/v1/openapi.json',
+      tag: 'meta',
+      summary: 'This document',
+      auth: false,
+      status: 200,
+      handler: () =>
+        Promise.resolve(
+          (document ??= openApiDocument(routes, { title: 'Deliverability API', version: '1' })),
+        ),
+    }),
   );
 
   const router = express.Router();
   register(router, routes, authenticate(deps.db));
-  router.get('/v1/openapi.json', (_req, res) => void res.json(document));
   app.use(router);
 
   app.use((req, _res, next) => next(new ApiError('not_found', `No route ${req.method} ${req.path}.`)));

@@ -1,6 +1,7 @@
 /** Keyset pagination over ids: `?limit=` (1–1000, default 50) and an opaque `?cursor=`. */
 import { z } from 'zod';
 import { ApiError } from './errors';
+import { isId } from './validation';
 
 export const pageQuery = {
   limit: z.coerce.number().int().min(1).max(1000).default(50),
@@ -10,7 +11,7 @@ export const pageQuery = {
 export function decodeCursor(cursor: string | undefined): string | null {
   if (cursor === undefined) return null;
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[1-9][0-9]{0,18}$/.test(id) || Buffer.from(id).toString('base64url') !== cursor)
+  if (!isId(id) || Buffer.from(id).toString('base64url') !== cursor)
     throw new ApiError('invalid_input', 'Invalid query: cursor: is not a cursor from this API.', [
       { field: 'cursor', message: 'is not a cursor from this API' },
     ]);

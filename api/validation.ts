@@ -2,12 +2,13 @@
 import { z } from 'zod';
 import { ApiError, type ErrorDetail } from './errors';
 
-export function issuesToDetails(issues: readonly z.core.$ZodIssue[], prefix: string): ErrorDetail[] {
+/** zod issues as the contract's details: one per bad field, unknown fields named one by one. */
+function issuesToDetails(issues: readonly z.core.$ZodIssue[]): ErrorDetail[] {
   return issues.flatMap((issue) => {
-    const at = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+    const at = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys')
       return issue.keys.map((k) => ({ field: at ? `${at}.${k}` : k, message: 'unknown field' }));
-    return [{ field: at || prefix, message: issue.message }];
+    return [{ field: at, message: issue.message }];
   });
 }
 
@@ -22,7 +23,7 @@ export function parseOrThrow<S extends z.ZodType>(
     ]);
   const parsed = schema.safeParse(value ?? {});
   if (parsed.success) return parsed.data;
-  const details = issuesToDetails(parsed.error.issues, '');
+  const details = issuesToDetails(parsed.error.issues);
   const first = details[0];
   throw new ApiError(
     'invalid_input',
@@ -34,9 +35,12 @@ export function parseOrThrow<S extends z.ZodType>(
 }
 
 /** Ids are positive bigint strings; anything else cannot name a row, so it answers like a missing one. */
-const ID = /^[1-9][0-9]{0,18}$/;
+export function isId(value: string): boolean {
+  return /^[1-9][0-9]{0,18}$/.test(value) && BigInt(value) <= 9223372036854775807n;
+}
+
 export function idParam(value: string | undefined, what: string): string {
-  if (value === undefined || !ID.test(value) || BigInt(value) > 9223372036854775807n)
+  if (value === undefined || !isId(value))
     throw new ApiError('not_found', `No ${what} ${JSON.stringify(value ?? '')}.`);
   return value;
 }
@@ -53,7 +57,7 @@ export const text = (max: number) =>
 /** An id in a request body: a positive integer as a string (numbers are accepted too). */
 export const idField = z.union([z.string(), z.number().int()]).transform((v, ctx) => {
   const s = String(v);
-  if (!ID.test(s) || BigInt(s) > 9223372036854775807n) {
+  if (!isId(s)) {
     ctx.addIssue({ code: 'custom', message: 'is not an id' });
     return z.NEVER;
   }

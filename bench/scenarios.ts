@@ -5,7 +5,8 @@ import nodemailer from 'nodemailer';
 import { mailingCounters } from '../activities/mailing';
 import { startApi } from '../api/server';
 import { createAccount } from '../db/accounts';
-import { cpuProfile, peakRss, median, pidsNamed, round, rssMb, until } from './measure';
+import { until } from '../test/support/until';
+import { cpuProfile, peakRss, median, pidsNamed, round, rssMb } from './measure';
 import { type Stack, stopProcess } from './stack';
 
 /** An account with a group of `size` contacts at `domain` and a draft mailing to it, made in SQL. */
@@ -37,6 +38,51 @@ export async function seedMailing(stack: Stack, size: number, domain: string) {
   return { accountId, key, mailingId };
 }
 
+type Counters = Awaited<ReturnType<typeof mailingCounters>>;
+
+/**
+ * Sends the mailing over HTTP and polls its counters until `done`, logging `progress` every 10 s.
+ * Returns the seconds from the send call to done.
+ */
+async function sendAndWatch(
+  stack: Stack,
+  apiUrl: string,
+  key: string,
+  mailingId: string,
+  watch: {
+    what: string;
+    log(m: string): void;
+    done(c: Counters): boolean;
+    progress(c: Counters, m: { deliveries_started: number }): string;
+  },
+): Promise<number> {
+  const started = performance.now();
+  const res = await fetch(`${apiUrl}/v1/mailings/${mailingId}/send`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}` },
+  });
+  if (res.status !== 202) throw new Error(`send → ${res.status} ${await res.text()}`);
+  let lastReport = started;
+  await until(
+    async () => {
+      const c = await mailingCounters(stack.db, mailingId);
+      if (performance.now() - lastReport > 10_000) {
+        lastReport = performance.now();
+        const m = await stack.db
+          .selectFrom('mailings')
+          .select('deliveries_started')
+          .where('id', '=', mailingId)
+          .executeTakeFirstOrThrow();
+        watch.log(`  ${watch.progress(c, m)} after ${round((lastReport - started) / 1000)} s`);
+      }
+      return watch.done(c);
+    },
+    watch.what,
+    { timeoutMs: 3_600_000, everyMs: 100 },
+  );
+  return (performance.now() - started) / 1000;
+}
+
 /** From the `send` call over HTTP until every outcome is recorded. */
 export async function endToEnd(stack: Stack, size: number, workers: number, log: (m: string) => void) {
   const taskQueue = `bench-${size}-${workers}-${Date.now()}`;
@@ -51,34 +97,12 @@ export async function endToEnd(stack: Stack, size: number, workers: number, log:
       workers: () => procs.map((p) => p.pid!),
       postgres: () => pidsNamed('postgres'),
     });
-    const started = performance.now();
-    const res = await fetch(`${api.url}/v1/mailings/${mailingId}/send`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}` },
+    const seconds = await sendAndWatch(stack, api.url, key, mailingId, {
+      what: `${size} deliveries`,
+      log,
+      done: (c) => c.ended >= size,
+      progress: (c, m) => `${m.deliveries_started} started, ${c.ended} ended`,
     });
-    if (res.status !== 202) throw new Error(`send → ${res.status} ${await res.text()}`);
-    let lastReport = started;
-    await until(
-      async () => {
-        const c = await mailingCounters(stack.db, mailingId);
-        if (performance.now() - lastReport > 10_000) {
-          lastReport = performance.now();
-          const m = await stack.db
-            .selectFrom('mailings')
-            .select('deliveries_started')
-            .where('id', '=', mailingId)
-            .executeTakeFirstOrThrow();
-          log(
-            `  ${m.deliveries_started} started, ${c.ended} ended after ${round((lastReport - started) / 1000)} s`,
-          );
-        }
-        return c.ended >= size;
-      },
-      3_600_000,
-      `${size} deliveries`,
-      100,
-    );
-    const seconds = (performance.now() - started) / 1000;
     return {
       size,
       workers,
@@ -187,33 +211,19 @@ export async function sleeping(stack: Stack, count: number, log: (m: string) => 
     const { key, mailingId } = await seedMailing(stack, count, 'busy.test');
     const atStart = rssMb(worker!.pid!);
     const peak = peakRss([worker!.pid!]);
-    const res = await fetch(`${api.url}/v1/mailings/${mailingId}/send`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}` },
+    const seconds = await sendAndWatch(stack, api.url, key, mailingId, {
+      what: `${count} sleeping deliveries`,
+      log,
+      done: (c) => c.retrying >= count,
+      progress: (c) => `${c.retrying}/${count} waiting`,
     });
-    if (res.status !== 202) throw new Error(`send → ${res.status}`);
-    const started = performance.now();
-    let lastReport = started;
-    await until(
-      async () => {
-        const c = await mailingCounters(stack.db, mailingId);
-        if (performance.now() - lastReport > 10_000) {
-          lastReport = performance.now();
-          log(`  ${c.retrying}/${count} waiting after ${round((lastReport - started) / 1000)} s`);
-        }
-        return c.retrying >= count;
-      },
-      3_600_000,
-      `${count} sleeping deliveries`,
-      500,
-    );
     await new Promise((r) => setTimeout(r, 5_000)); // let the last tasks settle
     return {
       deliveries: count,
       workerRssMb: rssMb(worker!.pid!),
       workerPeakRssMb: peak.stop(),
       workerRssAtStartMb: atStart,
-      seconds: round((performance.now() - started) / 1000),
+      seconds: round(seconds),
     };
   } finally {
     await api.stop();

@@ -83,9 +83,9 @@ export async function startStack(
   const lab = await startBounceLab({ port: await freePort() });
   stops.unshift(() => lab.stop());
 
-  const workers: ChildProcess[] = [];
+  const children: ChildProcess[] = []; // workers and API processes, stopped with the stack
   stops.unshift(async () => {
-    await Promise.all(workers.map((w) => stopProcess(w)));
+    await Promise.all(children.map((c) => stopProcess(c)));
   });
 
   return {
@@ -112,7 +112,7 @@ export async function startStack(
           stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
         }),
       );
-      workers.push(...started);
+      children.push(...started);
       await waitForPoller(client, taskQueue, n);
       return started;
     },
@@ -128,7 +128,7 @@ export async function startStack(
         },
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       });
-      workers.push(api);
+      children.push(api);
       const url = `http://127.0.0.1:${port}`;
       const deadline = Date.now() + 60_000;
       for (;;) {

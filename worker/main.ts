@@ -9,8 +9,7 @@ import { runMain } from '../common/run-main';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(['DATABASE_URL']);
-  const level =
-    config.LOG_LEVEL === 'warn' ? 'WARN' : (config.LOG_LEVEL.toUpperCase() as 'DEBUG' | 'INFO' | 'ERROR');
+  const level = config.LOG_LEVEL.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   Runtime.install({
     logger: new DefaultLogger(level),
     telemetryOptions: { logging: { filter: { core: level, other: level }, forward: {} } },

@@ -5,7 +5,6 @@
 import type { Client } from '@temporalio/client';
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { mailingCounters } from '../../activities/mailing';
 import { startMailing, mailingWorkflowId } from '../../common/mailing';
 import type { Db } from '../../db/connection';
 import { ApiError } from '../errors';
@@ -21,19 +20,22 @@ export type MailingDeps = { db: Db; client: Client; taskQueue: string };
 const SEND_DEADLINE_MS = 5_000;
 const DELIVERY_STATUSES = ['delivered', 'incorrect_address', 'technical_problem', 'in_progress'] as const;
 
-async function getMailing(db: Db, accountId: string, id: string) {
-  const m = await db
+/** Mailings with their groups and how many deliveries have ended: one query for one or a page. */
+function mailingsQuery(db: Db, accountId: string) {
+  return db
     .selectFrom('mailings as m')
     .selectAll('m')
-    .select(
+    .select([
       sql<string[]>`coalesce((select array_agg(mg.group_id::text order by mg.group_id)
         from mailing_groups mg where mg.mailing_id = m.id), '{}')`.as('group_ids'),
-    )
-    .where('m.id', '=', id)
-    .where('m.account_id', '=', accountId)
-    .executeTakeFirst();
-  if (!m) throw new ApiError('not_found', `No mailing ${id}.`);
-  const counters = m.status === 'draft' ? null : await mailingCounters(db, id);
+      sql<string>`(select coalesce(sum(delivered + incorrect_addresses + technical_problems), 0)
+        from mailing_counters mc where mc.mailing_id = m.id)`.as('ended'),
+    ])
+    .where('m.account_id', '=', accountId);
+}
+type MailingRow = Awaited<ReturnType<ReturnType<typeof mailingsQuery>['executeTakeFirstOrThrow']>>;
+
+function mailingJson(m: MailingRow) {
   return {
     id: m.id,
     name: m.name,
@@ -47,12 +49,18 @@ async function getMailing(db: Db, accountId: string, id: string) {
     // Progress of a send: recipients resolved, delivery workflows started, deliveries ended.
     recipients: m.recipients_total,
     deliveriesStarted: m.deliveries_started,
-    deliveriesEnded: counters?.ended ?? 0,
+    deliveriesEnded: Number(m.ended),
     workflowId: m.workflow_id,
     createdAt: m.created_at.toISOString(),
     sentAt: m.sent_at?.toISOString() ?? null,
     doneAt: m.done_at?.toISOString() ?? null,
   };
+}
+
+async function getMailing(db: Db, accountId: string, id: string) {
+  const m = await mailingsQuery(db, accountId).where('m.id', '=', id).executeTakeFirst();
+  if (!m) throw new ApiError('not_found', `No mailing ${id}.`);
+  return mailingJson(m);
 }
 
 async function requireMailing(db: Db, accountId: string, id: string) {
@@ -174,27 +182,12 @@ export function mailingRoutes({ db, client, taskQueue }: MailingDeps) {
       query: z.strictObject(pageQuery),
       status: 200,
       async handler({ accountId, query }) {
-        let q = db
-          .selectFrom('mailings')
-          .select('id')
-          .where('account_id', '=', accountId)
-          .orderBy('id')
+        let q = mailingsQuery(db, accountId)
+          .orderBy('m.id')
           .limit(query.limit + 1);
         const after = decodeCursor(query.cursor);
-        if (after) q = q.where('id', '>', after);
-        const rows = await q.execute();
-        const items = await Promise.all(
-          rows.slice(0, query.limit).map((r) => getMailing(db, accountId, r.id)),
-        );
-        return {
-          items,
-          nextCursor: page(
-            rows,
-            query.limit,
-            (r) => r.id,
-            (r) => r,
-          ).nextCursor,
-        };
+        if (after) q = q.where('m.id', '>', after);
+        return page(await q.execute(), query.limit, (m) => m.id, mailingJson);
       },
     }),
 

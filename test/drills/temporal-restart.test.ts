@@ -17,6 +17,7 @@ import { createWorker } from '../../worker/worker';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { workflowBundle } from '../support/delivery-harness';
 import { freePort } from '../support/ports';
+import { until } from '../support/until';
 
 const BOUNDS = {
   minDelayMs: 3_000,
@@ -69,14 +70,6 @@ async function attempts(deliveryWorkflowId: string) {
     .orderBy('n')
     .execute();
   return rows.map((r) => r.at.getTime());
-}
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 test('deliveries waiting on timers go on as scheduled after Temporal restarts', async () => {

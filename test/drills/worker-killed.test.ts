@@ -11,6 +11,7 @@ import { startMailing } from '../../common/mailing';
 import { type BounceLab, startBounceLab } from '../../dev/bounce-lab';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createTimeSkippingEnv } from '../support/temporal';
+import { until } from '../support/until';
 
 const MIX = {
   'ok.test': 24,
@@ -57,14 +58,6 @@ function startWorker(taskQueue: string): ChildProcess {
   });
   workers.push(worker);
   return worker;
-}
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 test('a worker killed mid-mailing loses nothing and sends at most the in-flight messages twice', async () => {
