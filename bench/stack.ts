@@ -14,6 +14,8 @@ import { type Child, stopChild } from '../dev/processes';
 import { locateTemporalBinary } from '../dev/temporal-binaries';
 import { DEFAULT_SQLITE_PRAGMAS, startDevServer } from '../dev/temporal-dev-server';
 import { freePort } from '../test/support/ports';
+import { WORKER_NODE_FLAGS } from '../worker/node-flags';
+import { writeWorkflowBundle } from '../worker/worker';
 
 export type Stack = {
   db: Db;
@@ -80,6 +82,9 @@ export async function startStack(
   const connection = await Connection.connect({ address: temporalAddress });
   stops.unshift(() => connection.close());
   const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+  // Workers load a prebuilt bundle, as in production (the Dockerfile builds one).
+  const workflowBundlePath = path.join(dir, 'workflow-bundle.js');
+  await writeWorkflowBundle(workflowBundlePath);
   const lab = await startBounceLab({ port: await freePort() });
   stops.unshift(() => lab.stop());
 
@@ -100,13 +105,14 @@ export async function startStack(
     async startWorkers(n, taskQueue, env = {}) {
       const started = Array.from({ length: n }, () =>
         fork(path.resolve('worker/main.ts'), [], {
-          execArgv: ['--import', 'tsx'],
+          execArgv: [...WORKER_NODE_FLAGS, '--import', 'tsx'],
           env: {
             ...process.env,
             DATABASE_URL: databaseUrl,
             TEMPORAL_ADDRESS: temporalAddress,
             TEMPORAL_TASK_QUEUE: taskQueue,
             SMTP_URL: lab.url,
+            WORKFLOW_BUNDLE_PATH: workflowBundlePath,
             ...env,
           },
           stdio: ['ignore', 'ignore', 'inherit', 'ipc'],

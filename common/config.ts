@@ -46,6 +46,8 @@ export const configSchema = z.object({
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).optional(),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).optional(),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).optional(),
+  /** A workflow bundle built by `npm run build:workflows`; unset, the worker bundles `workflows/` at start. */
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -38,10 +38,19 @@ export function startBinary(
  * Runs one of our TypeScript entry points in its own Node process through tsx. The IPC channel lets
  * the child notice when the launcher dies, so it never outlives it.
  */
-export function startScript(name: string, script: string, env: NodeJS.ProcessEnv): Child {
+export function startScript(
+  name: string,
+  script: string,
+  env: NodeJS.ProcessEnv,
+  nodeFlags: string[] = [],
+): Child {
   return track(
     name,
-    fork(script, [], { env, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }),
+    fork(script, [], {
+      env,
+      execArgv: [...nodeFlags, '--import', 'tsx'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    }),
   );
 }
 

@@ -12,6 +12,7 @@ import { createDb, ensureDatabase, withDatabase } from '../db/connection';
 import { startEmbeddedPostgres } from '../db/embedded';
 import { migrateToLatest } from '../db/migrate';
 import { type BounceLab, startBounceLab } from './bounce-lab';
+import { WORKER_NODE_FLAGS } from '../worker/node-flags';
 import { type Child, startScript, stopChild } from './processes';
 import { locateTemporalBinary } from './temporal-binaries';
 import { startDevServer } from './temporal-dev-server';
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
     SMTP_URL: smtpUrl,
     TEMPORAL_UI_URL: temporalGiven ? config.TEMPORAL_UI_URL : `http://localhost:${config.TEMPORAL_UI_PORT}`,
   };
-  const worker = startScript('worker', path.join(__dirname, '..', 'worker', 'main.ts'), env);
+  const worker = startScript('worker', path.join(__dirname, '..', 'worker', 'main.ts'), env, WORKER_NODE_FLAGS);
   cleanups.unshift(() => stopChild(worker, 40_000));
   watch(worker);
   const api = startScript('api', path.join(__dirname, '..', 'api', 'main.ts'), env);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { configKeys, loadConfig } from '../common/config';
 import { searchAttributeDefinitions } from '../common/names';
+import { WORKER_NODE_FLAGS } from '../worker/node-flags';
 
 type Service = {
   image?: string;
@@ -93,5 +94,15 @@ describe('docker-compose.yml', () => {
       };
       expect(pkg.scripts[script]).toBeDefined();
     }
+  });
+
+  it('when the worker starts, then it loads the bundle built into the image, with the heap cap every worker gets', () => {
+    const dockerfile = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+    const bundle = services.worker!.environment!.WORKFLOW_BUNDLE_PATH!;
+    expect(dockerfile).toContain(`RUN npm run build:workflows -- ${bundle}`);
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts.worker).toBe(`node ${WORKER_NODE_FLAGS.join(' ')} --import tsx worker/main.ts`);
   });
 });

@@ -4,9 +4,11 @@
  * that would break deliveries already running fails here.
  */
 import { temporal } from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
+import { Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { writeWorkflowBundle } from '../worker/worker';
 import { workflowBundle } from './support/delivery-harness';
 
 const dir = path.join(__dirname, 'histories');
@@ -36,23 +38,31 @@ describe('replay of recorded delivery and mailing histories', () => {
     );
   });
 
-  it('when replayed with the current workflow code, then no history diverges', async () => {
-    const histories = files.map((f) => ({
+  const histories = () =>
+    files.map((f) => ({
       workflowId: f,
       history: temporal.api.history.v1.History.fromObject(
         JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as Record<string, unknown>,
       ),
     }));
+  async function replayAll(bundle: WorkflowBundleOption): Promise<void> {
     const failures: string[] = [];
     let replayed = 0;
-    for await (const result of Worker.runReplayHistories(
-      { workflowBundle: await workflowBundle() },
-      histories,
-    )) {
+    for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories())) {
       replayed++;
       if (result.error) failures.push(`${result.workflowId}: ${String(result.error)}`);
     }
     expect(failures).toEqual([]);
     expect(replayed).toBe(files.length);
+  }
+
+  it('when replayed with the current workflow code, then no history diverges', async () => {
+    await replayAll(await workflowBundle());
+  });
+
+  it('when the bundle is prebuilt to a file (npm run build:workflows), then a worker loads it and no history diverges', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-')), 'workflow-bundle.js');
+    await writeWorkflowBundle(file);
+    await replayAll({ codePath: file });
   });
 });

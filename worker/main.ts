@@ -2,7 +2,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createSmtpSender } from '../activities/smtp';
-import { loadConfigOrExit, redactUrl } from '../common/config';
+import fs from 'node:fs';
+import { ConfigError, loadConfigOrExit, redactUrl } from '../common/config';
 import { createDb } from '../db/connection';
 import { createWorker } from './worker';
 import { runMain } from '../common/run-main';
@@ -14,6 +15,11 @@ async function main(): Promise<void> {
     logger: new DefaultLogger(level),
     telemetryOptions: { logging: { filter: { core: level, other: level }, forward: {} } },
   });
+  if (config.WORKFLOW_BUNDLE_PATH && !fs.existsSync(config.WORKFLOW_BUNDLE_PATH)) {
+    throw new ConfigError([
+      `WORKFLOW_BUNDLE_PATH: no file at ${config.WORKFLOW_BUNDLE_PATH} (build it with npm run build:workflows)`,
+    ]);
+  }
   const db = createDb(config.DATABASE_URL!);
   const smtp = createSmtpSender({
     relayUrl: config.SMTP_URL,
@@ -32,6 +38,7 @@ async function main(): Promise<void> {
     smtp,
     mailDomain: config.EHLO_HOSTNAME,
     temporal,
+    ...(config.WORKFLOW_BUNDLE_PATH && { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }),
     tuning: {
       ...(config.WORKER_MAX_CONCURRENT_ACTIVITIES && {
         maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,

@@ -1,5 +1,6 @@
 /** The composition root of a worker: connection, task queue, workflow bundle, activities. */
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import fs from 'node:fs/promises';
 import { createActivities, type ActivityDeps } from '../activities';
 
 export type WorkerDeps = ActivityDeps & {
@@ -27,6 +28,14 @@ export const bundlerLogger = {
 /** Bundles `workflows/` once: the same code the replay test checks. */
 export function bundleWorkflows() {
   return bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: bundlerLogger });
+}
+
+/** Writes the bundle to a file, for workers started with WORKFLOW_BUNDLE_PATH. */
+export async function writeWorkflowBundle(file: string): Promise<void> {
+  const { code } = await bundleWorkflows();
+  // Written whole, then renamed: a worker never loads half a bundle.
+  await fs.writeFile(`${file}.tmp`, code);
+  await fs.rename(`${file}.tmp`, file);
 }
 
 export async function createWorker(deps: WorkerDeps): Promise<Worker> {
