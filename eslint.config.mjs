@@ -3,7 +3,17 @@ import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', '.cache/', 'coverage/', 'jest.config.js', 'eslint.config.mjs'] },
+  {
+    ignores: [
+      'node_modules/',
+      '.data/',
+      '.cache/',
+      'coverage/',
+      'dist/',
+      'jest.config.js',
+      'eslint.config.mjs',
+    ],
+  },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

@@ -5,7 +5,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { sql } from 'kysely';
-import { DELIVERY_WORKFLOW_PREFIX } from '../common/delivery';
+import { DELIVERY_WORKFLOW_PREFIX, type DeliveryInput } from '../common/delivery';
 import { startDelivery } from '../common/start-delivery';
 import type { Db } from '../db/connection';
 import { COUNTER_SHARDS } from './recording';
@@ -66,7 +66,13 @@ const START_CONCURRENCY = 50;
  */
 export async function startDeliveries(
   deps: { db: Db; temporal: Client; taskQueue: string },
-  input: { mailingId: string; afterDeliveryId: string | null; limit: number; startedBefore: number },
+  input: {
+    mailingId: string;
+    afterDeliveryId: string | null;
+    limit: number;
+    startedBefore: number;
+    retry?: DeliveryInput['retry'];
+  },
 ): Promise<{ started: number; lastDeliveryId: string | null }> {
   let query = deps.db
     .selectFrom('deliveries')
@@ -85,7 +91,13 @@ export async function startDeliveries(
         .map((r) =>
           startDelivery(
             deps.temporal,
-            { mailingId: input.mailingId, contactId: r.contact_id, email: r.email, deliveryId: r.id },
+            {
+              mailingId: input.mailingId,
+              contactId: r.contact_id,
+              email: r.email,
+              deliveryId: r.id,
+              ...(input.retry && { retry: input.retry }),
+            },
             { taskQueue: deps.taskQueue },
           ),
         ),

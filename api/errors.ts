@@ -1,5 +1,6 @@
 /** The one error type of the API; `errorMiddleware` renders it in the contract's shape. */
 import type { ErrorRequestHandler } from 'express';
+import { isDatabaseUnavailable } from '../db/connection';
 
 export type ErrorCode =
   | 'invalid_input'
@@ -41,6 +42,8 @@ export class ApiError extends Error {
 export const errorMiddleware: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
   const apiError = toApiError(err);
   if (apiError.code === 'internal') console.error(err);
+  // Outages are short (a restart, a failover): tell clients when asking again makes sense.
+  if (apiError.code === 'unavailable') res.setHeader('Retry-After', '5');
   res.status(apiError.status).json({
     error: { code: apiError.code, message: apiError.message, details: apiError.details },
   });
@@ -58,5 +61,7 @@ function toApiError(err: unknown): ApiError {
     ]);
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500)
     return new ApiError('invalid_input', e.message ?? 'Bad request.');
+  if (isDatabaseUnavailable(err))
+    return new ApiError('unavailable', 'The database cannot be reached right now; try again shortly.');
   return new ApiError('internal', 'Something went wrong on our side.');
 }

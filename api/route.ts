@@ -133,7 +133,8 @@ export function openApiDocument(routes: Route[], info: { title: string; version:
     };
     const errors = new Set([
       ...(r.body || r.query ? [400] : []),
-      ...(r.auth ? [401] : []),
+      // Routes with a key read the database: while it is away they answer 503 (Retry-After).
+      ...(r.auth ? [401, 503] : []),
       ...(r.errors ?? []),
     ]);
     if (r.body) errors.add(413);

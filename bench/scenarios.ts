@@ -5,36 +5,16 @@ import nodemailer from 'nodemailer';
 import { mailingCounters } from '../activities/mailing';
 import { startApi } from '../api/server';
 import { createAccount } from '../db/accounts';
+import { seedMailing } from '../test/support/seed';
 import { until } from '../test/support/until';
 import { cpuProfile, peakRss, median, pidsNamed, round, rssMb } from './measure';
-import { type Stack, stopProcess } from './stack';
+import { stopProcess } from '../test/support/worker-process';
+import type { Stack } from './stack';
 
-/** An account with a group of `size` contacts at `domain` and a draft mailing to it, made in SQL. */
-export async function seedMailing(stack: Stack, size: number, domain: string) {
+/** A fresh account with a key, and a draft mailing to `size` contacts of `domain`. */
+async function seedBenchMailing(stack: Stack, size: number, domain: string) {
   const { id: accountId, key } = await createAccount(stack.db, `bench-${Date.now()}-${Math.random()}`);
-  const { id: groupId } = await stack.db
-    .insertInto('groups')
-    .values({ account_id: accountId, name: 'bench' })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  await sql`
-    with c as (
-      insert into contacts (account_id, email)
-      select ${accountId}, 'c' || i || '.' || ${accountId} || '@' || ${domain} from generate_series(1, ${size}) i
-      returning id)
-    insert into group_members (group_id, contact_id) select ${groupId}, id from c`.execute(stack.db);
-  const { id: mailingId } = await stack.db
-    .insertInto('mailings')
-    .values({
-      account_id: accountId,
-      name: 'bench',
-      from_email: 'bench@sender.example',
-      subject: 'Bench',
-      text_body: 'Hello',
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  await stack.db.insertInto('mailing_groups').values({ mailing_id: mailingId, group_id: groupId }).execute();
+  const { mailingId } = await seedMailing(stack.db, accountId, { [domain]: size });
   return { accountId, key, mailingId };
 }
 
@@ -89,7 +69,7 @@ export async function endToEnd(stack: Stack, size: number, workers: number, log:
   const procs = await stack.startWorkers(workers, taskQueue);
   const api = await startApi({ db: stack.db, temporal: stack.connection, taskQueue }, 0);
   try {
-    const { key, mailingId } = await seedMailing(stack, size, 'ok.test');
+    const { key, mailingId } = await seedBenchMailing(stack, size, 'ok.test');
     const workerRss = peakRss(procs.map((p) => p.pid!));
     const temporalRss = peakRss(stack.temporalPid ? [stack.temporalPid] : []);
     const cpu = cpuProfile({
@@ -151,7 +131,7 @@ export async function bareSmtp(stack: Stack, size: number) {
 
 /** GET /stats under load with `rows` deliveries in one mailing, next to a naive GROUP BY. */
 export async function statsLatency(stack: Stack, rows: number, log: (m: string) => void) {
-  const { key, mailingId, accountId } = await seedMailing(stack, rows, 'ok.test');
+  const { key, mailingId, accountId } = await seedBenchMailing(stack, rows, 'ok.test');
   log(`  ${rows} contacts seeded; writing ${rows} delivery rows and their counters ...`);
   // Ended deliveries in the proportions of a real mailing; the counters as recording would keep them.
   await sql`
@@ -208,7 +188,7 @@ export async function sleeping(stack: Stack, count: number, log: (m: string) => 
   const [worker] = await stack.startWorkers(1, taskQueue);
   const api = await startApi({ db: stack.db, temporal: stack.connection, taskQueue }, 0);
   try {
-    const { key, mailingId } = await seedMailing(stack, count, 'busy.test');
+    const { key, mailingId } = await seedBenchMailing(stack, count, 'busy.test');
     const atStart = rssMb(worker!.pid!);
     const peak = peakRss([worker!.pid!]);
     const seconds = await sendAndWatch(stack, api.url, key, mailingId, {

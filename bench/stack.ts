@@ -14,8 +14,7 @@ import { type Child, stopChild } from '../dev/processes';
 import { locateTemporalBinary } from '../dev/temporal-binaries';
 import { DEFAULT_SQLITE_PRAGMAS, startDevServer } from '../dev/temporal-dev-server';
 import { freePort } from '../test/support/ports';
-import { WORKER_NODE_FLAGS } from '../worker/node-flags';
-import { writeWorkflowBundle } from '../worker/worker';
+import { forkWorker, stopProcess, waitForPoller } from '../test/support/worker-process';
 
 export type Stack = {
   db: Db;
@@ -82,9 +81,6 @@ export async function startStack(
   const connection = await Connection.connect({ address: temporalAddress });
   stops.unshift(() => connection.close());
   const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
-  // Workers load a prebuilt bundle, as in production (the Dockerfile builds one).
-  const workflowBundlePath = path.join(dir, 'workflow-bundle.js');
-  await writeWorkflowBundle(workflowBundlePath);
   const lab = await startBounceLab({ port: await freePort() });
   stops.unshift(() => lab.stop());
 
@@ -103,20 +99,17 @@ export async function startStack(
     connection,
     lab,
     async startWorkers(n, taskQueue, env = {}) {
-      const started = Array.from({ length: n }, () =>
-        fork(path.resolve('worker/main.ts'), [], {
-          execArgv: [...WORKER_NODE_FLAGS, '--import', 'tsx'],
-          env: {
-            ...process.env,
+      // Workers load a prebuilt bundle and get the heap cap, as in production.
+      const started = await Promise.all(
+        Array.from({ length: n }, () =>
+          forkWorker({
             DATABASE_URL: databaseUrl,
             TEMPORAL_ADDRESS: temporalAddress,
             TEMPORAL_TASK_QUEUE: taskQueue,
             SMTP_URL: lab.url,
-            WORKFLOW_BUNDLE_PATH: workflowBundlePath,
             ...env,
-          },
-          stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-        }),
+          }),
+        ),
       );
       children.push(...started);
       await waitForPoller(client, taskQueue, n);
@@ -152,28 +145,4 @@ export async function startStack(
       await db.destroy();
     },
   };
-}
-
-export async function stopProcess(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return;
-  const exited = new Promise((resolve) => p.once('exit', resolve));
-  p.kill('SIGTERM');
-  const timer = setTimeout(() => p.kill('SIGKILL'), 40_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** Waits until `n` workers poll the task queue: bundling takes a few seconds each. */
-async function waitForPoller(client: Client, taskQueue: string, n: number): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    const res = await client.workflowService.describeTaskQueue({
-      namespace: client.options.namespace,
-      taskQueue: { name: taskQueue },
-      taskQueueType: 1, // workflow
-    });
-    if (new Set(res.pollers.map((p) => p.identity)).size >= n) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${n} worker(s) did not start polling ${taskQueue} within 120 s`);
 }

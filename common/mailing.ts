@@ -5,6 +5,7 @@
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { mailing } from '../workflows/mailing';
+import type { DeliveryInput } from './delivery';
 import { DEFAULT_TASK_QUEUE, searchAttributes as sa } from './names';
 
 export type MailingInput = {
@@ -15,6 +16,8 @@ export type MailingInput = {
   batchSize?: number;
   /** Batches or polls per run before continue-as-new. */
   stepsPerRun?: number;
+  /** Retry bounds for every delivery of the mailing (drills shorten the hours to seconds). */
+  retry?: DeliveryInput['retry'];
 };
 
 export type MailingResult = { total: number; started: number };

@@ -11,9 +11,32 @@ export function createDb(databaseUrl: string, opts: { maxConnections?: number } 
     // Fail fast when the server is away: callers (health check, activity retries) decide what next.
     connectionTimeoutMillis: 5_000,
   });
-  // An idle client losing its server (restart, outage) must not crash the process.
+  // A client losing its server (restart, outage) must not crash the process: the pool catches the
+  // error of an idle client; a checked-out one (inside a transaction, between two queries) has no
+  // listener of the pool's, and an 'error' event without one is thrown. Its query fails anyway,
+  // and the pool drops the broken client when it comes back.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/**
+ * True for errors that say the database cannot be reached right now (refused, dropped, shutting
+ * down, pool timeout), as opposed to a query it rejected: the API answers these with a 503.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const message = typeof e?.message === 'string' ? e.message : '';
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(code) ||
+    // SQLSTATE class 08 (connection exception) and 57P01–57P03 (shutdown, crash, starting up).
+    /^08/.test(code) ||
+    /^57P0[1-3]$/.test(code) ||
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+      message,
+    )
+  );
 }
 
 /** True when the database answers a trivial query within the timeout. */

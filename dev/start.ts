@@ -77,7 +77,12 @@ async function main(): Promise<void> {
     SMTP_URL: smtpUrl,
     TEMPORAL_UI_URL: temporalGiven ? config.TEMPORAL_UI_URL : `http://localhost:${config.TEMPORAL_UI_PORT}`,
   };
-  const worker = startScript('worker', path.join(__dirname, '..', 'worker', 'main.ts'), env, WORKER_NODE_FLAGS);
+  const worker = startScript(
+    'worker',
+    path.join(__dirname, '..', 'worker', 'main.ts'),
+    env,
+    WORKER_NODE_FLAGS,
+  );
   cleanups.unshift(() => stopChild(worker, 40_000));
   watch(worker);
   const api = startScript('api', path.join(__dirname, '..', 'api', 'main.ts'), env);

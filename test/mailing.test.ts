@@ -116,6 +116,27 @@ test('a fan-out over batches and runs starts every delivery once and ends the ma
   });
 });
 
+test('retry bounds given to a mailing reach each of its deliveries', async () => {
+  const { mailingId } = await mailingTo(2, 'busy.test');
+  const retry = { minDelayMs: 1_000, maxDelayMs: 2_000, windowMs: 5_000 };
+  const worker = await h.newWorker();
+  await worker.runUntil(async () => {
+    const handle = await startMailing(h.env.client, { mailingId, retry }, { taskQueue: h.taskQueue });
+    expect(await handle.result()).toEqual({ total: 2, started: 2 });
+  });
+  const rows = await h.t.db
+    .selectFrom('deliveries')
+    .select(['workflow_id', 'status'])
+    .where('mailing_id', '=', mailingId)
+    .execute();
+  expect(rows.map((r) => r.status)).toEqual(['technical_problem', 'technical_problem']);
+  for (const { workflow_id } of rows) {
+    const history = await h.env.client.workflow.getHandle(workflow_id).fetchHistory();
+    const [payload] = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads!;
+    expect(JSON.parse(Buffer.from(payload!.data!).toString())).toMatchObject({ retry });
+  }
+});
+
 test('a mailing of nobody is done at once', async () => {
   const { mailingId } = await mailingTo(0, 'ok.test');
   const worker = await h.newWorker();

@@ -52,7 +52,8 @@ async function main(): Promise<void> {
     },
   });
   // The SDK stops the worker on SIGINT/SIGTERM; a launcher that goes away must stop it too.
-  if (process.send) process.once('disconnect', () => worker.shutdown());
+  const onLauncherGone = () => worker.shutdown();
+  if (process.send) process.once('disconnect', onLauncherGone);
   console.log(
     `Worker polling task queue "${config.TEMPORAL_TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}` +
       (config.SMTP_URL ? ` (relay ${redactUrl(config.SMTP_URL)})` : ' (direct to MX)'),
@@ -62,6 +63,10 @@ async function main(): Promise<void> {
   await connection.close();
   await clientConnection.close();
   await db.destroy();
+  // A forked worker (npm start, the drills, the bench) has an IPC channel to its launcher, which
+  // alone would keep the process alive once everything else is closed.
+  process.off('disconnect', onLauncherGone);
+  if (process.connected) process.disconnect();
 }
 
 runMain(main);

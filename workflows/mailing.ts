@@ -43,6 +43,7 @@ export async function mailing(input: MailingInput): Promise<MailingResult> {
       afterDeliveryId: progress.afterDeliveryId,
       limit: batchSize,
       startedBefore: progress.started,
+      ...(input.retry && { retry: input.retry }),
     });
     progress.started += batch.started;
     progress.afterDeliveryId = batch.lastDeliveryId ?? progress.afterDeliveryId;

@@ -1,64 +1,50 @@
 /**
  * Drill: the worker is killed (SIGKILL) in the middle of a mailing of mixed lab domains and a new
  * one takes over. Every delivery ends exactly once, the counters equal the rows, hard bounces remove
- * exactly their contacts, and the duplicates the lab saw are bounded by the sends in flight at the kill.
+ * exactly their contacts, and the duplicates the lab saw are bounded by the sends in flight at the
+ * kill. Real time on the dev server (a real server moves the dead worker's tasks on after 10 s),
+ * with retry waits of seconds.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { mailingCounters } from '../../activities/mailing';
 import { startMailing } from '../../common/mailing';
 import { type BounceLab, startBounceLab } from '../../dev/bounce-lab';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { createTimeSkippingEnv } from '../support/temporal';
+import {
+  DRILL_RETRY,
+  drillSize,
+  reportDrill,
+  scaleMix,
+  startDevTemporal,
+  startDrillWorker,
+} from '../support/drill';
+import { mixEmails, mixTotal, seedMailing } from '../support/seed';
 import { until } from '../support/until';
 
-const MIX = {
-  'ok.test': 24,
-  'unknown.test': 6,
-  'full.test': 4,
-  'blocked.test': 4,
-  'grey.test': 4,
-  'flaky.test': 4,
-  'busy.test': 2,
-};
-const TOTAL = Object.values(MIX).reduce((a, b) => a + b, 0);
+const MIX = scaleMix(
+  {
+    'ok.test': 24,
+    'unknown.test': 6,
+    'full.test': 4,
+    'blocked.test': 4,
+    'grey.test': 4,
+    'flaky.test': 4,
+    'busy.test': 2,
+  },
+  drillSize(48),
+);
+const TOTAL = mixTotal(MIX);
 
-// Two worker processes bundle the workflow code at start: slow on a shared 2-core machine.
-jest.setTimeout(300_000);
+jest.setTimeout(300_000 + TOTAL * 200);
 
-let env: TestWorkflowEnvironment;
 let t: TestDatabase;
 let lab: BounceLab;
-const workers: ChildProcess[] = [];
+let temporal: Awaited<ReturnType<typeof startDevTemporal>>;
 beforeAll(async () => {
-  [env, t, lab] = await Promise.all([createTimeSkippingEnv(), createTestDatabase(), startBounceLab()]);
+  [t, lab, temporal] = await Promise.all([createTestDatabase(), startBounceLab(), startDevTemporal()]);
 });
 afterAll(async () => {
-  for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
-  await Promise.allSettled([env?.teardown(), lab?.stop(), t?.drop()]);
+  await Promise.allSettled([temporal?.dispose(), lab?.stop(), t?.drop()]);
 });
-
-function startWorker(taskQueue: string): ChildProcess {
-  const worker = fork(path.join(__dirname, '..', '..', 'worker', 'main.ts'), [], {
-    execArgv: ['--import', 'tsx'],
-    env: {
-      ...process.env,
-      DATABASE_URL: t.url,
-      TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      SMTP_URL: lab.url,
-      SMTP_TIMEOUT_MS: '2000',
-      LOG_LEVEL: 'warn',
-      // No sticky queues: the time-skipping test server never moves a workflow task off a dead
-      // worker's sticky queue (a real server does after 10 s), which would stall the drill.
-      WORKER_MAX_CACHED_WORKFLOWS: '0',
-    },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  workers.push(worker);
-  return worker;
-}
 
 test('a worker killed mid-mailing loses nothing and sends at most the in-flight messages twice', async () => {
   const taskQueue = `drill-${Date.now()}`;
@@ -67,47 +53,31 @@ test('a worker killed mid-mailing loses nothing and sends at most the in-flight 
     .values({ name: 'drill' })
     .returning('id')
     .executeTakeFirstOrThrow();
-  const { id: groupId } = await t.db
-    .insertInto('groups')
-    .values({ account_id: accountId, name: 'all' })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const emails = Object.entries(MIX).flatMap(([domain, n]) =>
-    Array.from({ length: n }, (_, i) => `p${i}@${domain}`),
-  );
-  const contacts = await t.db
-    .insertInto('contacts')
-    .values(emails.map((email) => ({ account_id: accountId, email })))
-    .returning(['id', 'email'])
-    .execute();
-  await t.db
-    .insertInto('group_members')
-    .values(contacts.map((c) => ({ group_id: groupId, contact_id: c.id })))
-    .execute();
-  const { id: mailingId } = await t.db
-    .insertInto('mailings')
-    .values({
-      account_id: accountId,
-      name: 'drill',
-      from_email: 'news@sender.example',
-      subject: 'S',
-      text_body: 'T',
-      status: 'sending',
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  await t.db.insertInto('mailing_groups').values({ mailing_id: mailingId, group_id: groupId }).execute();
+  const { groupId, mailingId } = await seedMailing(t.db, accountId, MIX, { status: 'sending' });
+  const emails = mixEmails(MIX);
+  const workerOpts = { address: temporal.address, databaseUrl: t.url, labUrl: lab.url, taskQueue };
 
-  const first = startWorker(taskQueue);
-  const handle = await startMailing(env.client, { mailingId, batchSize: 10 }, { taskQueue });
+  const first = await startDrillWorker(workerOpts);
+  const handle = await startMailing(
+    first.client,
+    { mailingId, batchSize: Math.min(500, Math.ceil(TOTAL / 5)), retry: DRILL_RETRY },
+    { taskQueue },
+  );
   // Kill once the mailing is well under way: some deliveries ended, others still in flight.
-  await until(async () => (await mailingCounters(t.db, mailingId)).ended >= TOTAL / 4, 'a quarter ended');
-  first.kill('SIGKILL');
+  await until(async () => (await mailingCounters(t.db, mailingId)).ended >= TOTAL / 4, 'a quarter ended', {
+    timeoutMs: 120_000 + TOTAL * 100,
+  });
+  first.process.kill('SIGKILL');
   const atKill = await mailingCounters(t.db, mailingId);
   const inFlightAtKill = TOTAL - atKill.ended;
 
-  startWorker(taskQueue);
-  await handle.result();
+  const second = await startDrillWorker(workerOpts);
+  try {
+    await handle.result();
+  } finally {
+    await second.stop();
+    await first.stop();
+  }
 
   // Every delivery ended exactly once, and the counters say what the rows say.
   const rows = await t.db
@@ -116,6 +86,7 @@ test('a worker killed mid-mailing loses nothing and sends at most the in-flight 
     .where('mailing_id', '=', mailingId)
     .execute();
   expect(rows).toHaveLength(TOTAL);
+  expect(new Set(rows.map((r) => r.email)).size).toBe(TOTAL);
   expect(rows.filter((r) => r.status === 'in_progress')).toEqual([]);
   const count = (status: string) => rows.filter((r) => r.status === status).length;
   const c = await mailingCounters(t.db, mailingId);
@@ -126,7 +97,7 @@ test('a worker killed mid-mailing loses nothing and sends at most the in-flight 
     technicalProblems: count('technical_problem'),
     retrying: 0,
   });
-  expect(c.delivered).toBe(MIX['ok.test'] + MIX['grey.test'] + MIX['flaky.test']);
+  expect(c.delivered).toBe(MIX['ok.test']! + MIX['grey.test']! + MIX['flaky.test']!);
   expect(c.incorrectAddresses).toBe(MIX['unknown.test']);
 
   // Hard bounces removed exactly their contacts.
@@ -143,14 +114,12 @@ test('a worker killed mid-mailing loses nothing and sends at most the in-flight 
     .select('contact_id')
     .where('group_id', '=', groupId)
     .execute();
-  expect(members).toHaveLength(TOTAL - MIX['unknown.test']);
+  expect(members).toHaveLength(TOTAL - MIX['unknown.test']!);
 
   // Messages accepted twice: only deliveries in flight at the kill can have been sent again.
   const accepting = emails.filter((e) => /@(ok|grey|flaky)\.test$/.test(e));
   const duplicates = accepting.reduce((sum, e) => sum + Math.max(0, lab.received(e) - 1), 0);
   for (const e of accepting) expect(lab.received(e)).toBeGreaterThanOrEqual(1);
   expect(duplicates).toBeLessThanOrEqual(inFlightAtKill);
-  console.log(
-    `worker killed with ${inFlightAtKill} of ${TOTAL} deliveries not ended; ${duplicates} duplicate message(s)`,
-  );
+  reportDrill('worker killed', { deliveries: TOTAL, notEndedAtKill: inFlightAtKill, duplicates });
 });

@@ -4,8 +4,9 @@
  * absurd pagination). Every answer is a documented 4xx in the error shape, never a 5xx, and the
  * database is byte-for-byte what it was.
  */
-import { type ApiHarness, createApiHarness } from './support/api-harness';
-import { fingerprint } from './support/fingerprint';
+import { type ApiHarness, createApiHarness } from '../support/api-harness';
+import { reportDrill } from '../support/drill';
+import { fingerprint } from '../support/fingerprint';
 
 let h: ApiHarness;
 let ids: { group: string; contact: string; mailing: string };
@@ -238,5 +239,11 @@ test('every generated bad request gets a documented 4xx in the error shape, and 
   expect(wrong).toEqual([]);
   expect(byStatus[500] ?? 0).toBe(0);
   expect(await fingerprint(h.t.db)).toEqual(before);
-  console.log(`${cases.length} bad requests: ${JSON.stringify(byStatus)}`);
+  reportDrill('bad input at the API', {
+    inputsTried: cases.length,
+    fiveXX: Object.entries(byStatus)
+      .filter(([status]) => Number(status) >= 500)
+      .reduce((sum, [, n]) => sum + n, 0),
+    byStatus: JSON.stringify(byStatus),
+  });
 });

@@ -2,8 +2,9 @@
  * Drill: receiving servers that misbehave. Each case ends as a soft bounce (retried later) within the
  * configured timeout, the send never throws, and no connection is left holding a worker slot.
  */
-import { createSmtpSender, type OutgoingMessage } from '../activities/smtp';
-import { type Rudeness, startRudeSmtp } from './support/rude-smtp';
+import { createSmtpSender, type OutgoingMessage } from '../../activities/smtp';
+import { reportDrill } from '../support/drill';
+import { type Rudeness, startRudeSmtp } from '../support/rude-smtp';
 
 const TIMEOUT_MS = 1_000;
 
@@ -40,6 +41,11 @@ test.each<[Rudeness, string]>([
     expect(result.accepted).toBe(false);
     // Connection + greeting + one reply at most: never an open-ended wait.
     expect(elapsed).toBeLessThan(3 * TIMEOUT_MS + 500);
+    reportDrill('misbehaving SMTP server', {
+      server: rudeness,
+      outcome: `soft_bounce ${reason}`,
+      elapsedMs: elapsed,
+    });
   } finally {
     sender.close();
     await server.stop();

@@ -1,0 +1,111 @@
+/**
+ * What the drills share: their size (small in `npm test`, DRILL_SIZE under `npm run drill`), the
+ * scaling of a domain mix to that size, the report line each drill leaves for `npm run drill`, and
+ * a real Temporal dev server and worker that a drill can take down.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { type Child, stopChild } from '../../dev/processes';
+import { startDevServer } from '../../dev/temporal-dev-server';
+import { freePort } from './ports';
+import type { Mix } from './seed';
+import { forkWorker, stopProcess, waitForPoller } from './worker-process';
+
+/** `npm test` runs a drill at `ciSize`; `npm run drill` at DRILL_SIZE (10,000 by default). */
+export function drillSize(ciSize: number): number {
+  const size = Number(process.env.DRILL_SIZE);
+  return Number.isInteger(size) && size > 0 ? size : ciSize;
+}
+
+/** `mix` scaled to `total` addresses, each domain keeping at least one. */
+export function scaleMix(mix: Mix, total: number): Mix {
+  const weight = Object.values(mix).reduce((a, b) => a + b, 0);
+  const scaled = Object.fromEntries(
+    Object.entries(mix).map(([d, n]) => [d, Math.max(1, Math.floor((n * total) / weight))]),
+  );
+  const [first] = Object.keys(scaled);
+  scaled[first!]! += total - Object.values(scaled).reduce((a, b) => a + b, 0);
+  return scaled;
+}
+
+/** One line of the drill report: printed, and kept in DRILL_REPORT for `npm run drill`'s summary. */
+export function reportDrill(drill: string, counts: Record<string, number | string>): void {
+  const line = { drill, ...counts };
+  console.log(`[drill] ${JSON.stringify(line)}`);
+  if (process.env.DRILL_REPORT) fs.appendFileSync(process.env.DRILL_REPORT, `${JSON.stringify(line)}\n`);
+}
+
+/** Retry bounds of drill deliveries: real time, so seconds where production has hours. */
+export const DRILL_RETRY = {
+  minDelayMs: 3_000,
+  maxDelayMs: 4_000,
+  greylistMinDelayMs: 1_000,
+  greylistMaxDelayMs: 2_000,
+  windowMs: 30_000,
+};
+
+/** A Temporal dev server on a SQLite file of its own, which a drill can stop and start again. */
+export async function startDevTemporal() {
+  const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'drill-temporal-'));
+  const [port, uiPort] = [await freePort(), await freePort()];
+  let server: Child | undefined;
+  const start = async () => {
+    server = await startDevServer({
+      cliPath: process.env.TEMPORAL_CLI_PATH!,
+      dataDir,
+      port,
+      uiPort,
+      namespace: 'default',
+      log: () => undefined,
+    });
+  };
+  const stop = async () => {
+    if (server) await stopChild(server);
+    server = undefined;
+  };
+  await start();
+  return {
+    address: `127.0.0.1:${port}`,
+    start,
+    stop,
+    async dispose() {
+      await stop();
+      await fsp.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A worker process (production's entry point) on a real server, and a client to start workflows. */
+export async function startDrillWorker(opts: {
+  address: string;
+  databaseUrl: string;
+  labUrl: string;
+  taskQueue: string;
+  env?: NodeJS.ProcessEnv;
+}) {
+  const connection = await Connection.connect({ address: opts.address });
+  const client = new Client({ connection });
+  const worker = await forkWorker({
+    DATABASE_URL: opts.databaseUrl,
+    TEMPORAL_ADDRESS: opts.address,
+    TEMPORAL_TASK_QUEUE: opts.taskQueue,
+    SMTP_URL: opts.labUrl,
+    SMTP_TIMEOUT_MS: '2000',
+    // The drills provoke failures on purpose: the retries the worker logs as warnings are expected.
+    LOG_LEVEL: process.env.DRILL_LOG_LEVEL ?? 'error',
+    ...opts.env,
+  });
+  await waitForPoller(client, opts.taskQueue);
+  return {
+    client,
+    connection,
+    process: worker,
+    async stop() {
+      await stopProcess(worker);
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * A worker in its own process, started the way production starts it (worker/main.ts, the heap cap,
+ * a prebuilt bundle): for drills that kill it and for the bench. The bundle is written once per
+ * test file, so a worker polls within a second or two instead of running webpack first.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { WORKER_NODE_FLAGS } from '../../worker/node-flags';
+import { writeWorkflowBundle } from '../../worker/worker';
+
+let bundlePath: Promise<string> | undefined;
+export function prebuiltBundlePath(): Promise<string> {
+  bundlePath ??= (async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-')), 'workflow-bundle.js');
+    await writeWorkflowBundle(file);
+    return file;
+  })();
+  return bundlePath;
+}
+
+/** Forks worker/main.ts with `env` on top of this process's; its stdout is dropped, stderr kept. */
+export async function forkWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  return fork(path.join(__dirname, '..', '..', 'worker', 'main.ts'), [], {
+    execArgv: [...WORKER_NODE_FLAGS, '--import', 'tsx'],
+    env: { ...process.env, WORKFLOW_BUNDLE_PATH: await prebuiltBundlePath(), ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+}
+
+/** SIGTERM, then SIGKILL if it has not exited after the worker's 30 s grace time and a margin. */
+export async function stopProcess(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise((resolve) => p.once('exit', resolve));
+  p.kill('SIGTERM');
+  const timer = setTimeout(() => p.kill('SIGKILL'), 40_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Waits until `n` workers poll the task queue. */
+export async function waitForPoller(client: Client, taskQueue: string, n = 1): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const res = await client.workflowService.describeTaskQueue({
+      namespace: client.options.namespace,
+      taskQueue: { name: taskQueue },
+      taskQueueType: 1, // workflow
+    });
+    if (new Set(res.pollers.map((p) => p.identity)).size >= n) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${n} worker(s) did not start polling ${taskQueue} within 120 s`);
+}
