@@ -8,9 +8,7 @@ import path from 'node:path';
 import { temporal as proto } from '@temporalio/proto';
 import { startDelivery } from '../../common/start-delivery';
 import { createAccount } from '../../db/accounts';
-import { type BounceLab, startBounceLab } from '../../dev/bounce-lab';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { DRILL_RETRY, reportDrill, startDevTemporal, startDrillWorker } from '../support/drill';
+import { DRILL_RETRY, reportDrill, startDrillWorker, useDrillServers } from '../support/drill';
 import { freePort } from '../support/ports';
 import { seedMailing } from '../support/seed';
 import { until } from '../support/until';
@@ -18,20 +16,13 @@ import { until } from '../support/until';
 const { EventType } = proto.api.enums.v1;
 const SMTP_TIMEOUT_MS = 3_000;
 
-let t: TestDatabase;
-let lab: BounceLab;
-let temporal: Awaited<ReturnType<typeof startDevTemporal>>;
-beforeAll(async () => {
-  [t, lab, temporal] = await Promise.all([createTestDatabase(), startBounceLab(), startDevTemporal()]);
-});
-afterAll(async () => {
-  await Promise.allSettled([temporal?.dispose(), lab?.stop(), t?.drop()]);
-});
+const servers = useDrillServers();
 
 const exitOf = (p: import('node:child_process').ChildProcess) =>
   new Promise<number | null>((resolve) => p.once('exit', (code) => resolve(code)));
 
 test('SIGTERM to a worker finishes the send in flight, then the worker exits', async () => {
+  const { t, lab, temporal } = servers;
   const { id: accountId } = await createAccount(t.db, 'shutdown');
   const { mailingId } = await seedMailing(t.db, accountId, { 'slow.test': 1 }, { status: 'sending' });
   const contact = await t.db.selectFrom('contacts').select(['id', 'email']).executeTakeFirstOrThrow();
@@ -75,6 +66,7 @@ test('SIGTERM to a worker finishes the send in flight, then the worker exits', a
 });
 
 test('SIGTERM to the API answers the request in flight, then the API exits', async () => {
+  const { t, temporal } = servers;
   const { key } = await createAccount(t.db, 'drain');
   const port = await freePort();
   const api = fork(path.join(__dirname, '..', '..', 'api', 'main.ts'), [], {

@@ -4,28 +4,17 @@
  * scheduled. Real time, so the retry bounds are seconds instead of hours.
  */
 import { startDelivery } from '../../common/start-delivery';
-import { type BounceLab, startBounceLab } from '../../dev/bounce-lab';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { DRILL_RETRY, drillSize, reportDrill, startDevTemporal, startDrillWorker } from '../support/drill';
+import { DRILL_RETRY, drillSize, reportDrill, startDrillWorker, useDrillServers } from '../support/drill';
 import { seedMailing } from '../support/seed';
 import { until } from '../support/until';
 
 const BOUNDS = DRILL_RETRY;
 
-let t: TestDatabase;
-let lab: BounceLab;
-let temporal: Awaited<ReturnType<typeof startDevTemporal>>;
-
-beforeAll(async () => {
-  [t, lab, temporal] = await Promise.all([createTestDatabase(), startBounceLab(), startDevTemporal()]);
-});
-afterAll(async () => {
-  await Promise.allSettled([temporal?.dispose(), lab?.stop(), t?.drop()]);
-});
+const servers = useDrillServers();
 
 /** When each attempt of a delivery was recorded, oldest first. */
 async function attemptTimes(workflowIds: string[]): Promise<Map<string, number[]>> {
-  const rows = await t.db
+  const rows = await servers.t.db
     .selectFrom('delivery_attempts')
     .innerJoin('deliveries', 'deliveries.id', 'delivery_attempts.delivery_id')
     .select(['deliveries.workflow_id', 'delivery_attempts.at'])
@@ -41,6 +30,7 @@ async function attemptTimes(workflowIds: string[]): Promise<Map<string, number[]
 const WAITING = Math.min(drillSize(3), 100);
 
 test('deliveries waiting on timers go on as scheduled after Temporal restarts', async () => {
+  const { t, lab, temporal } = servers;
   const { id: accountId } = await t.db
     .insertInto('accounts')
     .values({ name: 'restart' })

@@ -11,7 +11,11 @@ import { Client, Connection } from '@temporalio/client';
 import { type Child, stopChild } from '../../dev/processes';
 import { startDevServer } from '../../dev/temporal-dev-server';
 import { freePort } from './ports';
-import type { Mix } from './seed';
+import { mailingCounters } from '../../activities/mailing';
+import type { Db } from '../../db/connection';
+import { type BounceLab, startBounceLab } from '../../dev/bounce-lab';
+import { createTestDatabase, type TestDatabase } from './database';
+import { type Mix, mixEmails, mixTotal } from './seed';
 import { forkWorker, stopProcess, waitForPoller } from './worker-process';
 
 /** `npm test` runs a drill at `ciSize`; `npm run drill` at DRILL_SIZE (10,000 by default). */
@@ -46,6 +50,81 @@ export const DRILL_RETRY = {
   greylistMaxDelayMs: 2_000,
   windowMs: 30_000,
 };
+
+/**
+ * The servers of a drill, started before its tests and stopped after them: a test database, the
+ * bounce lab and a dev server of its own. The returned object is filled in by `beforeAll`.
+ */
+export function useDrillServers() {
+  const servers = {} as { t: TestDatabase; lab: BounceLab; temporal: DevTemporal };
+  beforeAll(async () => {
+    [servers.t, servers.lab, servers.temporal] = await Promise.all([
+      createTestDatabase(),
+      startBounceLab(),
+      startDevTemporal(),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.allSettled([servers.temporal?.dispose(), servers.lab?.stop(), servers.t?.drop()]);
+  });
+  return servers;
+}
+
+/**
+ * What every mailing drill must find at the end: each delivery ended exactly once with the outcome
+ * of its lab domain, the counters equal to the rows, hard bounces removed exactly their contacts
+ * from the group, every accepting address reached. Returns the duplicates the lab saw.
+ */
+export async function expectMailingEndedOnce(
+  db: Db,
+  lab: BounceLab,
+  m: { mailingId: string; groupId: string; mix: Mix },
+): Promise<number> {
+  const total = mixTotal(m.mix);
+  const emails = mixEmails(m.mix);
+  const of = (...domains: string[]) => domains.reduce((sum, d) => sum + (m.mix[d] ?? 0), 0);
+  const rows = await db
+    .selectFrom('deliveries')
+    .select(['email', 'status'])
+    .where('mailing_id', '=', m.mailingId)
+    .execute();
+  expect(rows).toHaveLength(total);
+  expect(new Set(rows.map((r) => r.email)).size).toBe(total);
+  expect(rows.filter((r) => r.status === 'in_progress')).toEqual([]);
+  const count = (status: string) => rows.filter((r) => r.status === status).length;
+  const c = await mailingCounters(db, m.mailingId);
+  expect(c).toMatchObject({
+    total,
+    ended: total,
+    delivered: count('delivered'),
+    incorrectAddresses: count('incorrect_address'),
+    technicalProblems: count('technical_problem'),
+    retrying: 0,
+  });
+  expect(c.delivered).toBe(of('ok.test', 'grey.test', 'flaky.test'));
+  expect(c.incorrectAddresses).toBe(of('unknown.test'));
+
+  const incorrect = await db
+    .selectFrom('contacts')
+    .select('email')
+    .where('status', '=', 'incorrect')
+    .execute();
+  expect(incorrect.map((r) => r.email).sort()).toEqual(
+    emails.filter((e) => e.endsWith('@unknown.test')).sort(),
+  );
+  const members = await db
+    .selectFrom('group_members')
+    .select('contact_id')
+    .where('group_id', '=', m.groupId)
+    .execute();
+  expect(members).toHaveLength(total - of('unknown.test'));
+
+  const accepting = emails.filter((e) => /@(ok|grey|flaky)\.test$/.test(e));
+  for (const e of accepting) expect(lab.received(e)).toBeGreaterThanOrEqual(1);
+  return accepting.reduce((sum, e) => sum + Math.max(0, lab.received(e) - 1), 0);
+}
+
+export type DevTemporal = Awaited<ReturnType<typeof startDevTemporal>>;
 
 /** A Temporal dev server on a SQLite file of its own, which a drill can stop and start again. */
 export async function startDevTemporal() {
