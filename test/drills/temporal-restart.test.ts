@@ -1,8 +1,10 @@
 /**
  * Drill: the Temporal dev server (on its SQLite file, as `npm start` runs it) is stopped and started
- * again while a delivery waits between retries. After the restart the waits and retries go on as
- * scheduled. Real time, so the retry bounds are seconds instead of hours.
+ * again while deliveries wait between retries. After the restart the waits and retries go on as
+ * scheduled: those given waits of seconds are retried on time (real time), those on the production
+ * waits of 3–4 h still have their next attempt at the very same moment.
  */
+import type { DeliveryState } from '../../common/delivery';
 import { startDelivery } from '../../common/start-delivery';
 import { DRILL_RETRY, drillSize, reportDrill, startDrillWorker, useDrillServers } from '../support/drill';
 import { seedMailing } from '../support/seed';
@@ -36,11 +38,17 @@ test('deliveries waiting on timers go on as scheduled after Temporal restarts', 
     .values({ name: 'restart' })
     .returning('id')
     .executeTakeFirstOrThrow();
-  const { mailingId } = await seedMailing(t.db, accountId, { 'busy.test': WAITING }, { status: 'sending' });
+  const { mailingId } = await seedMailing(
+    t.db,
+    accountId,
+    { 'busy.test': 2 * WAITING },
+    { status: 'sending' },
+  );
   const contacts = await t.db
     .selectFrom('contacts')
     .select(['id', 'email'])
     .where('account_id', '=', accountId)
+    .orderBy('id')
     .execute();
 
   const taskQueue = 'drill-restart';
@@ -51,19 +59,32 @@ test('deliveries waiting on timers go on as scheduled after Temporal restarts', 
     taskQueue,
   });
   try {
+    // Half wait seconds between attempts, half the production 3–4 h.
     const handles = await Promise.all(
-      contacts.map((c) =>
+      contacts.map((c, i) =>
         startDelivery(
           worker.client,
-          { mailingId, contactId: c.id, email: c.email, retry: BOUNDS },
+          { mailingId, contactId: c.id, email: c.email, ...(i < WAITING && { retry: BOUNDS }) },
           { taskQueue },
         ),
       ),
     );
-    const ids = handles.map((h) => h.workflowId);
+    const [fast, hours] = [handles.slice(0, WAITING), handles.slice(WAITING)];
+    const ids = fast.map((h) => h.workflowId);
     const attemptsAtLeast = async (n: number) =>
       [...(await attemptTimes(ids)).values()].every((at) => at.length >= n);
     await until(() => attemptsAtLeast(1), 'every first attempt');
+    const scheduled = async () => Promise.all(hours.map((h) => h.query<DeliveryState>('status')));
+    await until(
+      async () => (await scheduled()).every((s) => s.nextAttemptAt !== null),
+      'every hours-long wait scheduled',
+    );
+    const before = await scheduled();
+    for (const s of before) {
+      const wait = Date.parse(s.nextAttemptAt!) - Date.parse(s.attempts[0]!.at);
+      expect(wait).toBeGreaterThanOrEqual(3 * 3_600_000);
+      expect(wait).toBeLessThanOrEqual(4 * 3_600_000 + 60_000); // counted from the send, not its end
+    }
 
     // Down for a moment while the deliveries wait for their second attempt, then up on the same file.
     await temporal.stop();
@@ -79,10 +100,17 @@ test('deliveries waiting on timers go on as scheduled after Temporal restarts', 
       // The wait spanning the restart may run late by the downtime and the reconnection, no more.
       expect(gap).toBeLessThan(BOUNDS.maxDelayMs + 15_000);
     }
+    // The hours-long waits: the same next attempt as before the restart, no attempt in between.
+    const after = await scheduled();
+    expect(after.map((s) => [s.status, s.attempts.length, s.nextAttemptAt])).toEqual(
+      before.map((s) => ['in_progress', 1, s.nextAttemptAt]),
+    );
+
     await Promise.all(handles.map((h) => h.signal('giveUp')));
     for (const h of handles) expect(await h.result()).toMatchObject({ status: 'technical_problem' });
     reportDrill('temporal restarted', {
-      deliveriesWaiting: WAITING,
+      deliveriesWaitingSeconds: WAITING,
+      deliveriesWaitingHours: WAITING,
       attempts: gaps.length + WAITING,
       longestGapMs: Math.max(...gaps),
     });
