@@ -107,6 +107,8 @@ export async function startStack(
             TEMPORAL_ADDRESS: temporalAddress,
             TEMPORAL_TASK_QUEUE: taskQueue,
             SMTP_URL: lab.url,
+            // The table is the output: the workers' state changes would bury it.
+            LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
             ...env,
           }),
         ),
