@@ -7,7 +7,7 @@ import path from 'node:path';
 import { runMain } from '../common/run-main';
 import { writeWorkflowBundle } from './worker';
 
-export const DEFAULT_BUNDLE_PATH = path.join(__dirname, '..', 'dist', 'workflow-bundle.js');
+const DEFAULT_BUNDLE_PATH = path.join(__dirname, '..', 'dist', 'workflow-bundle.js');
 
 async function main(): Promise<void> {
   const out = path.resolve(process.argv[2] ?? DEFAULT_BUNDLE_PATH);
