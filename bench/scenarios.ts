@@ -8,7 +8,7 @@ import { createAccount } from '../db/accounts';
 import { seedMailing } from '../test/support/seed';
 import { until } from '../test/support/until';
 import { cpuProfile, peakRss, median, pidsNamed, round, rssMb } from './measure';
-import { stopProcess } from '../test/support/worker-process';
+import { stopProcess } from '../test/support/service-process';
 import type { Stack } from './stack';
 
 /** A fresh account with a key, and a draft mailing to `size` contacts of `domain`. */

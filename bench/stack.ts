@@ -2,7 +2,7 @@
  * The servers a benchmark runs against: embedded PostgreSQL and the Temporal dev server (fresh, in
  * .data/bench) and the bounce lab, unless DATABASE_URL / TEMPORAL_ADDRESS name external ones.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -14,7 +14,7 @@ import { type Child, stopChild } from '../dev/processes';
 import { locateTemporalBinary } from '../dev/temporal-binaries';
 import { DEFAULT_SQLITE_PRAGMAS, startDevServer } from '../dev/temporal-dev-server';
 import { freePort } from '../test/support/ports';
-import { forkWorker, stopProcess, waitForPoller } from '../test/support/worker-process';
+import { forkApi, forkWorker, stopProcess, waitForPoller } from '../test/support/service-process';
 
 export type Stack = {
   db: Db;
@@ -118,29 +118,9 @@ export async function startStack(
       return started;
     },
     async startApiProcess() {
-      const port = await freePort();
-      const api = fork(path.resolve('api/main.ts'), [], {
-        execArgv: ['--import', 'tsx'],
-        env: {
-          ...process.env,
-          DATABASE_URL: databaseUrl,
-          TEMPORAL_ADDRESS: temporalAddress,
-          PORT: String(port),
-        },
-        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      });
-      children.push(api);
-      const url = `http://127.0.0.1:${port}`;
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const ok = await fetch(`${url}/health`).then(
-          (r) => r.ok,
-          () => false,
-        );
-        if (ok) return { url, process: api };
-        if (Date.now() > deadline) throw new Error('the API did not become healthy within 60 s');
-        await new Promise((r) => setTimeout(r, 300));
-      }
+      const api = await forkApi({ DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress });
+      children.push(api.process);
+      return api;
     },
     async stop() {
       for (const stop of stops) await stop().catch((err: unknown) => log(String(err)));

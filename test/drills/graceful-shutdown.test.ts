@@ -3,14 +3,13 @@
  * timeout, far inside the 30 s grace time) instead of abandoning it to a retry; SIGTERM to the API
  * answers the request in flight before the process exits.
  */
-import { fork } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { temporal as proto } from '@temporalio/proto';
 import { startDelivery } from '../../common/start-delivery';
 import { createAccount } from '../../db/accounts';
 import { DRILL_RETRY, reportDrill, startDrillWorker, useDrillServers } from '../support/drill';
-import { freePort } from '../support/ports';
 import { seedMailing } from '../support/seed';
+import { forkApi } from '../support/service-process';
 import { until } from '../support/until';
 
 const { EventType } = proto.api.enums.v1;
@@ -18,7 +17,7 @@ const SMTP_TIMEOUT_MS = 3_000;
 
 const servers = useDrillServers();
 
-const exitOf = (p: import('node:child_process').ChildProcess) =>
+const exitOf = (p: ChildProcess) =>
   new Promise<number | null>((resolve) => p.once('exit', (code) => resolve(code)));
 
 test('SIGTERM to a worker finishes the send in flight, then the worker exits', async () => {
@@ -68,22 +67,8 @@ test('SIGTERM to a worker finishes the send in flight, then the worker exits', a
 test('SIGTERM to the API answers the request in flight, then the API exits', async () => {
   const { t, temporal } = servers;
   const { key } = await createAccount(t.db, 'drain');
-  const port = await freePort();
-  const api = fork(path.join(__dirname, '..', '..', 'api', 'main.ts'), [], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, DATABASE_URL: t.url, TEMPORAL_ADDRESS: temporal.address, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
+  const { url, process: api } = await forkApi({ DATABASE_URL: t.url, TEMPORAL_ADDRESS: temporal.address });
   const exited = exitOf(api);
-  const url = `http://127.0.0.1:${port}`;
-  await until(
-    () =>
-      fetch(`${url}/health`).then(
-        (r) => r.ok,
-        () => false,
-      ),
-    'the API up',
-  );
   // A large import keeps the request busy for a while: SIGTERM arrives in the middle of it.
   const contacts = Array.from({ length: 50_000 }, (_, i) => ({ email: `drain${i}@ok.test` }));
   const request = fetch(`${url}/v1/contacts/import`, {

@@ -16,7 +16,7 @@ import type { Db } from '../../db/connection';
 import { type BounceLab, startBounceLab } from '../../dev/bounce-lab';
 import { createTestDatabase, type TestDatabase } from './database';
 import { type Mix, mixEmails, mixTotal } from './seed';
-import { forkWorker, stopProcess, waitForPoller } from './worker-process';
+import { forkWorker, stopProcess, waitForPoller } from './service-process';
 
 /** `npm test` runs a drill at `ciSize`; `npm run drill` at DRILL_SIZE (10,000 by default). */
 export function drillSize(ciSize: number): number {

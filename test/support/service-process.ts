@@ -1,7 +1,8 @@
 /**
- * A worker in its own process, started the way production starts it (worker/main.ts, the heap cap,
- * a prebuilt bundle): for drills that kill it and for the bench. The bundle is written once per
- * test file, so a worker polls within a second or two instead of running webpack first.
+ * The worker and the API in processes of their own, started the way production starts them
+ * (worker/main.ts with the heap cap and a prebuilt bundle, api/main.ts): for drills that kill or stop
+ * them and for the bench. The bundle is written once per test file, so a worker polls within a
+ * second or two instead of running webpack first.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,6 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { WORKER_NODE_FLAGS } from '../../worker/node-flags';
+import { freePort } from './ports';
+import { until } from './until';
 import { writeWorkflowBundle } from '../../worker/worker';
 
 let bundlePath: Promise<string> | undefined;
@@ -28,6 +31,32 @@ export async function forkWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> 
     env: { ...process.env, WORKFLOW_BUNDLE_PATH: await prebuiltBundlePath(), ...env },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
+}
+
+/** Forks api/main.ts on a free port with `env` on top of this process's; resolves once healthy. */
+export async function forkApi(env: NodeJS.ProcessEnv): Promise<{ url: string; process: ChildProcess }> {
+  const port = await freePort();
+  const api = fork(path.join(__dirname, '..', '..', 'api', 'main.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await until(
+      () =>
+        fetch(`${url}/health`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      'the API healthy',
+      { timeoutMs: 60_000, everyMs: 300 },
+    );
+  } catch (err) {
+    api.kill('SIGKILL');
+    throw err;
+  }
+  return { url, process: api };
 }
 
 /** SIGTERM, then SIGKILL if it has not exited after the worker's 30 s grace time and a margin. */
