@@ -1,17 +1,34 @@
 /**
- * Once per `npm test`: a real PostgreSQL (DATABASE_URL, or embedded in a throw-away folder) and the
- * path of the real time-skipping test server. Both reach the test files through the environment,
- * which Jest's workers inherit.
+ * Once per run of the projects that need servers (workflow, integration, drills; `unit` has no
+ * global setup): a temporary folder for the run, a real PostgreSQL (DATABASE_URL, or embedded),
+ * the paths of the real Temporal binaries, and the workflow bundle built once. They reach the test
+ * files through the environment, which Jest's workers inherit.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '../../db/embedded';
 import { locateTemporalBinary } from '../../dev/temporal-binaries';
+import { writeWorkflowBundle } from '../../worker/worker';
 import { freePort } from './ports';
-import { setGlobalState } from './state';
+import { getGlobalState, setGlobalState } from './state';
+import globalTeardown from './global-teardown';
 
 export default async function globalSetup(): Promise<void> {
+  const runDir = await fs.mkdtemp(path.join(os.tmpdir(), 'deliverability-test-'));
+  setGlobalState({ runDir, tmpDirBefore: process.env.TMPDIR });
+  // What tests make under os.tmpdir() (bundles, drill servers' data) lands in the run's folder,
+  // which global teardown removes whole: a run leaves nothing behind in /tmp.
+  process.env.TMPDIR = runDir;
+  try {
+    await Promise.all([locateBinaries(), startPostgres(runDir), buildBundle(runDir)]);
+  } catch (err) {
+    await globalTeardown();
+    throw err;
+  }
+}
+
+async function locateBinaries(): Promise<void> {
   const testServer = await locateTemporalBinary('testServer', { log: (m) => console.log(m) }).catch(
     (err: Error) => {
       // Last resort, as the SDK would do on its own: its cached download (needs internet).
@@ -23,13 +40,22 @@ export default async function globalSetup(): Promise<void> {
   // The Temporal CLI's dev server, for the drill that restarts Temporal under waiting deliveries.
   const cli = await locateTemporalBinary('cli', { log: (m) => console.log(m) });
   process.env.TEMPORAL_CLI_PATH = cli.path;
+}
 
+async function startPostgres(runDir: string): Promise<void> {
   if (process.env.DATABASE_URL) {
     process.env.TEST_DATABASE_SERVER_URL = process.env.DATABASE_URL;
     return;
   }
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'deliverability-test-pg-'));
+  const dataDir = path.join(runDir, 'pg');
   const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false });
   process.env.TEST_DATABASE_SERVER_URL = pg.url;
-  setGlobalState({ stopPostgres: () => pg.stop(), dataDir });
+  getGlobalState()!.stopPostgres = () => pg.stop();
+}
+
+/** One webpack run for every test worker (delivery-harness.ts `workflowBundle()` loads the file). */
+async function buildBundle(runDir: string): Promise<void> {
+  const file = path.join(runDir, 'workflow-bundle.js');
+  await writeWorkflowBundle(file);
+  process.env.TEST_WORKFLOW_BUNDLE_PATH = file;
 }
