@@ -35,8 +35,9 @@ export default tseslint.config(
     },
   },
   {
-    // Determinism: workflow code runs in Temporal's sandbox and is replayed. No I/O, no Node
-    // built-ins, no activity implementations (import them by type only).
+    // Determinism: workflow code runs in Temporal's sandbox and is replayed. Its only value imports
+    // are @temporalio/workflow, the pure domain rules (domain/) and the contract's names (search
+    // attribute keys); everything else (activities, db, config, clients, Node) by type only.
     files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -46,17 +47,33 @@ export default tseslint.config(
             name,
             message: 'Node built-ins are not deterministic: use an activity.',
           })),
+          patterns: [{ group: ['node:*'], message: 'Node built-ins are not deterministic: use an activity.' }],
+        },
+      ],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
           patterns: [
-            { group: ['node:*'], message: 'Node built-ins are not deterministic: use an activity.' },
             {
-              group: ['../activities/*', '../db/*', '../api/*', '../worker/*', '../dev/*'],
+              regex: '^(?!@temporalio/workflow$|\\./|\\.\\./domain/|\\.\\./contract/names$)',
               allowTypeImports: true,
-              message: 'Workflows import activities, db and processes by type only.',
+              message:
+                'Workflows import values only from @temporalio/workflow, domain/ and contract/names; the rest by type.',
             },
           ],
         },
       ],
       '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    // The domain rules are pure and run inside the workflow sandbox too: no imports but each other.
+    files: ['domain/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(?!\\./)', message: 'domain/ is pure: it imports only domain/.' }] },
+      ],
     },
   },
 );

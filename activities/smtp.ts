@@ -7,8 +7,9 @@ import { promises as dns, type MxRecord } from 'node:dns';
 import { isIP } from 'node:net';
 import nodemailer from 'nodemailer';
 import type { Transporter } from 'nodemailer';
-import { classify } from '../common/classification';
-import { type AttemptResult, recipientDomain } from '../common/delivery';
+import { classify } from '../domain/classification';
+import type { AttemptResult } from '../contract/delivery';
+import { recipientDomain } from '../domain/address';
 
 export type OutgoingMessage = {
   to: string;

@@ -1,7 +1,8 @@
 /** The Express application, built from its dependencies so tests and `api/main.ts` share it. */
 import { Client, type Connection } from '@temporalio/client';
 import express from 'express';
-import { DEFAULT_TASK_QUEUE } from '../common/names';
+import { z } from 'zod';
+import { DEFAULT_TASK_QUEUE } from '../contract/names';
 import { type Db, pingDb } from '../db/connection';
 import { authenticate } from './auth';
 import { ApiError, errorMiddleware } from './errors';
@@ -9,6 +10,7 @@ import { openApiDocument, register, route, type Route } from './route';
 import { contactRoutes } from './routes/contacts';
 import { deliveryRoutes } from './routes/deliveries';
 import { groupRoutes } from './routes/groups';
+import { mailingResultRoutes } from './routes/mailing-results';
 import { mailingRoutes } from './routes/mailings';
 
 export type AppDeps = {
@@ -17,7 +19,11 @@ export type AppDeps = {
   namespace?: string;
   taskQueue?: string;
   temporalUiUrl?: string;
+  /** Check every answer against its route's response schema (tests). */
+  checkResponses?: boolean;
 };
+
+const health = z.enum(['ok', 'down']);
 
 export function createApp(deps: AppDeps): express.Express {
   const namespace = deps.namespace ?? 'default';
@@ -33,16 +39,18 @@ export function createApp(deps: AppDeps): express.Express {
       summary: 'Liveness of the API and of what it depends on; 503 names the part that is down',
       auth: false,
       status: 200,
+      response: z.strictObject({ status: z.literal('ok'), temporal: health, database: health }),
       errors: [503],
       async handler() {
         const [database, temporal] = await Promise.all([pingDb(deps.db), pingTemporal(deps.temporal)]);
-        if (database && temporal) return { status: 'ok', temporal: 'ok', database: 'ok' };
+        if (database && temporal) return { status: 'ok' as const, temporal: 'ok' as const, database: 'ok' as const };
         throw new HealthError({ status: 'unavailable', temporal: word(temporal), database: word(database) });
       },
     }),
     ...contactRoutes(deps.db),
     ...groupRoutes(deps.db),
     ...mailingRoutes({ db: deps.db, client, taskQueue: deps.taskQueue ?? DEFAULT_TASK_QUEUE }),
+    ...mailingResultRoutes(deps.db),
     ...deliveryRoutes({
       db: deps.db,
       namespace,
@@ -59,6 +67,7 @@ export function createApp(deps: AppDeps): express.Express {
       summary: 'This document',
       auth: false,
       status: 200,
+      response: z.looseObject({ openapi: z.string(), paths: z.record(z.string(), z.unknown()) }),
       handler: () =>
         Promise.resolve(
           (document ??= openApiDocument(routes, { title: 'Deliverability API', version: '1' })),
@@ -67,7 +76,7 @@ export function createApp(deps: AppDeps): express.Express {
   );
 
   const router = express.Router();
-  register(router, routes, authenticate(deps.db));
+  register(router, routes, authenticate(deps.db), { checkResponses: deps.checkResponses ?? false });
   app.use(router);
 
   app.use((req, _res, next) => next(new ApiError('not_found', `No route ${req.method} ${req.path}.`)));

@@ -1,10 +1,10 @@
 /** `npm run api`: the HTTP API alone, against TEMPORAL_ADDRESS and DATABASE_URL. */
 import { Connection } from '@temporalio/client';
-import { loadConfigOrExit } from '../common/config';
-import { onShutdown } from '../common/shutdown';
+import { loadConfigOrExit } from '../runtime/config';
+import { onShutdown } from '../runtime/shutdown';
 import { createDb } from '../db/connection';
 import { startApi } from './server';
-import { runMain } from '../common/run-main';
+import { runMain } from '../runtime/run-main';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(['DATABASE_URL']);

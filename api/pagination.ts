@@ -1,5 +1,9 @@
-/** Keyset pagination over ids: `?limit=` (1–1000, default 50) and an opaque `?cursor=`. */
+/**
+ * Keyset pagination over ids: `?limit=` (1–1000, default 50) and an opaque `?cursor=` (the id of
+ * the previous page's last item). Repositories fetch one row more than asked (db/page.ts).
+ */
 import { z } from 'zod';
+import type { Page } from '../db/page';
 import { ApiError } from './errors';
 import { isId } from './validation';
 
@@ -8,7 +12,29 @@ export const pageQuery = {
   cursor: z.string().max(200).optional(),
 };
 
-export function decodeCursor(cursor: string | undefined): string | null {
+/** The answer of every list: a page of items and the cursor of the next page. */
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.strictObject({ items: z.array(item), nextCursor: z.string().nullable() });
+
+/**
+ * One page: `fetch` gets where to start and how many, `render` maps each row to its JSON. The extra
+ * row only says that there is a next page.
+ */
+export async function paginate<R extends { id: string }, T>(
+  query: { limit: number; cursor?: string | undefined },
+  fetch: (page: Page) => Promise<R[]>,
+  render: (row: R) => T,
+): Promise<{ items: T[]; nextCursor: string | null }> {
+  const rows = await fetch({ after: decodeCursor(query.cursor), limit: query.limit });
+  const items = rows.slice(0, query.limit);
+  const last = items.at(-1);
+  return {
+    items: items.map(render),
+    nextCursor: rows.length > query.limit && last ? Buffer.from(last.id).toString('base64url') : null,
+  };
+}
+
+function decodeCursor(cursor: string | undefined): string | null {
   if (cursor === undefined) return null;
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!isId(id) || Buffer.from(id).toString('base64url') !== cursor)
@@ -16,14 +42,4 @@ export function decodeCursor(cursor: string | undefined): string | null {
       { field: 'cursor', message: 'is not a cursor from this API' },
     ]);
   return id;
-}
-
-/** `rows` were fetched with `limit + 1`: the extra row only says that there is a next page. */
-export function page<R, T>(rows: R[], limit: number, idOf: (r: R) => string, render: (r: R) => T) {
-  const items = rows.slice(0, limit);
-  const last = items.at(-1);
-  return {
-    items: items.map(render),
-    nextCursor: rows.length > limit && last ? Buffer.from(idOf(last)).toString('base64url') : null,
-  };
 }

@@ -28,6 +28,7 @@ export type Route = {
   body?: z.ZodType;
   /** Success status; 204 sends no body. */
   status: number;
+  /** What a success answers (every status but 204 has one): in the document, and checked in tests. */
   response?: z.ZodType;
   /** Error statuses this route documents beyond 400/401. */
   errors?: number[];
@@ -41,7 +42,8 @@ export function route<
   Q extends z.ZodObject | undefined = undefined,
   B extends z.ZodType | undefined = undefined,
 >(
-  r: Omit<Route, 'handler' | 'query' | 'body' | 'auth'> & {
+  r: Omit<Route, 'handler' | 'query' | 'body' | 'auth' | 'status' | 'response'> &
+    ({ status: 204; response?: never } | { status: 200 | 201 | 202; response: z.ZodType }) & {
     auth?: boolean;
     query?: Q;
     body?: B;
@@ -59,7 +61,17 @@ export function route<
 // Generous for a mailing's HTML, small enough that a runaway client cannot exhaust memory.
 const defaultBodyParser = express.json({ limit: '2mb' });
 
-export function register(router: Router, routes: Route[], authenticate: RequestHandler): void {
+/**
+ * With `checkResponses` (the tests turn it on), an answer that does not match its route's response
+ * schema is not sent: the request fails with the mismatch named, so a test cannot pass on a drifted
+ * contract.
+ */
+export function register(
+  router: Router,
+  routes: Route[],
+  authenticate: RequestHandler,
+  opts: { checkResponses?: boolean } = {},
+): void {
   for (const r of routes) {
     const handlers: RequestHandler[] = [];
     // Who is asking comes before reading what they send: no one unknown gets a large body parsed.
@@ -75,11 +87,26 @@ export function register(router: Router, routes: Route[], authenticate: RequestH
         body,
         req,
       });
-      if (r.status === 204) res.status(204).end();
-      else res.status(r.status).json(result);
+      if (r.status === 204) return void res.status(204).end();
+      if (opts.checkResponses) checkResponse(r, result);
+      res.status(r.status).json(result);
     });
     router[r.method](r.path, ...handlers);
   }
+}
+
+export class ResponseMismatch extends Error {
+  override name = 'ResponseMismatch';
+}
+
+function checkResponse(r: Route, result: unknown): void {
+  if (!r.response) throw new ResponseMismatch(`${r.method.toUpperCase()} ${r.path} declares no response schema`);
+  // Through JSON first: the schema describes what the client receives, not the objects in memory.
+  const parsed = r.response.safeParse(JSON.parse(JSON.stringify(result)));
+  if (!parsed.success)
+    throw new ResponseMismatch(
+      `${r.method.toUpperCase()} ${r.path} answered outside its schema: ${z.prettifyError(parsed.error)}`,
+    );
 }
 
 const ERROR = {

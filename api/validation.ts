@@ -63,3 +63,6 @@ export const idField = z.union([z.string(), z.number().int()]).transform((v, ctx
   }
   return s;
 });
+
+/** A time in an answer: ISO-8601 UTC, as `Date.toISOString()` writes it. */
+export const timestamp = z.iso.datetime();

@@ -10,7 +10,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { runMain } from '../common/run-main';
+import { runMain } from '../runtime/run-main';
 import { bareSmtp, endToEnd, sleeping, statsLatency } from './scenarios';
 import { startStack } from './stack';
 

@@ -2,7 +2,7 @@
 import autocannon from 'autocannon';
 import { sql } from 'kysely';
 import nodemailer from 'nodemailer';
-import { mailingCounters } from '../activities/mailing';
+import { countersOfMailing as mailingCounters } from '../db/counters';
 import { startApi } from '../api/server';
 import { createAccount } from '../db/accounts';
 import { seedMailing } from '../test/support/seed';
@@ -135,11 +135,11 @@ export async function statsLatency(stack: Stack, rows: number, log: (m: string) 
   log(`  ${rows} contacts seeded; writing ${rows} delivery rows and their counters ...`);
   // Ended deliveries in the proportions of a real mailing; the counters as recording would keep them.
   await sql`
-    insert into deliveries (account_id, mailing_id, contact_id, email, status, reason, workflow_id)
+    insert into deliveries (account_id, mailing_id, contact_id, email, status, reason)
     select ${accountId}, ${mailingId}, c.id, c.email,
            (array['delivered','delivered','delivered','delivered','delivered','delivered','delivered',
                   'technical_problem','incorrect_address','in_progress'])[1 + (c.id % 10)],
-           'bench', 'delivery-' || ${mailingId} || '-' || c.id
+           'bench'
       from contacts c where c.account_id = ${accountId}`.execute(stack.db);
   await sql`
     insert into mailing_counters (mailing_id, shard, total, delivered, incorrect_addresses, technical_problems)

@@ -2,10 +2,10 @@
  * `npm run --silent create-account -- <name>`: a new account and its first API key, printed alone on
  * one line (scripts capture it). Uses DATABASE_URL, or the database of a running `npm start`.
  */
-import { loadConfigOrExit, redactUrl } from '../common/config';
-import { runMain } from '../common/run-main';
+import { loadConfigOrExit, redactUrl } from '../runtime/config';
+import { runMain } from '../runtime/run-main';
 import { createAccount } from './accounts';
-import { createDb, withDatabase } from './connection';
+import { createDb, isUniqueViolation, withDatabase } from './connection';
 import { embeddedServerUrl } from './embedded';
 import { migrateToLatest } from './migrate';
 
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     const { key } = await createAccount(db, name);
     console.log(key);
   } catch (err) {
-    if ((err as { code?: string }).code === '23505')
+    if (isUniqueViolation(err))
       throw new Error(`An account named "${name}" already exists.`);
     if ((err as { code?: string }).code === 'ECONNREFUSED')
       throw new Error(`No database at ${redactUrl(url)}: start the service (npm start) or set DATABASE_URL.`);

@@ -1,8 +1,8 @@
 /** `npm run migrate`: brings DATABASE_URL's schema to the latest version (the compose `migrate` job). */
-import { loadConfigOrExit } from '../common/config';
+import { loadConfigOrExit } from '../runtime/config';
 import { createDb } from './connection';
 import { migrateToLatest } from './migrate';
-import { runMain } from '../common/run-main';
+import { runMain } from '../runtime/run-main';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(['DATABASE_URL']);

@@ -1,6 +1,7 @@
 import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
 import type { Db } from './connection';
 import * as initial from './migrations/2026_11_27_0001_initial';
+import * as derivedWorkflowId from './migrations/2026_11_29_0001_delivery_workflow_id_derived';
 
 /**
  * Listed here rather than read from the folder: the migrations then travel with the code whatever
@@ -8,6 +9,7 @@ import * as initial from './migrations/2026_11_27_0001_initial';
  */
 const migrations: Record<string, Migration> = {
   '2026_11_27_0001_initial': initial,
+  '2026_11_29_0001_delivery_workflow_id_derived': derivedWorkflowId,
 };
 
 function migrator(db: Db): Migrator {

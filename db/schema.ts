@@ -1,5 +1,6 @@
 /** Table types for Kysely: snake_case like the tables, nullable columns never optional. */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { DeliveryStatus } from '../domain/outcomes';
 
 /** bigint identities come back from pg as strings; the database generates them (never written). */
 type Id = ColumnType<string, never, never>;
@@ -9,7 +10,6 @@ type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export type ContactStatus = 'active' | 'incorrect';
 export type MailingStatus = 'draft' | 'sending' | 'done';
-export type DeliveryStatus = 'in_progress' | 'delivered' | 'incorrect_address' | 'technical_problem';
 
 export interface AccountsTable {
   id: Id;
@@ -94,7 +94,6 @@ export interface DeliveriesTable {
   last_reply: string | null;
   last_attempt_at: Timestamp | null;
   next_attempt_at: Timestamp | null;
-  workflow_id: string;
   created_at: CreatedAt;
   ended_at: Timestamp | null;
 }

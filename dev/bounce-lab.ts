@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
-import { recipientDomain } from '../common/delivery';
+import { recipientDomain } from '../domain/address';
 
 type Reply = { code: number; message: string } | 'accept' | 'hang';
 

@@ -1,6 +1,6 @@
 /** `npm run --silent classify`: one reply per line on stdin, one JSON verdict per line on stdout. */
 import readline from 'node:readline';
-import { classify } from '../common/classification';
+import { classify } from '../domain/classification';
 
 const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
 lines.on('line', (line) => {

@@ -1,8 +1,8 @@
 /** `npm run lab`: the bounce lab alone (LAB_PORT, default 2525). */
-import { loadConfigOrExit } from '../common/config';
-import { onShutdown } from '../common/shutdown';
+import { loadConfigOrExit } from '../runtime/config';
+import { onShutdown } from '../runtime/shutdown';
 import { LAB_DOMAINS, startBounceLab } from './bounce-lab';
-import { runMain } from '../common/run-main';
+import { runMain } from '../runtime/run-main';
 
 async function main(): Promise<void> {
   const lab = await startBounceLab({ port: loadConfigOrExit().LAB_PORT });

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../common/config';
+import { ConfigError, loadConfig } from '../runtime/config';
 
 describe('configuration', () => {
   it('when nothing is set, then the defaults of npm start apply', () => {

@@ -1,5 +1,5 @@
 /** What an operator and a retried activity can do to a delivery. */
-import type { DeliveryState } from '../common/delivery';
+import type { DeliveryState } from '../contract/delivery';
 import { recordOutcome, recordRetry } from '../activities/recording';
 import { giveUpSignal, retryNowSignal, statusQuery } from '../workflows/delivery';
 import { createHarness, type Harness, maybeRecordHistory } from './support/delivery-harness';
@@ -99,7 +99,6 @@ describe('recording is idempotent', () => {
         mailing_id: mailingId,
         contact_id: contact.id,
         email: contact.email,
-        workflow_id: 'w',
       })
       .returning('id')
       .executeTakeFirstOrThrow();

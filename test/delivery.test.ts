@@ -2,7 +2,7 @@
  * The delivery workflow against real servers: time-skipping Temporal, PostgreSQL, the bounce lab
  * over SMTP. For each lab domain: attempts, verdict, delivery row, counters, and the contact.
  */
-import type { DeliveryState } from '../common/delivery';
+import type { DeliveryState } from '../contract/delivery';
 import { createHarness, type Harness, maybeRecordHistory } from './support/delivery-harness';
 
 const MIN = 60_000;
@@ -100,7 +100,6 @@ describe('delivery workflow, by lab domain', () => {
       category: 'delivered',
       attempts: 1,
       next_attempt_at: null,
-      workflow_id: r.handle.workflowId,
     });
     expect(r.row.ended_at).not.toBeNull();
     expect(r.counters).toEqual({

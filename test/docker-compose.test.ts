@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { configKeys, loadConfig } from '../common/config';
-import { searchAttributeDefinitions } from '../common/names';
+import { configKeys, loadConfig } from '../runtime/config';
+import { searchAttributeDefinitions } from '../contract/names';
 import { WORKER_NODE_FLAGS } from '../worker/node-flags';
 
 type Service = {

@@ -1,5 +1,5 @@
 /** The one email syntax check used by every route that takes an address. */
-import { checkEmail } from '../common/email';
+import { checkEmail } from '../domain/address';
 
 test.each([
   ['ann@example.com', 'ann@example.com'],

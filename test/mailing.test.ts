@@ -5,7 +5,8 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { createActivities } from '../activities';
-import { startMailing } from '../common/mailing';
+import { deliveryWorkflowId } from '../contract/delivery';
+import { startMailing } from '../contract/starters';
 import type { delivery } from '../workflows/delivery';
 import { createHarness, type Harness, maybeRecordHistory } from './support/delivery-harness';
 
@@ -126,12 +127,13 @@ test('retry bounds given to a mailing reach each of its deliveries', async () =>
   });
   const rows = await h.t.db
     .selectFrom('deliveries')
-    .select(['workflow_id', 'status'])
+    .select(['contact_id', 'status'])
     .where('mailing_id', '=', mailingId)
     .execute();
   expect(rows.map((r) => r.status)).toEqual(['technical_problem', 'technical_problem']);
-  for (const { workflow_id } of rows) {
-    const history = await h.env.client.workflow.getHandle(workflow_id).fetchHistory();
+  for (const { contact_id } of rows) {
+    const workflowId = deliveryWorkflowId(mailingId, contact_id);
+    const history = await h.env.client.workflow.getHandle(workflowId).fetchHistory();
     const [payload] = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads!;
     expect(JSON.parse(Buffer.from(payload!.data!).toString())).toMatchObject({ retry });
   }

@@ -12,21 +12,22 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { BounceCategory } from '../common/classification';
+import type { AttemptRecord, DeliveryInput, DeliveryState } from '../contract/delivery';
+import { searchAttributes as sa } from '../contract/names';
+import { recipientDomain } from '../domain/address';
 import {
-  type AttemptRecord,
-  DEFAULT_RETRY_BOUNDS,
-  type DeliveryInput,
+  CANCELLED_BY_OPERATOR,
   type DeliveryOutcome,
-  type DeliveryState,
-  recipientDomain,
-  statusOf,
-} from '../common/delivery';
-import { searchAttributes as sa } from '../common/names';
+  OUTCOMES,
+  outcomeOf,
+  RETRIES_EXHAUSTED,
+} from '../domain/outcomes';
+import { beyondWindow, nextRetryDelay, retryBounds } from '../domain/retry';
 import type { DeliveryActivities } from '../activities';
 
 const { sendAttempt } = proxyActivities<DeliveryActivities>({
@@ -57,6 +58,11 @@ const { beginDelivery, recordRetry, recordOutcome } = proxyActivities<DeliveryAc
 const local = proxyLocalActivities<DeliveryActivities>(recordingOptions);
 /** Histories recorded before recording went local replay the old path. */
 const LOCAL_RECORDING = 'local-recording';
+/**
+ * Before this patch a waiting delivery's `DeliveryStatus` said `retrying`, a word the API does not
+ * use; now it stays `in_progress` (one vocabulary) and the UI's current details say it is waiting.
+ */
+const ONE_VOCABULARY = 'one-status-vocabulary';
 
 export const statusQuery = defineQuery<DeliveryState>('status');
 /** Skip the current wait and try again now. */
@@ -65,8 +71,8 @@ export const retryNowSignal = defineSignal('retryNow');
 export const giveUpSignal = defineSignal('giveUp');
 
 export async function delivery(input: DeliveryInput): Promise<DeliveryState> {
-  const bounds = { ...DEFAULT_RETRY_BOUNDS, ...input.retry };
-  if (bounds.minDelayMs > bounds.maxDelayMs || bounds.greylistMinDelayMs > bounds.greylistMaxDelayMs) {
+  const bounds = retryBounds(input.retry);
+  if (!bounds) {
     throw ApplicationFailure.nonRetryable(
       'retry bounds: a minimum delay is above its maximum',
       'InvalidRetryBounds',
@@ -123,6 +129,7 @@ export async function delivery(input: DeliveryInput): Promise<DeliveryState> {
       { key: sa.BounceCategory, value: outcome.category },
       { key: sa.BounceReason, value: outcome.reason },
     ]);
+    setCurrentDetails(describe(state));
     return state;
   };
 
@@ -142,18 +149,14 @@ export async function delivery(input: DeliveryInput): Promise<DeliveryState> {
       { key: sa.BounceReason, value: reason },
     ]);
 
-    if (category !== 'soft_bounce') return finish(ended(category, reason), attempt);
-    if (giveUp) return finish(ended('soft_bounce', 'cancelled_by_operator'), attempt);
+    if (OUTCOMES[category].retry === 'never') return finish(outcomeOf(category, reason), attempt);
+    if (giveUp) return finish(outcomeOf(category, CANCELLED_BY_OPERATOR), attempt);
 
-    // The first retry after a greylisting reply comes soon: such servers accept a prompt second try.
-    const greylistRetry = reason === 'greylisted' && !greylistedBefore;
+    const delay = nextRetryDelay(bounds, { reason, greylistedBefore }, Math.random);
     greylistedBefore ||= reason === 'greylisted';
-    const delay = greylistRetry
-      ? uniform(bounds.greylistMinDelayMs, bounds.greylistMaxDelayMs)
-      : uniform(bounds.minDelayMs, bounds.maxDelayMs);
     const nextAt = Date.now() + delay;
-    if (nextAt - firstAttemptAt > bounds.windowMs)
-      return finish(ended('soft_bounce', 'retries_exhausted'), attempt);
+    if (beyondWindow(bounds, firstAttemptAt, nextAt))
+      return finish(outcomeOf(category, RETRIES_EXHAUSTED), attempt);
 
     state.retrying = true;
     state.nextAttemptAt = new Date(nextAt).toISOString();
@@ -162,18 +165,27 @@ export async function delivery(input: DeliveryInput): Promise<DeliveryState> {
       attempt,
       nextAttemptAt: state.nextAttemptAt,
     });
-    upsertSearchAttributes([{ key: sa.DeliveryStatus, value: 'retrying' }]);
+    if (!patched(ONE_VOCABULARY)) upsertSearchAttributes([{ key: sa.DeliveryStatus, value: 'retrying' }]);
+    setCurrentDetails(describe(state));
 
     await condition(() => retryNow || giveUp, delay, { summary: `retry ${n + 1} after ${reason}` });
-    if (giveUp) return finish(ended('soft_bounce', 'cancelled_by_operator'), null);
+    if (giveUp) return finish(outcomeOf(category, CANCELLED_BY_OPERATOR), null);
   }
 }
 
-function ended(category: BounceCategory, reason: string): DeliveryOutcome {
-  return { status: statusOf(category), category, reason };
-}
+/** The longest piece of a reply the UI's details show: enough to read, never a flood. */
+const REPLY_IN_DETAILS = 300;
 
-/** A whole number of milliseconds in [min, max], from the sandbox's seeded Math.random. */
-function uniform(min: number, max: number): number {
-  return Math.round(min + Math.random() * (max - min));
+/** The current details the Temporal UI shows on the workflow's page (Markdown). */
+function describe(state: DeliveryState): string {
+  const last = state.attempts.at(-1);
+  const reply = last ? last.reply.slice(0, REPLY_IN_DETAILS) + (last.reply.length > REPLY_IN_DETAILS ? ' …' : '') : '';
+  const lines = [`**${state.email}**: ${state.outcome ? state.outcome.status : 'in_progress'}`];
+  if (state.outcome) lines.push(`ended: ${state.outcome.category}, ${state.outcome.reason}`);
+  if (last) {
+    lines.push(`attempt ${last.n} at ${last.at}: ${last.classification.category}, ${last.classification.reason}`);
+    lines.push(`last reply: \`${reply.replace(/`/g, "'")}\``);
+  }
+  if (state.nextAttemptAt) lines.push(`waiting: next attempt at ${state.nextAttemptAt}`);
+  return lines.join('\n\n');
 }

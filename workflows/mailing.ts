@@ -4,7 +4,7 @@
  * each batch is one activity, and the run continues as new every BATCHES_PER_RUN batches or polls.
  */
 import { continueAsNew, proxyActivities, sleep } from '@temporalio/workflow';
-import type { MailingInput, MailingResult } from '../common/mailing';
+import type { MailingInput, MailingResult } from '../contract/mailing';
 import type { DeliveryActivities } from '../activities';
 
 const { resolveRecipients, startDeliveries, checkMailingDone } = proxyActivities<DeliveryActivities>({

@@ -1,14 +1,15 @@
 /** Contacts: create, import, list ("Incorrect addresses" is `status=incorrect`), get, correct. */
 import express from 'express';
-import { sql } from 'kysely';
 import { z } from 'zod';
-import { checkEmail } from '../../common/email';
-import type { Db } from '../../db/connection';
-import { restoreRemovedGroups } from '../../db/contacts';
+import { checkEmail } from '../../domain/address';
+import { type Db, isUniqueViolation } from '../../db/connection';
+import * as contacts from '../../db/contacts';
+import type { ContactRow } from '../../db/contacts';
 import { ApiError } from '../errors';
-import { decodeCursor, page, pageQuery } from '../pagination';
+import { pageOf, pageQuery, paginate } from '../pagination';
 import { route } from '../route';
-import { idField, idParam, text } from '../validation';
+import { idField, idParam, text, timestamp } from '../validation';
+import { requireGroup } from '../lookups';
 
 /** An email field: checked and normalised (trimmed, domain lower-cased) by the one syntax check. */
 export const emailField = z
@@ -26,26 +27,19 @@ const contactBody = z.strictObject({ email: emailField, firstName: name, lastNam
 export const MAX_IMPORT = 100_000;
 const IMPORT_BATCH = 1_000;
 
-export function contactsQuery(db: Db, accountId: string) {
-  return db
-    .selectFrom('contacts as c')
-    .select([
-      'c.id',
-      'c.email',
-      'c.first_name',
-      'c.last_name',
-      'c.status',
-      'c.incorrect_reason',
-      'c.incorrect_since',
-      'c.created_at',
-      sql<string[]>`coalesce((select array_agg(gm.group_id::text order by gm.group_id)
-        from group_members gm where gm.contact_id = c.id), '{}')`.as('group_ids'),
-    ])
-    .where('c.account_id', '=', accountId);
-}
-type ContactRow = Awaited<ReturnType<ReturnType<typeof contactsQuery>['executeTakeFirstOrThrow']>>;
+export const contactSchema = z.strictObject({
+  id: z.string(),
+  email: z.string(),
+  firstName: z.string().nullable(),
+  lastName: z.string().nullable(),
+  status: z.enum(['active', 'incorrect']),
+  incorrectReason: z.string().nullable(),
+  incorrectSince: timestamp.nullable(),
+  groupIds: z.array(z.string()),
+  createdAt: timestamp,
+});
 
-export function contactJson(c: ContactRow) {
+export function contactJson(c: ContactRow): z.infer<typeof contactSchema> {
   return {
     id: c.id,
     email: c.email,
@@ -60,12 +54,38 @@ export function contactJson(c: ContactRow) {
 }
 
 async function getContact(db: Db, accountId: string, id: string) {
-  const row = await contactsQuery(db, accountId).where('c.id', '=', id).executeTakeFirst();
+  const row = await contacts.get(db, accountId, id);
   if (!row) throw new ApiError('not_found', `No contact ${id}.`);
   return contactJson(row);
 }
 
-const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
+const emailTaken = (email: string) =>
+  new ApiError('conflict', `A contact with email ${email} already exists.`, [
+    { field: 'email', message: 'already exists in this account' },
+  ]);
+
+/** Each row checked on its own: the valid ones (first of each email) and why the others are not. */
+function sortImport(rows: unknown[]) {
+  const invalid: Array<{ index: number; email: string | null; message: string }> = [];
+  const valid = new Map<string, contacts.NewContact>();
+  rows.forEach((row, index) => {
+    const parsed = contactBody.safeParse(row);
+    if (parsed.success) {
+      const { email, firstName, lastName } = parsed.data;
+      if (!valid.has(email)) valid.set(email, { email, first_name: firstName ?? null, last_name: lastName ?? null });
+      return;
+    }
+    const issue = parsed.error.issues[0]!;
+    const field = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.');
+    const email = (row as { email?: unknown } | null)?.email;
+    invalid.push({
+      index,
+      email: typeof email === 'string' ? email : null,
+      message: issue.code === 'unrecognized_keys' ? `unknown field ${field}` : `${field || 'row'}: ${issue.message}`,
+    });
+  });
+  return { valid: [...valid.values()], invalid };
+}
 
 export function contactRoutes(db: Db) {
   return [
@@ -76,27 +96,17 @@ export function contactRoutes(db: Db) {
       summary: 'Create a contact',
       body: contactBody,
       status: 201,
+      response: contactSchema,
       errors: [409],
       async handler({ accountId, body }) {
-        try {
-          const { id } = await db
-            .insertInto('contacts')
-            .values({
-              account_id: accountId,
-              email: body.email,
-              first_name: body.firstName ?? null,
-              last_name: body.lastName ?? null,
-            })
-            .returning('id')
-            .executeTakeFirstOrThrow();
-          return getContact(db, accountId, id);
-        } catch (err) {
-          if (isUniqueViolation(err))
-            throw new ApiError('conflict', `A contact with email ${body.email} already exists.`, [
-              { field: 'email', message: 'already exists in this account' },
-            ]);
-          throw err;
-        }
+        const { email, firstName, lastName } = body;
+        const id = await contacts.create(db, accountId, {
+          email,
+          first_name: firstName ?? null,
+          last_name: lastName ?? null,
+        });
+        if (id === undefined) throw emailTaken(email);
+        return getContact(db, accountId, id);
       },
     }),
 
@@ -109,63 +119,23 @@ export function contactRoutes(db: Db) {
       bodyParser: express.json({ limit: '32mb' }),
       body: z.strictObject({ contacts: z.array(z.unknown()).max(MAX_IMPORT), groupId: idField.optional() }),
       status: 200,
+      response: z.strictObject({
+        created: z.number().int(),
+        existing: z.number().int(),
+        invalid: z.array(
+          z.strictObject({ index: z.number().int(), email: z.string().nullable(), message: z.string() }),
+        ),
+      }),
       errors: [404],
       async handler({ accountId, body }) {
         if (body.groupId !== undefined) await requireGroup(db, accountId, body.groupId);
-        const invalid: Array<{ index: number; email: string | null; message: string }> = [];
-        const valid = new Map<string, { first_name: string | null; last_name: string | null }>();
-        body.contacts.forEach((row, index) => {
-          const parsed = contactBody.safeParse(row);
-          if (parsed.success) {
-            if (!valid.has(parsed.data.email))
-              valid.set(parsed.data.email, {
-                first_name: parsed.data.firstName ?? null,
-                last_name: parsed.data.lastName ?? null,
-              });
-            return;
-          }
-          const issue = parsed.error.issues[0]!;
-          const field = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.');
-          const email = (row as { email?: unknown } | null)?.email;
-          invalid.push({
-            index,
-            email: typeof email === 'string' ? email : null,
-            message:
-              issue.code === 'unrecognized_keys'
-                ? `unknown field ${field}`
-                : `${field || 'row'}: ${issue.message}`,
-          });
-        });
-
+        const { valid, invalid } = sortImport(body.contacts);
         let created = 0;
-        const rows = [...valid.entries()];
-        for (let i = 0; i < rows.length; i += IMPORT_BATCH) {
-          const batch = rows.slice(i, i + IMPORT_BATCH);
-          created += await db.transaction().execute(async (trx) => {
-            const inserted = await trx
-              .insertInto('contacts')
-              .values(batch.map(([email, names]) => ({ account_id: accountId, email, ...names })))
-              .onConflict((oc) => oc.columns(['account_id', 'email']).doNothing())
-              .returning('id')
-              .execute();
-            if (body.groupId !== undefined) {
-              // Existing contacts join the group too, unless they are incorrect addresses.
-              await trx
-                .insertInto('group_members')
-                .columns(['group_id', 'contact_id'])
-                .expression((eb) =>
-                  eb
-                    .selectFrom('contacts')
-                    .select([eb.val(body.groupId!).as('group_id'), 'id'])
-                    .where('account_id', '=', accountId)
-                    .where('status', '=', 'active')
-                    .where('email', '=', sql<string>`any(${batch.map(([email]) => email)}::text[])`),
-                )
-                .onConflict((oc) => oc.columns(['group_id', 'contact_id']).doNothing())
-                .execute();
-            }
-            return inserted.length;
-          });
+        for (let i = 0; i < valid.length; i += IMPORT_BATCH) {
+          const batch = valid.slice(i, i + IMPORT_BATCH);
+          created += await db
+            .transaction()
+            .execute((trx) => contacts.importBatch(trx, accountId, batch, body.groupId));
         }
         return { created, existing: body.contacts.length - invalid.length - created, invalid };
       },
@@ -178,15 +148,9 @@ export function contactRoutes(db: Db) {
       summary: 'List contacts; status=incorrect is the "Incorrect addresses" section',
       query: z.strictObject({ status: z.enum(['active', 'incorrect']).optional(), ...pageQuery }),
       status: 200,
-      async handler({ accountId, query }) {
-        let q = contactsQuery(db, accountId)
-          .orderBy('c.id')
-          .limit(query.limit + 1);
-        if (query.status) q = q.where('c.status', '=', query.status);
-        const after = decodeCursor(query.cursor);
-        if (after) q = q.where('c.id', '>', after);
-        return page(await q.execute(), query.limit, (c) => c.id, contactJson);
-      },
+      response: pageOf(contactSchema),
+      handler: ({ accountId, query }) =>
+        paginate(query, (page) => contacts.list(db, accountId, { status: query.status }, page), contactJson),
     }),
 
     route({
@@ -195,6 +159,7 @@ export function contactRoutes(db: Db) {
       tag: 'contacts',
       summary: 'One contact',
       status: 200,
+      response: contactSchema,
       errors: [404],
       handler: ({ accountId, params }) => getContact(db, accountId, idParam(params.id, 'contact')),
     }),
@@ -209,58 +174,20 @@ export function contactRoutes(db: Db) {
         .strictObject({ email: emailField.optional(), firstName: name, lastName: name })
         .refine((b) => Object.keys(b).length > 0, 'names nothing to change'),
       status: 200,
+      response: contactSchema,
       errors: [404, 409],
       async handler({ accountId, params, body }) {
         const id = idParam(params.id, 'contact');
         await db.transaction().execute(async (trx) => {
-          const before = await trx
-            .selectFrom('contacts')
-            .select(['email', 'status'])
-            .where('id', '=', id)
-            .where('account_id', '=', accountId)
-            .forUpdate()
-            .executeTakeFirst();
+          const before = await contacts.lock(trx, accountId, id);
           if (!before) throw new ApiError('not_found', `No contact ${id}.`);
-          const corrected = body.email !== undefined && body.email !== before.email;
-          try {
-            await trx
-              .updateTable('contacts')
-              .set({
-                ...(body.email !== undefined && { email: body.email }),
-                ...(body.firstName !== undefined && { first_name: body.firstName }),
-                ...(body.lastName !== undefined && { last_name: body.lastName }),
-                ...(corrected &&
-                  before.status === 'incorrect' && {
-                    status: 'active' as const,
-                    incorrect_reason: null,
-                    incorrect_since: null,
-                  }),
-                updated_at: sql<Date>`now()`,
-              })
-              .where('id', '=', id)
-              .execute();
-          } catch (err) {
-            if (isUniqueViolation(err))
-              throw new ApiError('conflict', `A contact with email ${body.email} already exists.`, [
-                { field: 'email', message: 'already exists in this account' },
-              ]);
-            throw err;
-          }
-          if (corrected && before.status === 'incorrect') await restoreRemovedGroups(trx, id);
+          const change = { email: body.email, first_name: body.firstName, last_name: body.lastName };
+          await contacts.update(trx, id, before, change).catch((err: unknown) => {
+            throw isUniqueViolation(err) ? emailTaken(body.email!) : err;
+          });
         });
         return getContact(db, accountId, id);
       },
     }),
   ];
-}
-
-export async function requireGroup(db: Db, accountId: string, groupId: string): Promise<void> {
-  const g = await db
-    .selectFrom('groups')
-    .select('id')
-    .where('id', '=', groupId)
-    .where('account_id', '=', accountId)
-    .executeTakeFirst();
-  if (!g)
-    throw new ApiError('not_found', `No group ${groupId}.`, [{ field: 'groupId', message: 'not found' }]);
 }

@@ -1,12 +1,43 @@
 /** One delivery with every attempt, and where to see it in the Temporal UI. */
+import { z } from 'zod';
 import type { Db } from '../../db/connection';
+import * as deliveries from '../../db/deliveries';
 import { ApiError } from '../errors';
 import { route } from '../route';
-import { idParam } from '../validation';
+import { idParam, timestamp } from '../validation';
+import { DELIVERY_STATUSES } from './mailing-results';
 
 export type DeliveryDeps = { db: Db; temporalUiUrl: string; namespace: string };
 
+const attemptSchema = z.strictObject({
+  n: z.number().int(),
+  at: timestamp,
+  reply: z.string().nullable(),
+  code: z.number().int().nullable(),
+  enhancedCode: z.string().nullable(),
+  category: z.string(),
+  reason: z.string(),
+  mx: z.string().nullable(),
+  phase: z.string().nullable(),
+  durationMs: z.number().int().nullable(),
+});
+
+const deliverySchema = z.strictObject({
+  id: z.string(),
+  mailingId: z.string(),
+  contactId: z.string(),
+  email: z.string(),
+  status: z.enum(DELIVERY_STATUSES),
+  category: z.string().nullable(),
+  reason: z.string().nullable(),
+  nextAttemptAt: timestamp.nullable(),
+  attempts: z.array(attemptSchema),
+  workflowId: z.string(),
+  temporalUiUrl: z.url(),
+});
+
 export function deliveryRoutes({ db, temporalUiUrl, namespace }: DeliveryDeps) {
+  const ui = `${temporalUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/`;
   return [
     route({
       method: 'get',
@@ -14,22 +45,12 @@ export function deliveryRoutes({ db, temporalUiUrl, namespace }: DeliveryDeps) {
       tag: 'deliveries',
       summary: 'One delivery with all its attempts and a link to its workflow in the Temporal UI',
       status: 200,
+      response: deliverySchema,
       errors: [404],
-      async handler({ accountId, params }) {
+      async handler({ accountId, params }): Promise<z.infer<typeof deliverySchema>> {
         const id = idParam(params.id, 'delivery');
-        const d = await db
-          .selectFrom('deliveries')
-          .selectAll()
-          .where('id', '=', id)
-          .where('account_id', '=', accountId)
-          .executeTakeFirst();
+        const d = await deliveries.withAttempts(db, accountId, id);
         if (!d) throw new ApiError('not_found', `No delivery ${id}.`);
-        const attempts = await db
-          .selectFrom('delivery_attempts')
-          .selectAll()
-          .where('delivery_id', '=', id)
-          .orderBy('n')
-          .execute();
         return {
           id: d.id,
           mailingId: d.mailing_id,
@@ -39,7 +60,7 @@ export function deliveryRoutes({ db, temporalUiUrl, namespace }: DeliveryDeps) {
           category: d.category,
           reason: d.reason,
           nextAttemptAt: d.next_attempt_at?.toISOString() ?? null,
-          attempts: attempts.map((a) => ({
+          attempts: d.attempts.map((a) => ({
             n: a.n,
             at: a.at.toISOString(),
             reply: a.reply,
@@ -52,7 +73,7 @@ export function deliveryRoutes({ db, temporalUiUrl, namespace }: DeliveryDeps) {
             durationMs: a.duration_ms,
           })),
           workflowId: d.workflow_id,
-          temporalUiUrl: `${temporalUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(d.workflow_id)}`,
+          temporalUiUrl: ui + encodeURIComponent(d.workflow_id),
         };
       },
     }),

@@ -6,9 +6,9 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { mailingCounters } from '../../activities/mailing';
+import { countersOfMailing as mailingCounters } from '../../db/counters';
 import { startApi, type RunningApi } from '../../api/server';
-import { startMailing } from '../../common/mailing';
+import { startMailing } from '../../contract/starters';
 import { createAccount } from '../../db/accounts';
 import { createDb, type Db, ensureDatabase, withDatabase } from '../../db/connection';
 import { migrateToLatest } from '../../db/migrate';

@@ -5,7 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { temporal as proto } from '@temporalio/proto';
-import { startDelivery } from '../../common/start-delivery';
+import { startDelivery } from '../../contract/starters';
 import { createAccount } from '../../db/accounts';
 import { DRILL_RETRY, reportDrill, startDrillWorker, useDrillServers } from '../support/drill';
 import { seedMailing } from '../support/seed';

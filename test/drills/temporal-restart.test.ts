@@ -4,8 +4,8 @@
  * scheduled: those given waits of seconds are retried on time (real time), those on the production
  * waits of 3–4 h still have their next attempt at the very same moment.
  */
-import type { DeliveryState } from '../../common/delivery';
-import { startDelivery } from '../../common/start-delivery';
+import { type DeliveryState, deliveryWorkflowId } from '../../contract/delivery';
+import { startDelivery } from '../../contract/starters';
 import { DRILL_RETRY, drillSize, reportDrill, startDrillWorker, useDrillServers } from '../support/drill';
 import { seedMailing } from '../support/seed';
 import { until } from '../support/until';
@@ -19,12 +19,11 @@ async function attemptTimes(workflowIds: string[]): Promise<Map<string, number[]
   const rows = await servers.t.db
     .selectFrom('delivery_attempts')
     .innerJoin('deliveries', 'deliveries.id', 'delivery_attempts.delivery_id')
-    .select(['deliveries.workflow_id', 'delivery_attempts.at'])
-    .where('deliveries.workflow_id', 'in', workflowIds)
+    .select(['deliveries.mailing_id', 'deliveries.contact_id', 'delivery_attempts.at'])
     .orderBy('delivery_attempts.n')
     .execute();
   const times = new Map(workflowIds.map((id) => [id, [] as number[]]));
-  for (const r of rows) times.get(r.workflow_id)!.push(r.at.getTime());
+  for (const r of rows) times.get(deliveryWorkflowId(r.mailing_id, r.contact_id))?.push(r.at.getTime());
   return times;
 }
 

@@ -5,8 +5,8 @@
  * kill. Real time on the dev server (a real server moves the dead worker's tasks on after 10 s),
  * with retry waits of seconds.
  */
-import { mailingCounters } from '../../activities/mailing';
-import { startMailing } from '../../common/mailing';
+import { countersOfMailing as mailingCounters } from '../../db/counters';
+import { startMailing } from '../../contract/starters';
 import {
   DRILL_RETRY,
   drillSize,

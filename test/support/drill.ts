@@ -11,7 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import { type Child, stopChild } from '../../dev/processes';
 import { startDevServer } from '../../dev/temporal-dev-server';
 import { freePort } from './ports';
-import { mailingCounters } from '../../activities/mailing';
+import { countersOfMailing as mailingCounters } from '../../db/counters';
 import type { Db } from '../../db/connection';
 import { type BounceLab, startBounceLab } from '../../dev/bounce-lab';
 import { createTestDatabase, type TestDatabase } from './database';

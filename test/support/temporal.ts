@@ -3,7 +3,7 @@ import { temporal } from '@temporalio/proto';
 import { SearchAttributeType } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { searchAttributes } from '../../common/names';
+import { searchAttributes } from '../../contract/names';
 
 const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_TASK_QUEUE } from './names';
+import { DEFAULT_TASK_QUEUE } from '../contract/names';
 
 /**
  * Every setting the service reads from its environment, in one schema. Each process reads it once at

@@ -6,7 +6,10 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 
 export const DEFAULT_TASK_QUEUE = 'deliveries';
 
-/** Custom search attributes of the ops view (../shared/spec/delivery.md), registered at start. */
+/** Workflow types: the names of the functions exported by workflows/index.ts. */
+export const WORKFLOW_TYPES = { delivery: 'delivery', mailing: 'mailing' } as const;
+
+/** Custom search attributes of the ops view (docs/operations.md), registered at start. */
 export const searchAttributes = {
   RecipientEmail: defineSearchAttributeKey('RecipientEmail', SearchAttributeType.KEYWORD),
   RecipientDomain: defineSearchAttributeKey('RecipientDomain', SearchAttributeType.KEYWORD),

@@ -4,7 +4,6 @@
  * domains checked in their punycode form. Quoted local parts and IP literals are refused: no mailbox
  * provider hands them out, and they are a favourite of malformed lists.
  */
-import { domainToASCII } from 'node:url';
 
 export type EmailCheck = { ok: true; email: string } | { ok: false; message: string };
 
@@ -33,7 +32,7 @@ export function checkEmail(input: string): EmailCheck {
 
   if (domain.length === 0) return bad('has nothing after the @');
   if (/\.[0-9]+$/.test(domain)) return bad('has a numeric top-level domain');
-  const ascii = domainToASCII(domain);
+  const ascii = domainToAscii(domain);
   if (ascii === '') return bad('has a domain that is not a valid internationalised name');
   if (ascii.length > 253) return bad('has a domain longer than 253 characters');
   const labels = ascii.split('.');
@@ -43,6 +42,28 @@ export function checkEmail(input: string): EmailCheck {
   return { ok: true, email: `${local}@${domain}` };
 }
 
+/**
+ * The domain's ASCII (punycode) form by IDNA, '' when it has none. The WHATWG URL parser does the
+ * mapping (as Node's url.domainToASCII does) and is also there in the workflow sandbox, which has no
+ * Node built-ins: domain/ stays importable by workflows.
+ */
+function domainToAscii(domain: string): string {
+  // Characters the URL parser would read as something other than a host, or decode (%).
+  if (/[\s/?#:@\\[\]%]/.test(domain)) return '';
+  try {
+    const host = new URL(`http://${domain}`).hostname;
+    // The URL parser reads all-numeric hosts (0x7f.0x1) as IPv4 addresses: not a domain.
+    return /^[0-9.]+$/.test(host) ? '' : host;
+  } catch {
+    return '';
+  }
+}
+
 function bad(what: string): EmailCheck {
   return { ok: false, message: what };
+}
+
+/** The domain part of an address, lower-cased: what DNS, the lab and the search attribute key on. */
+export function recipientDomain(email: string): string {
+  return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
 }

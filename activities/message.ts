@@ -1,0 +1,46 @@
+/**
+ * The message one delivery sends: the mailing's content, addressed to the recipient, with a
+ * VERP return path that names the delivery and a Message-ID that stays the same on every attempt.
+ */
+import type { Db } from '../db/connection';
+import * as mailings from '../db/mailings';
+import type { MailingContent } from '../db/mailings';
+import { UnknownMailingError } from './recording';
+import type { OutgoingMessage } from './smtp';
+
+/** Mailings kept in memory per worker: a mailing's content does not change once sent. */
+const CACHED_MAILINGS = 1000;
+
+export function createMessageBuilder(deps: { db: Db; mailDomain: string }) {
+  const cache = new Map<string, MailingContent>();
+
+  async function contentOf(mailingId: string): Promise<MailingContent> {
+    const hit = cache.get(mailingId);
+    if (hit) return hit;
+    const row = await mailings.content(deps.db, mailingId);
+    if (!row) throw new UnknownMailingError(`mailing ${mailingId} does not exist`);
+    if (cache.size >= CACHED_MAILINGS) cache.delete(cache.keys().next().value!);
+    cache.set(mailingId, row);
+    return row;
+  }
+
+  return async function messageFor(d: {
+    deliveryId: string;
+    mailingId: string;
+    email: string;
+  }): Promise<OutgoingMessage> {
+    const m = await contentOf(d.mailingId);
+    return {
+      to: d.email,
+      from: m.from_email,
+      fromName: m.from_name,
+      returnPath: `bounces+${d.deliveryId}@${deps.mailDomain}`,
+      subject: m.subject,
+      text: m.text_body,
+      html: m.html_body,
+      // Stable across attempts: a receiver that did take an earlier try can spot the duplicate.
+      messageId: `<delivery-${d.deliveryId}@${deps.mailDomain}>`,
+      headers: { 'X-Delivery-Id': d.deliveryId, 'X-Mailing-Id': d.mailingId },
+    };
+  };
+}

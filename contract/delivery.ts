@@ -1,0 +1,51 @@
+/**
+ * The delivery workflow's contract: its id, its input, what its activities report, its state and
+ * its signature. These shapes are recorded in workflow histories: add optional fields, never rename
+ * or remove one.
+ */
+import type { Classification } from '../domain/classification';
+import type { DeliveryOutcome, DeliveryStatus } from '../domain/outcomes';
+import type { RetryBounds } from '../domain/retry';
+
+export type DeliveryInput = {
+  mailingId: string;
+  contactId: string;
+  email: string;
+  retry?: Partial<RetryBounds>;
+  /** Set by the mailing fan-out, which created the delivery row already: saves a database step. */
+  deliveryId?: string;
+};
+
+/** Workflow ids are `delivery-<mailingId>-<contactId>`: one delivery per pair, findable by ops. */
+export function deliveryWorkflowId(mailingId: string, contactId: string): string {
+  return `delivery-${mailingId}-${contactId}`;
+}
+
+/** One try at handing the message to the receiving server, as the send activity reports it. */
+export type AttemptResult = {
+  accepted: boolean;
+  reply: string;
+  classification: Classification;
+  mxHost: string | null;
+  /** Where the conversation stopped: CONN, EHLO, MAIL FROM, RCPT TO, DATA, DNS, or DONE. */
+  phase: string;
+  messageId: string;
+  durationMs: number;
+};
+
+export type AttemptRecord = AttemptResult & { n: number; at: string };
+
+/** The live state (the `status` query) and the workflow's result. */
+export type DeliveryState = {
+  deliveryId: string | null;
+  email: string;
+  status: DeliveryStatus;
+  /** In progress and waiting for its next attempt. */
+  retrying: boolean;
+  attempts: AttemptRecord[];
+  nextAttemptAt: string | null;
+  outcome: DeliveryOutcome | null;
+};
+
+/** The signature `workflows/delivery.ts` implements (checked in workflows/index.ts). */
+export type DeliveryWorkflow = (input: DeliveryInput) => Promise<DeliveryState>;

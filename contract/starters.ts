@@ -1,0 +1,70 @@
+/**
+ * Starting the workflows, for the API and for backend services, without knowing task queues, ids or
+ * input shapes. Typed by the contract's signatures, never by importing workflows/.
+ *
+ *   const client = new Client({ connection: await Connection.connect({ address: 'temporal:7233' }) });
+ *   const handle = await startDelivery(client, { mailingId: '12', contactId: '345', email: 'ann@example.com' });
+ */
+import {
+  type Client,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+  WorkflowExecutionAlreadyStartedError,
+} from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { recipientDomain } from '../domain/address';
+import { type DeliveryInput, type DeliveryWorkflow, deliveryWorkflowId } from './delivery';
+import { type MailingInput, type MailingWorkflow, mailingWorkflowId } from './mailing';
+import { DEFAULT_TASK_QUEUE, searchAttributes as sa, WORKFLOW_TYPES } from './names';
+
+export async function startDelivery(
+  client: Client,
+  input: DeliveryInput,
+  opts: { taskQueue?: string } = {},
+): Promise<WorkflowHandle<DeliveryWorkflow>> {
+  const workflowId = deliveryWorkflowId(input.mailingId, input.contactId);
+  try {
+    return await client.workflow.start<DeliveryWorkflow>(WORKFLOW_TYPES.delivery, {
+      taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
+      workflowId,
+      args: [input],
+      // One delivery per (mailing, contact), ever: a second start finds the running one, and one
+      // that has already ended is never started again (which would send the message twice).
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      // Set at start, so the delivery is findable in the UI before its first task runs.
+      typedSearchAttributes: new TypedSearchAttributes([
+        { key: sa.RecipientEmail, value: input.email },
+        { key: sa.RecipientDomain, value: recipientDomain(input.email) },
+        { key: sa.MailingId, value: input.mailingId },
+        { key: sa.DeliveryStatus, value: 'in_progress' },
+      ]),
+      // What the Temporal UI's workflow list shows next to the id: whom, for which mailing.
+      staticSummary: deliverySummary(input),
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return client.workflow.getHandle(workflowId);
+    throw err;
+  }
+}
+
+/** `ann@example.com · mailing 12`: the line an operator reads in the workflow list. */
+export function deliverySummary(input: Pick<DeliveryInput, 'email' | 'mailingId'>): string {
+  return `${input.email} · mailing ${input.mailingId}`;
+}
+
+export function startMailing(
+  client: Client,
+  input: MailingInput,
+  opts: { taskQueue?: string } = {},
+): Promise<WorkflowHandleWithFirstExecutionRunId<MailingWorkflow>> {
+  return client.workflow.start<MailingWorkflow>(WORKFLOW_TYPES.mailing, {
+    taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
+    workflowId: mailingWorkflowId(input.mailingId),
+    args: [input],
+    // A retried `send` request finds the running fan-out instead of starting a second one.
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    typedSearchAttributes: new TypedSearchAttributes([{ key: sa.MailingId, value: input.mailingId }]),
+    staticSummary: `mailing ${input.mailingId}: fan-out of its deliveries`,
+  });
+}

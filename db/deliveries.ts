@@ -1,0 +1,204 @@
+/**
+ * Deliveries and their attempts. A delivery row is created with the mailing's total counted (one
+ * path, for the fan-out's snapshot and for a delivery a backend service starts alone); recording
+ * writes attempts idempotently, keyed by (delivery, attempt number).
+ */
+import { type SelectQueryBuilder, sql } from 'kysely';
+import type { AttemptRecord } from '../contract/delivery';
+import { deliveryWorkflowId } from '../contract/delivery';
+import type { DeliveryStatus } from '../domain/outcomes';
+import type { Db } from './connection';
+import * as counters from './counters';
+import { keysetPage, type Page } from './page';
+import type { Database } from './schema';
+
+/** Recipients to create deliveries for: (account, mailing, contact, email) rows. */
+export type RecipientSource = SelectQueryBuilder<
+  Database,
+  keyof Database,
+  { account_id: string; mailing_id: string; contact_id: string; email: string }
+>;
+
+/**
+ * Creates the deliveries of `recipients` that do not exist yet and counts them into the mailing's
+ * total, in the caller's transaction. Returns the ids created.
+ */
+export async function createDeliveries(
+  trx: Db,
+  mailingId: string,
+  recipients: RecipientSource,
+): Promise<string[]> {
+  const created = await trx
+    .insertInto('deliveries')
+    .columns(['account_id', 'mailing_id', 'contact_id', 'email'])
+    .expression(recipients)
+    .onConflict((oc) => oc.columns(['mailing_id', 'contact_id']).doNothing())
+    .returning('id')
+    .execute();
+  const ids = created.map((r) => r.id);
+  await counters.addToTotal(trx, mailingId, ids);
+  return ids;
+}
+
+/** The delivery of (mailing, contact), if there is one. */
+export function findByPair(db: Db, mailingId: string, contactId: string) {
+  return db
+    .selectFrom('deliveries')
+    .select(['id', 'status'])
+    .where('mailing_id', '=', mailingId)
+    .where('contact_id', '=', contactId)
+    .executeTakeFirst();
+}
+
+/** The next `limit` deliveries of a mailing after `afterId`, in id order: the fan-out's batches. */
+export function batchAfter(db: Db, mailingId: string, afterId: string | null, limit: number) {
+  let q = db
+    .selectFrom('deliveries')
+    .select(['id', 'contact_id', 'email', 'status'])
+    .where('mailing_id', '=', mailingId)
+    .orderBy('id')
+    .limit(limit);
+  if (afterId !== null) q = q.where('id', '>', afterId);
+  return q.execute();
+}
+
+/** The row locked for the rest of the transaction: recording reads its state before changing it. */
+export function lock(trx: Db, deliveryId: string) {
+  return trx
+    .selectFrom('deliveries')
+    .select(['mailing_id', 'contact_id', 'email', 'status', 'next_attempt_at'])
+    .where('id', '=', deliveryId)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+}
+
+/** Inserts the attempt; false when it was already there (a retried activity). */
+export async function addAttempt(trx: Db, deliveryId: string, a: AttemptRecord): Promise<boolean> {
+  const row = await trx
+    .insertInto('delivery_attempts')
+    .values({
+      delivery_id: deliveryId,
+      n: a.n,
+      at: a.at,
+      reply: a.reply,
+      code: a.classification.code,
+      enhanced_code: a.classification.enhancedCode,
+      category: a.classification.category,
+      reason: a.classification.reason,
+      rule: a.classification.rule,
+      mx_host: a.mxHost,
+      smtp_phase: a.phase,
+      duration_ms: a.durationMs,
+    })
+    .onConflict((oc) => oc.columns(['delivery_id', 'n']).doNothing())
+    .returning('n')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** What the delivery row says after an attempt: its latest reply, and when (if) it is tried again. */
+export async function setProgress(
+  trx: Db,
+  deliveryId: string,
+  attempt: AttemptRecord,
+  nextAttemptAt: string | null,
+): Promise<void> {
+  await trx
+    .updateTable('deliveries')
+    .set({
+      attempts: attempt.n,
+      category: attempt.classification.category,
+      reason: attempt.classification.reason,
+      last_reply: attempt.reply,
+      last_attempt_at: attempt.at,
+      next_attempt_at: nextAttemptAt,
+    })
+    .where('id', '=', deliveryId)
+    .execute();
+}
+
+/** The delivery's end, with its last attempt when it had one. */
+export async function end(
+  trx: Db,
+  deliveryId: string,
+  outcome: { status: Exclude<DeliveryStatus, 'in_progress'>; category: string; reason: string },
+  attempt: AttemptRecord | null,
+): Promise<void> {
+  await trx
+    .updateTable('deliveries')
+    .set({
+      status: outcome.status,
+      category: outcome.category,
+      reason: outcome.reason,
+      ...(attempt && { attempts: attempt.n, last_reply: attempt.reply, last_attempt_at: attempt.at }),
+      next_attempt_at: null,
+      ended_at: sql<Date>`now()`,
+    })
+    .where('id', '=', deliveryId)
+    .execute();
+}
+
+/** A mailing's recipients with their contact's status (an incorrect one is shown greyed). */
+export async function recipients(
+  db: Db,
+  mailingId: string,
+  filter: { status?: DeliveryStatus | undefined },
+  page: Page,
+) {
+  let q = db
+    .selectFrom('deliveries as d')
+    .innerJoin('contacts as c', 'c.id', 'd.contact_id')
+    .select([
+      'd.id',
+      'd.mailing_id',
+      'd.contact_id',
+      'd.email',
+      'd.status',
+      'd.category',
+      'd.reason',
+      'd.attempts',
+      'd.last_reply',
+      'd.last_attempt_at',
+      'd.next_attempt_at',
+      'c.status as contact_status',
+    ])
+    .where('d.mailing_id', '=', mailingId);
+  if (filter.status) q = q.where('d.status', '=', filter.status);
+  return withWorkflowIds(await keysetPage(q, 'd.id', page));
+}
+
+/** One delivery of the account with every attempt, or undefined. */
+export async function withAttempts(db: Db, accountId: string, deliveryId: string) {
+  const d = await db
+    .selectFrom('deliveries')
+    .selectAll()
+    .where('id', '=', deliveryId)
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+  if (!d) return undefined;
+  const attempts = await db
+    .selectFrom('delivery_attempts')
+    .selectAll()
+    .where('delivery_id', '=', deliveryId)
+    .orderBy('n')
+    .execute();
+  return { ...withWorkflowId(d), attempts };
+}
+
+/** The contacts of a mailing whose delivery ended as a technical problem and that are still active. */
+export function technicalProblemContacts(db: Db, mailingId: string) {
+  return db
+    .selectFrom('deliveries as d')
+    .innerJoin('contacts as c', 'c.id', 'd.contact_id')
+    .select('d.contact_id')
+    .where('d.mailing_id', '=', mailingId)
+    .where('d.status', '=', 'technical_problem')
+    .where('c.status', '=', 'active');
+}
+
+function withWorkflowId<R extends { mailing_id: string; contact_id: string }>(r: R) {
+  return { ...r, workflow_id: deliveryWorkflowId(r.mailing_id, r.contact_id) };
+}
+function withWorkflowIds<R extends { mailing_id: string; contact_id: string }>(rows: R[]) {
+  return rows.map(withWorkflowId);
+}

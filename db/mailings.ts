@@ -1,0 +1,140 @@
+/**
+ * Mailings: a draft with its groups, its send (status and workflow), and the fan-out's bookkeeping
+ * (recipients frozen at send, deliveries started, done).
+ */
+import { sql } from 'kysely';
+import type { Db } from './connection';
+import type { RecipientSource } from './deliveries';
+import { keysetPage, type Page } from './page';
+import type { MailingStatus } from './schema';
+
+function selectMailings(db: Db, accountId: string) {
+  return db
+    .selectFrom('mailings as m')
+    .selectAll('m')
+    .select(
+      sql<string[]>`coalesce((select array_agg(mg.group_id::text order by mg.group_id)
+        from mailing_groups mg where mg.mailing_id = m.id), '{}')`.as('group_ids'),
+    )
+    .where('m.account_id', '=', accountId);
+}
+export type MailingRow = Awaited<ReturnType<ReturnType<typeof selectMailings>['executeTakeFirstOrThrow']>>;
+
+export function get(db: Db, accountId: string, id: string): Promise<MailingRow | undefined> {
+  return selectMailings(db, accountId).where('m.id', '=', id).executeTakeFirst();
+}
+
+export function list(db: Db, accountId: string, page: Page): Promise<MailingRow[]> {
+  return keysetPage(selectMailings(db, accountId), 'm.id', page);
+}
+
+/** The mailing's status, when the account has it. */
+export function statusOf(db: Db, accountId: string, id: string) {
+  return db
+    .selectFrom('mailings')
+    .select(['id', 'status'])
+    .where('id', '=', id)
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+}
+
+export type NewMailing = {
+  name: string;
+  from_email: string;
+  from_name: string | null;
+  subject: string;
+  text_body: string | null;
+  html_body: string | null;
+};
+
+/** A draft to these groups (they must be the account's: see groups.existing). */
+export async function create(trx: Db, accountId: string, m: NewMailing, groupIds: string[]): Promise<string> {
+  const { id } = await trx
+    .insertInto('mailings')
+    .values({ account_id: accountId, ...m })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await trx
+    .insertInto('mailing_groups')
+    .values(groupIds.map((group_id) => ({ mailing_id: id, group_id })))
+    .execute();
+  return id;
+}
+
+/** Draft → sending, in the caller's transaction; false when it is not a draft of the account. */
+export async function markSending(trx: Db, accountId: string, id: string, workflowId: string) {
+  const row = await trx
+    .updateTable('mailings')
+    .set({ status: 'sending', sent_at: sql<Date>`now()`, workflow_id: workflowId })
+    .where('id', '=', id)
+    .where('account_id', '=', accountId)
+    .where('status', '=', 'draft')
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** What a message is made of: read by the send activity. */
+export function content(db: Db, id: string) {
+  return db
+    .selectFrom('mailings')
+    .select(['account_id', 'from_email', 'from_name', 'subject', 'text_body', 'html_body'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+export type MailingContent = NonNullable<Awaited<ReturnType<typeof content>>>;
+
+/** The fan-out's view of a mailing, locked: its status and whether its recipients are frozen yet. */
+export function lockForSnapshot(trx: Db, id: string) {
+  return trx
+    .selectFrom('mailings')
+    .select(['account_id', 'status', 'recipients_total'])
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+/** The distinct active contacts of the mailing's groups, as rows for createDeliveries. */
+export function recipientsOf(db: Db, mailingId: string, accountId: string): RecipientSource {
+  return db
+    .selectFrom('mailing_groups as mg')
+    .innerJoin('group_members as gm', 'gm.group_id', 'mg.group_id')
+    .innerJoin('contacts as c', 'c.id', 'gm.contact_id')
+    .distinctOn('c.id')
+    .select(['c.account_id', 'mg.mailing_id', 'c.id as contact_id', 'c.email'])
+    .where('mg.mailing_id', '=', mailingId)
+    .where('c.status', '=', 'active')
+    .where('c.account_id', '=', accountId)
+    .orderBy('c.id') as unknown as RecipientSource;
+}
+
+export async function setRecipientsTotal(trx: Db, id: string, total: number): Promise<void> {
+  await trx.updateTable('mailings').set({ recipients_total: total }).where('id', '=', id).execute();
+}
+
+/** Absolute, never decreasing: a retried batch writes the same number again. */
+export async function setDeliveriesStarted(db: Db, id: string, started: number): Promise<void> {
+  await db
+    .updateTable('mailings')
+    .set({ deliveries_started: started })
+    .where('id', '=', id)
+    .where('deliveries_started', '<', started)
+    .execute();
+}
+
+export function progressOf(db: Db, id: string) {
+  return db
+    .selectFrom('mailings')
+    .select(['status', 'recipients_total'])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
+}
+
+export async function markDone(db: Db, id: string): Promise<void> {
+  await db
+    .updateTable('mailings')
+    .set({ status: 'done' as MailingStatus, done_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .where('status', '=', 'sending')
+    .execute();
+}
