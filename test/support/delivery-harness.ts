@@ -2,14 +2,14 @@
  * Everything a delivery test needs, all real: the time-skipping Temporal server, a migrated
  * PostgreSQL database, the bounce lab over SMTP, and a worker built like the production one.
  */
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundleOption } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createSmtpSender } from '../../activities/smtp';
-import type { DeliveryInput } from '../../common/delivery';
-import { startDelivery } from '../../common/start-delivery';
+import type { DeliveryInput } from '../../contract/delivery';
+import { startDelivery } from '../../contract/starters';
 import { type BounceLab, startBounceLab } from '../../dev/bounce-lab';
 import { bundleWorkflows, createWorker } from '../../worker/worker';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -33,10 +33,14 @@ export type Harness = {
   teardown(): Promise<void>;
 };
 
-let bundle: WorkflowBundleWithSourceMap | undefined;
-/** One webpack bundle per test file instead of one per worker. */
-export async function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= await bundleWorkflows();
+let bundle: Promise<WorkflowBundleOption> | undefined;
+/**
+ * The workflow code for test workers: the file global setup built once for the whole run
+ * (TEST_WORKFLOW_BUNDLE_PATH), or, when one test file runs without it, one bundle per file.
+ */
+export function workflowBundle(): Promise<WorkflowBundleOption> {
+  const codePath = process.env.TEST_WORKFLOW_BUNDLE_PATH;
+  bundle ??= codePath ? Promise.resolve({ codePath }) : bundleWorkflows();
   return bundle;
 }
 

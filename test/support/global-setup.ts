@@ -20,11 +20,12 @@ export default async function globalSetup(): Promise<void> {
   // What tests make under os.tmpdir() (bundles, drill servers' data) lands in the run's folder,
   // which global teardown removes whole: a run leaves nothing behind in /tmp.
   process.env.TMPDIR = runDir;
-  try {
-    await Promise.all([locateBinaries(), startPostgres(runDir), buildBundle(runDir)]);
-  } catch (err) {
+  const steps = await Promise.allSettled([locateBinaries(), startPostgres(runDir), buildBundle(runDir)]);
+  const failed = steps.find((s) => s.status === 'rejected');
+  if (failed) {
+    // Jest runs no teardown after a failed setup: stop what did start.
     await globalTeardown();
-    throw err;
+    throw failed.reason;
   }
 }
 
