@@ -36,7 +36,11 @@ export function createActivities(deps: ActivityDeps) {
     checkMailingDone: (input: Input<typeof checkMailingDone>) => checkMailingDone(deps.db, input),
 
     /** One attempt: the message handed to the receiving server, its reply classified. */
-    async sendAttempt(input: { deliveryId: string; mailingId: string; email: string }): Promise<AttemptResult> {
+    async sendAttempt(input: {
+      deliveryId: string;
+      mailingId: string;
+      email: string;
+    }): Promise<AttemptResult> {
       const message = await messageFor(input);
       return withHeartbeat(() => deps.smtp.send(message));
     },

@@ -27,13 +27,12 @@ export async function beginDelivery(
   return db.transaction().execute(async (trx) => {
     const mailing = await mailings.content(trx, input.mailingId);
     if (!mailing) throw new UnknownMailingError(`mailing ${input.mailingId} does not exist`);
-    const recipient = trx
-      .selectNoFrom((eb) => [
-        eb.val(mailing.account_id).as('account_id'),
-        eb.val(input.mailingId).as('mailing_id'),
-        eb.val(input.contactId).as('contact_id'),
-        eb.val(input.email).as('email'),
-      ]) as unknown as deliveries.RecipientSource;
+    const recipient = trx.selectNoFrom((eb) => [
+      eb.val(mailing.account_id).as('account_id'),
+      eb.val(input.mailingId).as('mailing_id'),
+      eb.val(input.contactId).as('contact_id'),
+      eb.val(input.email).as('email'),
+    ]) as unknown as deliveries.RecipientSource;
     const [created] = await deliveries.createDeliveries(trx, input.mailingId, recipient);
     if (created) return { deliveryId: created, status: 'in_progress' };
     const existing = await deliveries.findByPair(trx, input.mailingId, input.contactId);

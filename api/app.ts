@@ -43,7 +43,8 @@ export function createApp(deps: AppDeps): express.Express {
       errors: [503],
       async handler() {
         const [database, temporal] = await Promise.all([pingDb(deps.db), pingTemporal(deps.temporal)]);
-        if (database && temporal) return { status: 'ok' as const, temporal: 'ok' as const, database: 'ok' as const };
+        if (database && temporal)
+          return { status: 'ok' as const, temporal: 'ok' as const, database: 'ok' as const };
         throw new HealthError({ status: 'unavailable', temporal: word(temporal), database: word(database) });
       },
     }),

@@ -44,16 +44,16 @@ export function route<
 >(
   r: Omit<Route, 'handler' | 'query' | 'body' | 'auth' | 'status' | 'response'> &
     ({ status: 204; response?: never } | { status: 200 | 201 | 202; response: z.ZodType }) & {
-    auth?: boolean;
-    query?: Q;
-    body?: B;
-    handler(
-      ctx: Ctx<
-        Q extends z.ZodObject ? z.output<Q> : undefined,
-        B extends z.ZodType ? z.output<B> : undefined
-      >,
-    ): Promise<unknown>;
-  },
+      auth?: boolean;
+      query?: Q;
+      body?: B;
+      handler(
+        ctx: Ctx<
+          Q extends z.ZodObject ? z.output<Q> : undefined,
+          B extends z.ZodType ? z.output<B> : undefined
+        >,
+      ): Promise<unknown>;
+    },
 ): Route {
   return { ...r, auth: r.auth ?? true };
 }
@@ -100,7 +100,8 @@ export class ResponseMismatch extends Error {
 }
 
 function checkResponse(r: Route, result: unknown): void {
-  if (!r.response) throw new ResponseMismatch(`${r.method.toUpperCase()} ${r.path} declares no response schema`);
+  if (!r.response)
+    throw new ResponseMismatch(`${r.method.toUpperCase()} ${r.path} declares no response schema`);
   // Through JSON first: the schema describes what the client receives, not the objects in memory.
   const parsed = r.response.safeParse(JSON.parse(JSON.stringify(result)));
   if (!parsed.success)

@@ -131,9 +131,14 @@ export async function update(
   trx: Db,
   id: string,
   before: { email: string; status: ContactStatus },
-  change: { email?: string | undefined; first_name?: string | null | undefined; last_name?: string | null | undefined },
+  change: {
+    email?: string | undefined;
+    first_name?: string | null | undefined;
+    last_name?: string | null | undefined;
+  },
 ): Promise<void> {
-  const corrected = change.email !== undefined && change.email !== before.email && before.status === 'incorrect';
+  const corrected =
+    change.email !== undefined && change.email !== before.email && before.status === 'incorrect';
   await trx
     .updateTable('contacts')
     .set({

@@ -93,7 +93,13 @@ function countersOf(row: SumRow): Counters {
   };
 }
 
-const ZERO = countersOf({ total: 0, delivered: 0, incorrect_addresses: 0, technical_problems: 0, retrying: 0 });
+const ZERO = countersOf({
+  total: 0,
+  delivered: 0,
+  incorrect_addresses: 0,
+  technical_problems: 0,
+  retrying: 0,
+});
 
 /** The counters of several mailings (a page of the list) in one query. */
 export async function countersOfMailings(db: Db, mailingIds: string[]): Promise<Map<string, Counters>> {

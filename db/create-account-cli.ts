@@ -22,8 +22,7 @@ async function main(): Promise<void> {
     const { key } = await createAccount(db, name);
     console.log(key);
   } catch (err) {
-    if (isUniqueViolation(err))
-      throw new Error(`An account named "${name}" already exists.`);
+    if (isUniqueViolation(err)) throw new Error(`An account named "${name}" already exists.`);
     if ((err as { code?: string }).code === 'ECONNREFUSED')
       throw new Error(`No database at ${redactUrl(url)}: start the service (npm start) or set DATABASE_URL.`);
     throw err;

@@ -32,7 +32,12 @@ export const OUTCOMES: Readonly<Record<BounceCategory, Outcome>> = {
     contact: 'mark_incorrect',
     retry: 'never',
   },
-  mailbox_full: { status: 'technical_problem', counter: 'technical_problems', contact: 'keep', retry: 'never' },
+  mailbox_full: {
+    status: 'technical_problem',
+    counter: 'technical_problems',
+    contact: 'keep',
+    retry: 'never',
+  },
   soft_bounce: {
     status: 'technical_problem',
     counter: 'technical_problems',

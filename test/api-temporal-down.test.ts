@@ -13,7 +13,7 @@ let key: string;
 beforeAll(async () => {
   t = await createTestDatabase();
   temporal = Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
-  api = await startApi({ db: t.db, temporal }, 0);
+  api = await startApi({ db: t.db, temporal, checkResponses: true }, 0);
   ({ key } = await createAccount(t.db, 'down'));
 });
 afterAll(async () => {

@@ -22,7 +22,7 @@ async function health(api: RunningApi) {
 
 describe('GET /health', () => {
   it('when Temporal and the database answer, then 200 with both ok', async () => {
-    const api = await startApi({ db: t.db, temporal: env.connection }, 0);
+    const api = await startApi({ db: t.db, temporal: env.connection, checkResponses: true }, 0);
     try {
       expect(await health(api)).toEqual({
         status: 200,
@@ -35,7 +35,7 @@ describe('GET /health', () => {
 
   it('when Temporal is unreachable, then 503 naming it', async () => {
     const temporal = Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
-    const api = await startApi({ db: t.db, temporal }, 0);
+    const api = await startApi({ db: t.db, temporal, checkResponses: true }, 0);
     try {
       expect(await health(api)).toEqual({
         status: 503,
@@ -48,7 +48,7 @@ describe('GET /health', () => {
   });
 
   it('when an unknown route is asked, then 404 in the error shape of the contract', async () => {
-    const api = await startApi({ db: t.db, temporal: env.connection }, 0);
+    const api = await startApi({ db: t.db, temporal: env.connection, checkResponses: true }, 0);
     try {
       const res = await fetch(`${api.url}/nope`);
       expect(res.status).toBe(404);

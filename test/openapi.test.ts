@@ -76,3 +76,23 @@ test('request schemas are the validating ones: strict objects, required fields, 
     'in_progress',
   ]);
 });
+
+test('every success answer has its schema in the document, for typed clients', async () => {
+  const { body: doc } = await h.call('GET', '/v1/openapi.json', undefined, { key: null });
+  const missing: string[] = [];
+  type Operation = { responses: Record<string, { content?: Record<string, { schema?: unknown }> }> };
+  for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, Operation>>))
+    for (const [method, op] of Object.entries(ops)) {
+      const [status, success] = Object.entries(op.responses).find(([s]) => s.startsWith('2'))!;
+      if (status !== '204' && !success.content?.['application/json']?.schema)
+        missing.push(`${method} ${path}`);
+    }
+  expect(missing).toEqual([]);
+  const stats = doc.paths['/v1/mailings/{id}/stats'].get.responses['200'].content['application/json'].schema;
+  expect(stats).toMatchObject({ type: 'object', additionalProperties: false });
+  expect(stats.required).toEqual(
+    expect.arrayContaining(['total', 'delivered', 'incorrectAddresses', 'technicalProblems', 'inProgress']),
+  );
+  const contacts = doc.paths['/v1/contacts'].get.responses['200'].content['application/json'].schema;
+  expect(contacts.properties.items.items.properties.status.enum).toEqual(['active', 'incorrect']);
+});

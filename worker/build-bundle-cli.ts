@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { runMain } from '../common/run-main';
+import { runMain } from '../runtime/run-main';
 import { writeWorkflowBundle } from './worker';
 
 const DEFAULT_BUNDLE_PATH = path.join(__dirname, '..', 'dist', 'workflow-bundle.js');

@@ -3,10 +3,10 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createSmtpSender } from '../activities/smtp';
 import fs from 'node:fs';
-import { ConfigError, loadConfigOrExit, redactUrl } from '../common/config';
+import { ConfigError, loadConfigOrExit, redactUrl } from '../runtime/config';
 import { createDb } from '../db/connection';
 import { createWorker } from './worker';
-import { runMain } from '../common/run-main';
+import { runMain } from '../runtime/run-main';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(['DATABASE_URL']);

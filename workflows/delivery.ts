@@ -179,11 +179,15 @@ const REPLY_IN_DETAILS = 300;
 /** The current details the Temporal UI shows on the workflow's page (Markdown). */
 function describe(state: DeliveryState): string {
   const last = state.attempts.at(-1);
-  const reply = last ? last.reply.slice(0, REPLY_IN_DETAILS) + (last.reply.length > REPLY_IN_DETAILS ? ' …' : '') : '';
+  const reply = last
+    ? last.reply.slice(0, REPLY_IN_DETAILS) + (last.reply.length > REPLY_IN_DETAILS ? ' …' : '')
+    : '';
   const lines = [`**${state.email}**: ${state.outcome ? state.outcome.status : 'in_progress'}`];
   if (state.outcome) lines.push(`ended: ${state.outcome.category}, ${state.outcome.reason}`);
   if (last) {
-    lines.push(`attempt ${last.n} at ${last.at}: ${last.classification.category}, ${last.classification.reason}`);
+    lines.push(
+      `attempt ${last.n} at ${last.at}: ${last.classification.category}, ${last.classification.reason}`,
+    );
     lines.push(`last reply: \`${reply.replace(/`/g, "'")}\``);
   }
   if (state.nextAttemptAt) lines.push(`waiting: next attempt at ${state.nextAttemptAt}`);

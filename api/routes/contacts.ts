@@ -72,7 +72,8 @@ function sortImport(rows: unknown[]) {
     const parsed = contactBody.safeParse(row);
     if (parsed.success) {
       const { email, firstName, lastName } = parsed.data;
-      if (!valid.has(email)) valid.set(email, { email, first_name: firstName ?? null, last_name: lastName ?? null });
+      if (!valid.has(email))
+        valid.set(email, { email, first_name: firstName ?? null, last_name: lastName ?? null });
       return;
     }
     const issue = parsed.error.issues[0]!;
@@ -81,7 +82,8 @@ function sortImport(rows: unknown[]) {
     invalid.push({
       index,
       email: typeof email === 'string' ? email : null,
-      message: issue.code === 'unrecognized_keys' ? `unknown field ${field}` : `${field || 'row'}: ${issue.message}`,
+      message:
+        issue.code === 'unrecognized_keys' ? `unknown field ${field}` : `${field || 'row'}: ${issue.message}`,
     });
   });
   return { valid: [...valid.values()], invalid };

@@ -61,7 +61,8 @@ export function groupRoutes(db: Db) {
       query: z.strictObject(pageQuery),
       status: 200,
       response: pageOf(groupSchema),
-      handler: ({ accountId, query }) => paginate(query, (page) => groups.list(db, accountId, page), groupJson),
+      handler: ({ accountId, query }) =>
+        paginate(query, (page) => groups.list(db, accountId, page), groupJson),
     }),
     route({
       method: 'get',

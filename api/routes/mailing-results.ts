@@ -15,7 +15,12 @@ import { singleFlight } from '../single-flight';
 import { idField, idParam, timestamp } from '../validation';
 import { addedSchema, groupName } from './groups';
 
-export const DELIVERY_STATUSES = ['delivered', 'incorrect_address', 'technical_problem', 'in_progress'] as const;
+export const DELIVERY_STATUSES = [
+  'delivered',
+  'incorrect_address',
+  'technical_problem',
+  'in_progress',
+] as const;
 const count = z.number().int();
 
 const statsSchema = z.strictObject({
@@ -127,7 +132,8 @@ export function mailingResultRoutes(db: Db) {
         await requireMailing(db, accountId, id);
         if (body.groupId !== undefined) await requireGroup(db, accountId, body.groupId);
         return db.transaction().execute(async (trx) => {
-          const groupId = body.groupId ?? (await groups.findOrCreateByName(trx, accountId, body.newGroup!.name));
+          const groupId =
+            body.groupId ?? (await groups.findOrCreateByName(trx, accountId, body.newGroup!.name));
           const eligible = deliveries.technicalProblemContacts(trx, id);
           const { n } = await eligible
             .clearSelect()

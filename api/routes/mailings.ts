@@ -102,7 +102,10 @@ export function mailingRoutes({ db, client, taskQueue }: MailingDeps) {
             throw new ApiError(
               'not_found',
               `No group ${missing.join(', ')}.`,
-              missing.map((g) => ({ field: `groupIds[${body.groupIds.indexOf(g)}]`, message: `no group ${g}` })),
+              missing.map((g) => ({
+                field: `groupIds[${body.groupIds.indexOf(g)}]`,
+                message: `no group ${g}`,
+              })),
             );
           const { name, fromEmail, fromName, subject, text, html } = body;
           return mailings.create(
@@ -137,7 +140,10 @@ export function mailingRoutes({ db, client, taskQueue }: MailingDeps) {
           async (page) => {
             const rows = await mailings.list(db, accountId, page);
             // The page's counters in one query, not one per mailing.
-            const c = await counters.countersOfMailings(db, rows.map((m) => m.id));
+            const c = await counters.countersOfMailings(
+              db,
+              rows.map((m) => m.id),
+            );
             return rows.map((m) => ({ ...m, counters: c.get(m.id)! }));
           },
           (m) => mailingJson(m, m.counters),

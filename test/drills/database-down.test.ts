@@ -68,7 +68,7 @@ test('a database down for 30 s mid-mailing loses nothing, and the API says 503 t
   });
   let api: RunningApi | undefined;
   try {
-    api = await startApi({ db, temporal: worker.connection, taskQueue }, 0);
+    api = await startApi({ db, temporal: worker.connection, taskQueue, checkResponses: true }, 0);
     const get = async (p: string, auth = true) => {
       const res = await fetch(`${api!.url}${p}`, {
         headers: auth ? { authorization: `Bearer ${key}` } : {},

@@ -31,6 +31,8 @@ export async function createApiHarness(): Promise<ApiHarness> {
       temporal: h.env.connection,
       namespace: h.env.namespace ?? 'default',
       taskQueue: h.taskQueue,
+      // Every answer of every API test is checked against its route's response schema.
+      checkResponses: true,
     },
     0,
   );
