@@ -183,3 +183,44 @@ describe('recording is idempotent', () => {
     expect(afterOutcome.removed.map((r) => r.group_id).sort()).toEqual(contact.groupIds.sort());
   });
 });
+
+describe('ops view in the Temporal UI', () => {
+  /** What the UI shows on a workflow's page under "Current details" (the SDK's metadata query). */
+  async function currentDetails(handle: Handle): Promise<string> {
+    const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    return metadata.currentDetails ?? '';
+  }
+
+  it('when a delivery waits to retry, then its summary, details and search attributes say whom, what was answered and when it tries again', async () => {
+    const mailingId = await h.newMailing();
+    const contact = await h.newContact('busy.test');
+    const worker = await h.newWorker();
+    await worker.runUntil(async () => {
+      const handle = await h.start(mailingId, contact);
+      const waiting = await waitFor(handle, (s) => s.retrying && s.attempts.length === 1);
+
+      const described = await handle.describe();
+      expect(await described.staticSummary()).toBe(`${contact.email} · mailing ${mailingId}`);
+      const waitingDetails = await currentDetails(handle);
+      expect(waitingDetails).toContain(`next attempt at ${waiting.nextAttemptAt}`);
+      expect(waitingDetails).toContain('421 4.3.2');
+      expect(waitingDetails).toContain('soft_bounce, server_busy');
+      expect(described.searchAttributes).toMatchObject({
+        RecipientEmail: [contact.email],
+        MailingId: [mailingId],
+        // One vocabulary with the API: waiting is in_progress, found by its last category.
+        DeliveryStatus: ['in_progress'],
+        BounceCategory: ['soft_bounce'],
+        DeliveryAttempts: [1],
+      });
+
+      await handle.signal(giveUpSignal);
+      await handle.result();
+      expect(await currentDetails(handle)).toContain('ended: soft_bounce, cancelled_by_operator');
+      expect((await handle.describe()).searchAttributes).toMatchObject({
+        DeliveryStatus: ['technical_problem'],
+        BounceReason: ['cancelled_by_operator'],
+      });
+    });
+  });
+});
