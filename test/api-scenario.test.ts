@@ -128,6 +128,16 @@ test('the whole seed scenario', async () => {
       groupId: first.groupId,
     }),
   ).toEqual({ groupId: first.groupId, added: 0, alreadyMembers: 3 });
+  // The same "new group" asked for again is that group, not a second one of the same name.
+  expect(
+    await ok('POST', `/v1/mailings/${mailing.id}/technical-problems/add-to-group`, {
+      newGroup: { name: 'Retry later' },
+    }),
+  ).toEqual({ groupId: first.groupId, added: 0, alreadyMembers: 3 });
+  const named = (await ok('GET', '/v1/groups?limit=1000')).items.filter(
+    (g: { name: string }) => g.name === 'Retry later',
+  );
+  expect(named).toHaveLength(1);
 
   // A second mailing to the same group skips the incorrect address and tries the others again.
   const second = await ok(
