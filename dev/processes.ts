@@ -23,6 +23,15 @@ function track(name: string, child: ChildProcess, log = (line: string) => consol
   return { name, process: child, exited };
 }
 
+/**
+ * `ownGroup`: the child gets its own process group, so a Ctrl-C in the terminal (SIGINT to the whole
+ * foreground group) reaches only the launcher, which then stops its children one by one, in order.
+ * Without it every child would get the SIGINT at the same moment and Temporal could go before the
+ * worker has finished. The launcher kills what is left with `killNow` in its `exit` handler; should it
+ * be SIGKILLed, forked scripts still stop (their IPC channel closes), a binary does not.
+ */
+export type StartOptions = { ownGroup?: boolean };
+
 /** Runs a binary (the Temporal CLI). */
 export function startBinary(
   name: string,
@@ -30,8 +39,13 @@ export function startBinary(
   args: string[],
   env: NodeJS.ProcessEnv,
   log?: (line: string) => void,
+  opts: StartOptions = {},
 ): Child {
-  return track(name, spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }), log);
+  return track(
+    name,
+    spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.ownGroup ?? false }),
+    log,
+  );
 }
 
 /**
@@ -43,6 +57,7 @@ export function startScript(
   script: string,
   env: NodeJS.ProcessEnv,
   nodeFlags: string[] = [],
+  opts: StartOptions = {},
 ): Child {
   return track(
     name,
@@ -50,13 +65,24 @@ export function startScript(
       env,
       execArgv: [...nodeFlags, '--import', 'tsx'],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      detached: opts.ownGroup ?? false,
     }),
   );
 }
 
+/** True until the process has ended. */
+export function isRunning(child: Child): boolean {
+  return child.process.exitCode === null && child.process.signalCode === null;
+}
+
+/** SIGKILL at once, synchronously: for a launcher's `exit` handler, where nothing can be awaited. */
+export function killNow(child: Child): void {
+  if (isRunning(child)) child.process.kill('SIGKILL');
+}
+
 /** Asks the process to stop (SIGTERM), then kills it if it has not ended by the deadline. */
 export async function stopChild(child: Child, deadlineMs = 15_000): Promise<void> {
-  if (child.process.exitCode !== null || child.process.signalCode !== null) return;
+  if (!isRunning(child)) return;
   child.process.kill('SIGTERM');
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((resolve) => {

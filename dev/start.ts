@@ -1,24 +1,35 @@
 /**
  * `npm start`: the whole service on one machine, on real servers, nothing to install by hand.
  * Starts (unless given from outside) embedded PostgreSQL, the Temporal dev server with its UI and
- * the bounce lab; runs migrations; then the worker and the API as child processes. Ctrl-C stops
- * every child in order: API, worker, Temporal, lab, PostgreSQL.
+ * the bounce lab; runs migrations; then the worker and the API as child processes, and once both are
+ * ready prints a banner with the URLs and the dev API key. Ctrl-C stops every child in order: API,
+ * worker (fully exited first), Temporal, lab, PostgreSQL; then "All stopped.".
  */
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { loadConfigOrExit } from '../common/config';
-import { ensureAccountWithKey, newApiKey } from '../db/accounts';
+import { Connection } from '@temporalio/client';
+import { loadConfigOrExit } from '../runtime/config';
+import { ensureAccountWithKey } from '../db/accounts';
 import { createDb, ensureDatabase, withDatabase } from '../db/connection';
-import { startEmbeddedPostgres } from '../db/embedded';
 import { migrateToLatest } from '../db/migrate';
 import { type BounceLab, startBounceLab } from './bounce-lab';
 import { WORKER_NODE_FLAGS } from '../worker/node-flags';
-import { type Child, startScript, stopChild } from './processes';
+import { DEV_API_KEY_FILE, devApiKey } from './dev-api-key';
+import { startPostgresProcess } from './postgres-process';
+import { type Child, killNow, startScript, stopChild } from './processes';
 import { locateTemporalBinary } from './temporal-binaries';
 import { startDevServer } from './temporal-dev-server';
 
-const cleanups: (() => Promise<void>)[] = [];
+/** What to stop, in the order to stop it: the last started first. */
+const cleanups: { what: string; stop: () => Promise<void> }[] = [];
 let stopping = false;
+/**
+ * The children run in their own process groups (a terminal's Ctrl-C reaches only this process, which
+ * stops them in order); should this process end without stopping them, they are killed on the way out.
+ */
+const children: Child[] = [];
+process.on('exit', () => children.forEach(killNow));
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -28,20 +39,18 @@ async function main(): Promise<void> {
   let databaseUrl = config.DATABASE_URL;
   if (!databaseUrl) {
     console.log(`Starting embedded PostgreSQL (data in ${path.join(config.DATA_DIR, 'postgres')}) ...`);
-    const pg = await startEmbeddedPostgres({
-      dataDir: path.join(config.DATA_DIR, 'postgres'),
-      port: config.EMBEDDED_POSTGRES_PORT,
-      persistent: true,
-    });
-    cleanups.unshift(() => pg.stop());
+    const pg = await startPostgresProcess();
+    children.push(pg.child);
+    cleanups.unshift({ what: 'PostgreSQL', stop: () => stopChild(pg.child) });
+    watch(pg.child);
     await ensureDatabase(pg.url, 'deliverability');
     databaseUrl = withDatabase(pg.url, 'deliverability');
   }
   const db = createDb(databaseUrl, { maxConnections: 2 });
   const ran = await migrateToLatest(db);
   console.log(ran.length ? `Migrations applied: ${ran.join(', ')}` : 'Database schema is up to date');
-  const apiKey = config.API_KEY ?? newApiKey();
-  await ensureAccountWithKey(db, 'dev', apiKey);
+  const apiKey = await devApiKey(config.DATA_DIR, config.API_KEY);
+  await ensureAccountWithKey(db, 'dev', apiKey.key);
   await db.destroy();
 
   let temporalAddress = config.TEMPORAL_ADDRESS;
@@ -56,8 +65,13 @@ async function main(): Promise<void> {
       port,
       uiPort: config.TEMPORAL_UI_PORT,
       namespace: config.TEMPORAL_NAMESPACE,
+      ownGroup: true,
+      // The CLI asks its own frontend for its system info before that is up and logs the refusal as an
+      // error: that one line is noise; every other error line is shown.
+      log: (line) => void (line.includes('Frontend is not healthy yet') || console.log(line)),
     });
-    cleanups.unshift(() => stopChild(server));
+    children.push(server);
+    cleanups.unshift({ what: 'Temporal', stop: () => stopChild(server) });
     watch(server);
     temporalAddress = `127.0.0.1:${port}`;
   }
@@ -66,7 +80,7 @@ async function main(): Promise<void> {
   let lab: BounceLab | undefined;
   if (!smtpUrl) {
     lab = await startBounceLab({ port: config.LAB_PORT });
-    cleanups.unshift(() => lab!.stop());
+    cleanups.unshift({ what: 'the bounce lab', stop: () => lab!.stop() });
     smtpUrl = lab.url;
   }
 
@@ -82,28 +96,102 @@ async function main(): Promise<void> {
     path.join(__dirname, '..', 'worker', 'main.ts'),
     env,
     WORKER_NODE_FLAGS,
+    { ownGroup: true },
   );
-  cleanups.unshift(() => stopChild(worker, 40_000));
+  children.push(worker);
+  // The worker lets the sends in flight finish (up to 30 s) and has exited before Temporal is stopped.
+  cleanups.unshift({
+    what: 'the worker (sends in flight finish first, up to 30 s)',
+    stop: () => stopChild(worker, 40_000),
+  });
   watch(worker);
-  const api = startScript('api', path.join(__dirname, '..', 'api', 'main.ts'), env);
-  cleanups.unshift(() => stopChild(api));
+  const api = startScript('api', path.join(__dirname, '..', 'api', 'main.ts'), env, [], { ownGroup: true });
+  children.push(api);
+  cleanups.unshift({ what: 'the API', stop: () => stopChild(api) });
   watch(api);
 
   const apiUrl = `http://127.0.0.1:${config.PORT}`;
-  await waitForHealth(`${apiUrl}/health`, 90_000);
+  await Promise.all([
+    waitForHealth(`${apiUrl}/health`, 90_000),
+    waitForWorker(temporalAddress, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE, worker, 90_000),
+  ]);
+  if (stopping) return;
+  // The worker's and the API's start-up lines are out by now: the banner comes last, where it is seen.
+  await new Promise((r) => setTimeout(r, 300));
+  const webApp = await answers(`${apiUrl}/`);
+  const keyNote =
+    apiKey.source === 'API_KEY'
+      ? 'from API_KEY'
+      : `kept in ${path.relative(process.cwd(), path.join(config.DATA_DIR, DEV_API_KEY_FILE))}`;
+  printBanner('Deliverability service is running', [
+    ...(webApp ? [`Web app       ${apiUrl}/`] : []),
+    `API           ${apiUrl}   (GET /health, GET /v1/openapi.json)`,
+    `Dev API key   ${apiKey.key}`,
+    `              account "dev", the same on every start (${keyNote})`,
+    `Temporal UI   ${env.TEMPORAL_UI_URL}`,
+    `Temporal      ${temporalAddress}, namespace "${config.TEMPORAL_NAMESPACE}"   (npm run temporal -- …)`,
+    `SMTP          ${lab ? `bounce lab on ${lab.url}` : 'relay from SMTP_URL'}`,
+    '',
+    'Ctrl-C stops everything.',
+  ]);
+}
+
+/** A framed block, its title in bold when the output is a terminal: the one thing to read. */
+function printBanner(title: string, lines: string[]): void {
+  const width = Math.max(title.length, ...lines.map((l) => l.length)) + 2;
+  const row = (text: string, style = (t: string) => t) =>
+    `│ ${style(text)}${' '.repeat(width - text.length - 1)}│`;
+  const bold = (t: string) => (process.stdout.isTTY ? `\x1b[1;32m${t}\x1b[0m` : t);
   console.log(
     [
       '',
-      'Deliverability service is running.',
-      `  API           ${apiUrl}   (GET /health)`,
-      `  Temporal UI   ${temporalGiven ? config.TEMPORAL_UI_URL : `http://localhost:${config.TEMPORAL_UI_PORT}`}`,
-      `  Temporal      ${temporalAddress}   namespace "${config.TEMPORAL_NAMESPACE}"`,
-      `  SMTP          ${lab ? `bounce lab on ${lab.url}` : 'relay from SMTP_URL'}`,
-      `  Dev API key   ${apiKey}   (account "dev")`,
+      `╭${'─'.repeat(width)}╮`,
+      row(title, bold),
+      row(''),
+      ...lines.map((l) => row(l)),
+      `╰${'─'.repeat(width)}╯`,
       '',
-      'Press Ctrl-C to stop everything.',
     ].join('\n'),
   );
+}
+
+/** True when the URL answers 2xx (the API serves a web app at `/` once there is one). */
+async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url)).ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits until this worker process polls its task queue: Temporal lists it among the queue's pollers
+ * (by the SDK's default identity, `<pid>@<host>`), so a poller left from an earlier run does not count.
+ */
+async function waitForWorker(
+  address: string,
+  namespace: string,
+  taskQueue: string,
+  worker: Child,
+  timeoutMs: number,
+): Promise<void> {
+  const identity = `${worker.process.pid}@${os.hostname()}`;
+  const connection = await Connection.connect({ address });
+  try {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && !stopping) {
+      const { pollers } = await connection.workflowService.describeTaskQueue({
+        namespace,
+        taskQueue: { name: taskQueue },
+      });
+      if (pollers.some((p) => p.identity === identity)) return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await connection.close();
+  }
+  if (!stopping)
+    throw new Error(`the worker did not poll task queue "${taskQueue}" within ${timeoutMs / 1000} s`);
 }
 
 /** A child that dies on its own takes the whole service down: a half-running service misleads. */
@@ -129,16 +217,19 @@ async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
 }
 
 function installSignalHandlers(): void {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(0));
+  // SIGHUP: the terminal was closed; stop in order all the same.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
 }
 
 async function shutdown(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   console.log('Stopping ...');
-  for (const cleanup of cleanups) {
-    await cleanup().catch((err: unknown) => console.error(err));
+  for (const { what, stop } of cleanups) {
+    console.log(`Stopping ${what} ...`);
+    await stop().catch((err: unknown) => console.error(err));
   }
+  console.log(code === 0 ? 'All stopped.' : 'All stopped (after an error: see above).');
   process.exit(code);
 }
 

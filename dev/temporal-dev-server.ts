@@ -1,6 +1,6 @@
 /** The Temporal CLI's dev server with its Web UI, as `npm start` runs it. */
 import path from 'node:path';
-import { searchAttributeDefinitions } from '../common/names';
+import { searchAttributeDefinitions } from '../contract/names';
 import { type Child, startBinary, waitForPort } from './processes';
 
 export type DevServerOptions = {
@@ -13,6 +13,8 @@ export type DevServerOptions = {
   sqlitePragmas?: string[];
   /** Where the server's output lines go (the console unless given; drills and the bench drop them). */
   log?: (line: string) => void;
+  /** Its own process group, out of reach of a terminal's Ctrl-C (`npm start` stops it last). */
+  ownGroup?: boolean;
 };
 
 /**
@@ -36,15 +38,19 @@ export function devServerArgs(o: DevServerOptions): string[] {
     path.join(o.dataDir, 'temporal.db'),
     '--namespace',
     o.namespace,
+    // Errors only: at `warn` (the CLI's default for start-dev) the server logs a line for every UI
+    // page view and a burst of dial errors while it stops itself.
     '--log-level',
-    'warn',
+    'error',
     ...searchAttributeDefinitions().flatMap((def) => ['--search-attribute', def]),
     ...(o.sqlitePragmas ?? DEFAULT_SQLITE_PRAGMAS).flatMap((p) => ['--sqlite-pragma', p]),
   ];
 }
 
 export async function startDevServer(o: DevServerOptions): Promise<Child> {
-  const child = startBinary('temporal', o.cliPath, devServerArgs(o), process.env, o.log);
+  const child = startBinary('temporal', o.cliPath, devServerArgs(o), process.env, o.log, {
+    ownGroup: o.ownGroup ?? false,
+  });
   const failed = child.exited.then((code) => {
     throw new Error(`the Temporal dev server exited (${code}) before it was ready`);
   });
