@@ -9,7 +9,7 @@ export type DevServerOptions = {
   port: number;
   uiPort: number;
   namespace: string;
-  /** `--sqlite-pragma` values; the defaults are what the benchmark measured best (README). */
+  /** `--sqlite-pragma` values; the defaults are what the benchmark measured best (docs/performance.md). */
   sqlitePragmas?: string[];
   /** Where the server's output lines go (the console unless given; drills and the bench drop them). */
   log?: (line: string) => void;
