@@ -5,10 +5,10 @@ import nodemailer from 'nodemailer';
 import { countersOfMailing as mailingCounters } from '../db/counters';
 import { startApi } from '../api/server';
 import { createAccount } from '../db/accounts';
-import { seedMailing } from '../test/support/seed';
-import { until } from '../test/support/until';
+import { seedMailing } from '../dev/seed';
+import { until } from '../dev/until';
 import { cpuProfile, peakRss, median, pidsNamed, round, rssMb } from './measure';
-import { stopProcess } from '../test/support/service-process';
+import { stopProcess } from '../dev/service-process';
 import type { Stack } from './stack';
 
 /** A fresh account with a key, and a draft mailing to `size` contacts of `domain`. */

@@ -13,8 +13,8 @@ import { type BounceLab, startBounceLab } from '../dev/bounce-lab';
 import { type Child, stopChild } from '../dev/processes';
 import { locateTemporalBinary } from '../dev/temporal-binaries';
 import { DEFAULT_SQLITE_PRAGMAS, startDevServer } from '../dev/temporal-dev-server';
-import { freePort } from '../test/support/ports';
-import { forkApi, forkWorker, stopProcess, waitForPoller } from '../test/support/service-process';
+import { freePort } from '../dev/ports';
+import { forkApi, forkWorker, stopProcess, waitForPoller } from '../dev/service-process';
 
 export type Stack = {
   db: Db;

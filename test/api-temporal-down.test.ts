@@ -4,7 +4,7 @@ import { startApi, type RunningApi } from '../api/server';
 import { createAccount } from '../db/accounts';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { fingerprint } from './support/fingerprint';
-import { freePort } from './support/ports';
+import { freePort } from '../dev/ports';
 
 let t: TestDatabase;
 let api: RunningApi;

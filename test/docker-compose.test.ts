@@ -82,11 +82,19 @@ describe('docker-compose.yml', () => {
     expect(listed.sort()).toEqual(searchAttributeDefinitions().sort());
   });
 
-  it('when the image is built, then it has every folder the processes load', () => {
+  it('when the image is built, then it has every folder the processes load, and no dev/ or dev-only package', () => {
     const dockerfile = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
-    for (const dir of ['common', 'workflows', 'activities', 'worker', 'api', 'db']) {
-      expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
-    }
+    const { folders, packages } = productionImports();
+    for (const dir of folders) expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
+    expect(folders).toEqual(expect.arrayContaining(['activities', 'api', 'db', 'domain', 'workflows']));
+    expect(folders).not.toContain('dev');
+    expect(dockerfile).not.toContain('COPY dev');
+    const { dependencies } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    // `npm ci --omit=dev` installs only these: every package a production process loads must be one.
+    for (const pkg of packages)
+      expect({ pkg, installed: pkg in dependencies }).toEqual({ pkg, installed: true });
     for (const name of ours) {
       const script = services[name]!.command![2]!;
       const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
@@ -106,3 +114,38 @@ describe('docker-compose.yml', () => {
     expect(pkg.scripts.worker).toBe(`node ${WORKER_NODE_FLAGS.join(' ')} --import tsx worker/main.ts`);
   });
 });
+
+/**
+ * What the production entry points load: the top-level folders and the npm packages reached by
+ * static value imports (type-only imports and `await import()` load nothing at start).
+ */
+function productionImports(): { folders: string[]; packages: string[] } {
+  const entryFiles = [
+    'worker/main.ts',
+    'worker/build-bundle-cli.ts',
+    'workflows/index.ts',
+    'api/main.ts',
+    'db/migrate-cli.ts',
+    'db/create-account-cli.ts',
+  ];
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const source = fs.readFileSync(path.join(root, file), 'utf8');
+    for (const m of source.matchAll(/^import (?!type )[^;]*?from '([^']+)'/gms)) {
+      const spec = m[1]!;
+      if (spec.startsWith('node:')) continue;
+      if (!spec.startsWith('.')) {
+        packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+        continue;
+      }
+      const target = path.relative(root, path.resolve(root, path.dirname(file), spec));
+      visit(fs.existsSync(path.join(root, `${target}.ts`)) ? `${target}.ts` : `${target}/index.ts`);
+    }
+  };
+  entryFiles.forEach(visit);
+  const folders = new Set([...seen].map((f) => f.split('/')[0]!));
+  return { folders: [...folders].sort(), packages: [...packages].sort() };
+}

@@ -3,7 +3,7 @@ import { Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { type RunningApi, startApi } from '../api/server';
 import { createTestDatabase, type TestDatabase } from './support/database';
-import { freePort } from './support/ports';
+import { freePort } from '../dev/ports';
 import { createTimeSkippingEnv } from './support/temporal';
 
 let env: TestWorkflowEnvironment;

@@ -22,10 +22,10 @@ import {
   startDevTemporal,
   startDrillWorker,
 } from '../support/drill';
-import { freePort } from '../support/ports';
+import { freePort } from '../../dev/ports';
 import { startPostgresProcess } from '../support/postgres-process';
-import { mixTotal, seedMailing } from '../support/seed';
-import { until } from '../support/until';
+import { mixTotal, seedMailing } from '../../dev/seed';
+import { until } from '../../dev/until';
 
 const DOWN_MS = 30_000;
 // Outcomes that need no timer: the mailing ends in real time.

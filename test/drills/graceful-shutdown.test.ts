@@ -8,9 +8,9 @@ import { temporal as proto } from '@temporalio/proto';
 import { startDelivery } from '../../contract/starters';
 import { createAccount } from '../../db/accounts';
 import { DRILL_RETRY, reportDrill, startDrillWorker, useDrillServers } from '../support/drill';
-import { seedMailing } from '../support/seed';
-import { forkApi } from '../support/service-process';
-import { until } from '../support/until';
+import { seedMailing } from '../../dev/seed';
+import { forkApi } from '../../dev/service-process';
+import { until } from '../../dev/until';
 
 const { EventType } = proto.api.enums.v1;
 const SMTP_TIMEOUT_MS = 3_000;

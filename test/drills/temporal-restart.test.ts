@@ -7,8 +7,8 @@
 import { type DeliveryState, deliveryWorkflowId } from '../../contract/delivery';
 import { startDelivery } from '../../contract/starters';
 import { DRILL_RETRY, drillSize, reportDrill, startDrillWorker, useDrillServers } from '../support/drill';
-import { seedMailing } from '../support/seed';
-import { until } from '../support/until';
+import { seedMailing } from '../../dev/seed';
+import { until } from '../../dev/until';
 
 const BOUNDS = DRILL_RETRY;
 

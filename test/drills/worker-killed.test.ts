@@ -16,8 +16,8 @@ import {
   startDrillWorker,
   useDrillServers,
 } from '../support/drill';
-import { mixTotal, seedMailing } from '../support/seed';
-import { until } from '../support/until';
+import { mixTotal, seedMailing } from '../../dev/seed';
+import { until } from '../../dev/until';
 
 const MIX = scaleMix(
   {

@@ -10,13 +10,13 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { type Child, stopChild } from '../../dev/processes';
 import { startDevServer } from '../../dev/temporal-dev-server';
-import { freePort } from './ports';
+import { freePort } from '../../dev/ports';
 import { countersOfMailing as mailingCounters } from '../../db/counters';
 import type { Db } from '../../db/connection';
 import { type BounceLab, startBounceLab } from '../../dev/bounce-lab';
 import { createTestDatabase, type TestDatabase } from './database';
-import { type Mix, mixEmails, mixTotal } from './seed';
-import { forkWorker, stopProcess, waitForPoller } from './service-process';
+import { type Mix, mixEmails, mixTotal } from '../../dev/seed';
+import { forkWorker, stopProcess, waitForPoller } from '../../dev/service-process';
 
 /** `npm test` runs a drill at `ciSize`; `npm run drill` at DRILL_SIZE (10,000 by default). */
 export function drillSize(ciSize: number): number {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { startEmbeddedPostgres } from '../../db/embedded';
 import { locateTemporalBinary } from '../../dev/temporal-binaries';
 import { writeWorkflowBundle } from '../../worker/worker';
-import { freePort } from './ports';
+import { freePort } from '../../dev/ports';
 import { getGlobalState, setGlobalState } from './state';
 import globalTeardown from './global-teardown';
 

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { DeliveryActivities } from '../../activities';
 import { workflowBundle } from '../support/delivery-harness';
 import { createTimeSkippingEnv } from '../support/temporal';
-import { until } from '../support/until';
+import { until } from '../../dev/until';
 
 const { EventType } = temporal.api.enums.v1;
 

@@ -9,10 +9,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { WORKER_NODE_FLAGS } from '../../worker/node-flags';
+import { WORKER_NODE_FLAGS } from '../worker/node-flags';
 import { freePort } from './ports';
 import { until } from './until';
-import { writeWorkflowBundle } from '../../worker/worker';
+import { writeWorkflowBundle } from '../worker/worker';
 
 let bundlePath: Promise<string> | undefined;
 export function prebuiltBundlePath(): Promise<string> {

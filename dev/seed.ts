@@ -4,7 +4,7 @@
  * domain, so 100,000 contacts take seconds.
  */
 import { sql } from 'kysely';
-import type { Db } from '../../db/connection';
+import type { Db } from '../db/connection';
 
 export type Mix = Record<string, number>;
 
