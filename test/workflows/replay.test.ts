@@ -12,7 +12,8 @@ import { installQuietRuntime } from './mock-worker';
 
 const dir = path.join(__dirname, '..', 'histories');
 // Today's recordings at the top; older generations of the workflow code, still running somewhere
-// until their deliveries end, in subfolders (v1-remote-recording: before recording went local).
+// until their deliveries end, in subfolders (v1-remote-recording: before recording went local;
+// v2-retrying-status: before a waiting delivery's DeliveryStatus stayed in_progress).
 const files = fs
   .readdirSync(dir, { recursive: true, encoding: 'utf8' })
   .filter((f) => f.endsWith('.json'))
@@ -33,7 +34,12 @@ describe('replay of recorded delivery and mailing histories', () => {
       'unknown',
     ];
     expect(files.map((f) => f.replace('.json', ''))).toEqual(
-      [...scenarios, 'mailing', ...scenarios.map((s) => `v1-remote-recording/${s}`)].sort(),
+      [
+        ...scenarios,
+        'mailing',
+        ...scenarios.map((s) => `v1-remote-recording/${s}`),
+        ...scenarios.map((s) => `v2-retrying-status/${s}`),
+      ].sort(),
     );
   });
 
