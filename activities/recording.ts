@@ -25,10 +25,10 @@ export async function beginDelivery(
   input: { mailingId: string; contactId: string; email: string; workflowId?: string },
 ): Promise<{ deliveryId: string; status: DeliveryStatus }> {
   return db.transaction().execute(async (trx) => {
-    const mailing = await mailings.content(trx, input.mailingId);
-    if (!mailing) throw new UnknownMailingError(`mailing ${input.mailingId} does not exist`);
+    const accountId = await mailings.accountOf(trx, input.mailingId);
+    if (accountId === undefined) throw new UnknownMailingError(`mailing ${input.mailingId} does not exist`);
     const recipient = trx.selectNoFrom((eb) => [
-      eb.val(mailing.account_id).as('account_id'),
+      eb.val(accountId).as('account_id'),
       eb.val(input.mailingId).as('mailing_id'),
       eb.val(input.contactId).as('contact_id'),
       eb.val(input.email).as('email'),

@@ -74,11 +74,17 @@ export async function markSending(trx: Db, accountId: string, id: string, workfl
   return row !== undefined;
 }
 
+/** The account a mailing belongs to, when it exists. */
+export async function accountOf(db: Db, id: string): Promise<string | undefined> {
+  const row = await db.selectFrom('mailings').select('account_id').where('id', '=', id).executeTakeFirst();
+  return row?.account_id;
+}
+
 /** What a message is made of: read by the send activity. */
 export function content(db: Db, id: string) {
   return db
     .selectFrom('mailings')
-    .select(['account_id', 'from_email', 'from_name', 'subject', 'text_body', 'html_body'])
+    .select(['from_email', 'from_name', 'subject', 'text_body', 'html_body'])
     .where('id', '=', id)
     .executeTakeFirst();
 }
