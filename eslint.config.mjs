@@ -47,7 +47,9 @@ export default tseslint.config(
             name,
             message: 'Node built-ins are not deterministic: use an activity.',
           })),
-          patterns: [{ group: ['node:*'], message: 'Node built-ins are not deterministic: use an activity.' }],
+          patterns: [
+            { group: ['node:*'], message: 'Node built-ins are not deterministic: use an activity.' },
+          ],
         },
       ],
       '@typescript-eslint/no-restricted-imports': [

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: throughput and latency of the service on this machine, against its own servers
  * (or external ones from TEMPORAL_ADDRESS / DATABASE_URL). Prints a table, writes bench/results.json
- * in the shape of ../shared/spec/bench.md.
+ * in the shape of docs/performance.md.
  *
  *   npm run bench -- --sizes 1000,10000,100000 --workers 1,2 --stats-rows 1000000 --sleeping 100000
  *                    [--sqlite-pragmas journal_mode=wal,synchronous=normal]

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Db } from './connection';
 
 /** Keys are random 32-byte tokens; only their SHA-256 is stored. */
@@ -11,8 +12,9 @@ export function newApiKey(): string {
 }
 
 /**
- * Makes sure the account exists and that `key` opens it; used by `npm start` for the `dev` account,
- * so a fixed API_KEY keeps working across restarts. Returns the account id.
+ * Makes sure the account exists and that `key` is its one valid key; used by `npm start` for the
+ * `dev` account, so its key keeps working across restarts and a key it printed before (an older
+ * API_KEY) stops opening it. Returns the account id.
  */
 export async function ensureAccountWithKey(db: Db, name: string, key: string): Promise<string> {
   return db.transaction().execute(async (trx) => {
@@ -29,7 +31,16 @@ export async function ensureAccountWithKey(db: Db, name: string, key: string): P
     await trx
       .insertInto('api_keys')
       .values({ account_id: id, key_hash: hashApiKey(key) })
-      .onConflict((oc) => oc.column('key_hash').doNothing())
+      .onConflict((oc) =>
+        oc.column('key_hash').doUpdateSet({ revoked_at: null }).where('api_keys.account_id', '=', id),
+      )
+      .execute();
+    await trx
+      .updateTable('api_keys')
+      .set({ revoked_at: sql<Date>`now()` })
+      .where('account_id', '=', id)
+      .where('key_hash', '<>', hashApiKey(key))
+      .where('revoked_at', 'is', null)
       .execute();
     return id;
   });

@@ -1,6 +1,6 @@
 /**
  * The bounce lab: a local SMTP server that plays the recipient's mail server, answering by the
- * recipient's domain exactly as the table of ../shared/spec/delivery.md says. `npm start` relays
+ * recipient's domain exactly as the table of docs/delivery-rules.md says. `npm start` relays
  * through it when no SMTP_URL is set; the tests send to it over real SMTP.
  */
 import type { AddressInfo } from 'node:net';

@@ -57,11 +57,11 @@ export function startScript(
   script: string,
   env: NodeJS.ProcessEnv,
   nodeFlags: string[] = [],
-  opts: StartOptions = {},
+  opts: StartOptions & { args?: string[] } = {},
 ): Child {
   return track(
     name,
-    fork(script, [], {
+    fork(script, opts.args ?? [], {
       env,
       execArgv: [...nodeFlags, '--import', 'tsx'],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

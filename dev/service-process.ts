@@ -26,7 +26,7 @@ export function prebuiltBundlePath(): Promise<string> {
 
 /** Forks worker/main.ts with `env` on top of this process's; its stdout is dropped, stderr kept. */
 export async function forkWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  return fork(path.join(__dirname, '..', '..', 'worker', 'main.ts'), [], {
+  return fork(path.join(__dirname, '..', 'worker', 'main.ts'), [], {
     execArgv: [...WORKER_NODE_FLAGS, '--import', 'tsx'],
     env: { ...process.env, WORKFLOW_BUNDLE_PATH: await prebuiltBundlePath(), ...env },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
@@ -36,7 +36,7 @@ export async function forkWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> 
 /** Forks api/main.ts on a free port with `env` on top of this process's; resolves once healthy. */
 export async function forkApi(env: NodeJS.ProcessEnv): Promise<{ url: string; process: ChildProcess }> {
   const port = await freePort();
-  const api = fork(path.join(__dirname, '..', '..', 'api', 'main.ts'), [], {
+  const api = fork(path.join(__dirname, '..', 'api', 'main.ts'), [], {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],

@@ -39,9 +39,12 @@ async function main(): Promise<void> {
   let databaseUrl = config.DATABASE_URL;
   if (!databaseUrl) {
     console.log(`Starting embedded PostgreSQL (data in ${path.join(config.DATA_DIR, 'postgres')}) ...`);
-    const pg = await startPostgresProcess();
+    const pg = await startPostgresProcess(
+      path.join(config.DATA_DIR, 'postgres'),
+      config.EMBEDDED_POSTGRES_PORT,
+    );
     children.push(pg.child);
-    cleanups.unshift({ what: 'PostgreSQL', stop: () => stopChild(pg.child) });
+    cleanups.unshift({ what: 'PostgreSQL', stop: pg.stop });
     watch(pg.child);
     await ensureDatabase(pg.url, 'deliverability');
     databaseUrl = withDatabase(pg.url, 'deliverability');

@@ -1,7 +1,7 @@
 /**
  * Bounce classification: an SMTP reply (or a client-side error name) in, a verdict out. Pure code,
  * its policy an ordered table (first match wins) so that it reads like the spec
- * (../shared/spec/delivery.md): provider wording beats RFC 3463 enhanced codes, which beat the basic
+ * (docs/delivery-rules.md): provider wording beats RFC 3463 enhanced codes, which beat the basic
  * reply code; a reply that matches nothing specific falls back to its first digit.
  */
 export type BounceCategory = 'delivered' | 'hard_bounce' | 'mailbox_full' | 'soft_bounce' | 'blocked';

@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { accountForKey } from '../db/accounts';
+import { accountForKey, ensureAccountWithKey, newApiKey } from '../db/accounts';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
 const run = promisify(execFile);
@@ -47,4 +47,18 @@ test('a taken name or a missing name: exit 1 with a sentence, nothing printed on
   const missing = await createAccount();
   expect(missing).toMatchObject({ code: 1, stdout: '' });
   expect(missing.stderr).toContain('usage');
+});
+
+test('the dev account of npm start: its key opens it across restarts, and a replaced key stops opening it', async () => {
+  const first = newApiKey();
+  const id = await ensureAccountWithKey(t.db, 'dev-restarts', first);
+  expect(await ensureAccountWithKey(t.db, 'dev-restarts', first)).toBe(id);
+  expect(await accountForKey(t.db, first)).toBe(id);
+  const second = newApiKey();
+  await ensureAccountWithKey(t.db, 'dev-restarts', second);
+  expect(await accountForKey(t.db, second)).toBe(id);
+  expect(await accountForKey(t.db, first)).toBeUndefined();
+  await ensureAccountWithKey(t.db, 'dev-restarts', first);
+  expect(await accountForKey(t.db, first)).toBe(id);
+  expect(await accountForKey(t.db, second)).toBeUndefined();
 });

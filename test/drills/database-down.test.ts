@@ -23,7 +23,7 @@ import {
   startDrillWorker,
 } from '../support/drill';
 import { freePort } from '../../dev/ports';
-import { startPostgresProcess } from '../support/postgres-process';
+import { startPostgresProcess } from '../../dev/postgres-process';
 import { mixTotal, seedMailing } from '../../dev/seed';
 import { until } from '../../dev/until';
 
