@@ -16,6 +16,9 @@ import { writeWorkflowBundle } from '../worker/worker';
 
 let bundlePath: Promise<string> | undefined;
 export function prebuiltBundlePath(): Promise<string> {
+  // Under npm test, the run's global setup has built one already.
+  const built = process.env.TEST_WORKFLOW_BUNDLE_PATH;
+  if (built) return Promise.resolve(built);
   bundlePath ??= (async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-')), 'workflow-bundle.js');
     await writeWorkflowBundle(file);

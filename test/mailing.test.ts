@@ -6,9 +6,11 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { createActivities } from '../activities';
 import { deliveryWorkflowId } from '../contract/delivery';
+import { mailingWorkflowId } from '../contract/mailing';
 import { startMailing } from '../contract/starters';
 import type { delivery } from '../workflows/delivery';
 import { createHarness, type Harness, maybeRecordHistory } from './support/delivery-harness';
+import { expectWorkflowFailure } from './support/temporal';
 
 const { EventType } = temporal.api.enums.v1;
 let h: Harness;
@@ -156,6 +158,7 @@ test('a mailing of nobody is done at once', async () => {
 
 test('a workflow started for a draft (its send was rolled back) ends without sending', async () => {
   const { mailingId, emails } = await mailingTo(2, 'ok.test', 'draft');
+  expectWorkflowFailure(mailingWorkflowId(mailingId));
   const worker = await h.newWorker();
   await worker.runUntil(async () => {
     const handle = await startMailing(h.env.client, { mailingId }, { taskQueue: h.taskQueue });

@@ -22,7 +22,7 @@ describe('migrations', () => {
     expect(await tables()).toEqual([]);
 
     const ran = await migrateToLatest(t.db);
-    expect(ran).toEqual(['2026_11_27_0001_initial']);
+    expect(ran).toEqual(['2026_11_27_0001_initial', '2026_11_29_0001_delivery_workflow_id_derived']);
     expect(await tables()).toEqual([
       'accounts',
       'api_keys',
@@ -40,7 +40,10 @@ describe('migrations', () => {
     // Running again changes nothing.
     expect(await migrateToLatest(t.db)).toEqual([]);
 
-    expect(await migrateDownToEmpty(t.db)).toEqual(['2026_11_27_0001_initial']);
+    expect(await migrateDownToEmpty(t.db)).toEqual([
+      '2026_11_29_0001_delivery_workflow_id_derived',
+      '2026_11_27_0001_initial',
+    ]);
     expect(await tables()).toEqual([]);
   });
 

@@ -6,43 +6,20 @@
 import { temporal } from '@temporalio/proto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, type LogEntry, Runtime, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import type { DeliveryActivities } from '../../activities';
 import { workflowBundle } from '../support/delivery-harness';
-import { createTimeSkippingEnv } from '../support/temporal';
+import { createTimeSkippingEnv, expectWorkflowFailure, quietRuntime } from '../support/temporal';
 import { until } from '../../dev/until';
 
 const { EventType } = temporal.api.enums.v1;
-
-/** Workflow ids whose failure a test provokes: the worker's warnings about them are expected. */
-const expectedFailures = new Set<string>();
-
-/**
- * Workers log warnings only, and not those of the failures a test provokes (they would print an
- * alarming stack trace for a passing test). Installed before the environment, which would install
- * the plain one.
- */
-export function installQuietRuntime(): void {
-  const log = (entry: LogEntry) => {
-    if (expectedFailures.has(String(entry.meta?.workflowId))) return;
-    console.warn(`[${entry.level}] ${entry.message}`, entry.meta ?? '');
-  };
-  try {
-    Runtime.install({
-      logger: new DefaultLogger('WARN', log),
-      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
-    });
-  } catch {
-    // already installed in this Jest worker: the warnings show, the tests still pass
-  }
-}
 
 /** The file's test server: set in beforeAll. */
 export function useTimeSkipping(): { readonly env: TestWorkflowEnvironment } {
   const holder = {} as { env: TestWorkflowEnvironment };
   beforeAll(async () => {
-    installQuietRuntime();
+    quietRuntime();
     holder.env = await createTimeSkippingEnv();
   });
   afterAll(async () => {
@@ -65,7 +42,7 @@ export async function withMockWorker<T>(
   opts: { expectFailure?: boolean } = {},
 ): Promise<T> {
   const taskQueue = `mock-${randomBytes(5).toString('hex')}`;
-  if (opts.expectFailure) expectedFailures.add(taskQueue);
+  if (opts.expectFailure) expectWorkflowFailure(taskQueue);
   const worker = await Worker.create({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',

@@ -8,7 +8,7 @@ import { Worker } from '@temporalio/worker';
 import fs from 'node:fs';
 import path from 'node:path';
 import { workflowBundle } from '../support/delivery-harness';
-import { installQuietRuntime } from './mock-worker';
+import { quietRuntime } from '../support/temporal';
 
 const dir = path.join(__dirname, '..', 'histories');
 // Today's recordings at the top; older generations of the workflow code, still running somewhere
@@ -53,7 +53,7 @@ describe('replay of recorded delivery and mailing histories', () => {
   // Under `npm test` the bundle is the file global setup wrote with writeWorkflowBundle, as
   // `npm run build:workflows` does: the prebuilt bundle of production loads and replays too.
   it('when replayed with the current workflow code, then no history diverges', async () => {
-    installQuietRuntime();
+    quietRuntime();
     const failures: string[] = [];
     let replayed = 0;
     const bundle = await workflowBundle();
