@@ -296,7 +296,9 @@ describe('malformed input', () => {
     const members = (await ok('GET', `/v1/groups/${r.group}/members?limit=1000`)).items.map(
       (c: { email: string }) => c.email,
     );
-    expect(members).toEqual(expect.arrayContaining(['one@ok.test', 'two@bücher.example', 'ann@ok.test']));
+    expect(members).toEqual(
+      expect.arrayContaining(['one@ok.test', 'two@xn--bcher-kva.example', 'ann@ok.test']),
+    );
     expect(members).not.toContain('bob@unknown.test');
   });
 
