@@ -1,15 +1,18 @@
 /**
  * Hands one message to a receiving server and says what it answered. Two routes: a relay
- * (SMTP_URL, one pooled transport) or straight to the recipient domain's MX hosts. Every refusal
- * comes back as data; only our own failures (bad relay credentials, bad message) throw.
+ * (SMTP_URL) or straight to the recipient domain's MX hosts. One SMTP session per send, so that each
+ * phase has its own deadline (domain/smtp-timeouts.ts) and a cancelled activity can cut the session.
+ * Every refusal comes back as data; only our own failures (bad relay credentials, bad message) throw.
  */
 import { promises as dns, type MxRecord } from 'node:dns';
 import { isIP } from 'node:net';
-import nodemailer from 'nodemailer';
-import type { Transporter } from 'nodemailer';
-import { classify } from '../domain/classification';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { AttemptResult } from '../contract/delivery';
 import { recipientDomain } from '../domain/address';
+import { classify } from '../domain/classification';
+import { cleanReply } from '../domain/reply';
+import { cappedTimeouts, SEND_DEADLINE_MS, type SmtpTimeouts } from '../domain/smtp-timeouts';
 
 export type OutgoingMessage = {
   to: string;
@@ -28,11 +31,14 @@ export type SmtpOptions = {
   /** Relay URL; without it, direct to MX. */
   relayUrl?: string;
   ehloHostname: string;
-  timeoutMs: number;
+  /** Every phase's timeout at most this (tests, the lab); unset: RFC 5321's per phase. */
+  timeoutMs?: number;
   /** Direct mode only: the port of receiving servers (25; tests point it elsewhere). */
   mxPort?: number;
   /** Direct mode only: where MX and A records come from (the system resolver unless given). */
   resolver?: MxResolver;
+  /** Longest send, all hosts tried (tests shorten it). */
+  deadlineMs?: number;
 };
 
 /** The two DNS questions direct delivery asks; `dns.promises.Resolver` answers both. */
@@ -46,99 +52,234 @@ export class SmtpInfrastructureError extends Error {
   override name = 'SmtpInfrastructureError';
 }
 
+/** Thrown when the send was cancelled (the activity was): nothing is known of the recipient. */
+export class SendCancelled extends Error {
+  override name = 'SendCancelled';
+}
+
 type SmtpError = Error & { code?: string; response?: string; responseCode?: number; command?: string };
 
 // Client-side failures that say nothing about the recipient and must not be retried as if they did.
 const OUR_FAULT = new Set(['EAUTH', 'ENOAUTH', 'EOAUTH2', 'EMESSAGE', 'ESTREAM', 'EENVELOPE_API']);
 
+/** One server to talk to, and how. */
+type Target = {
+  host: string;
+  port: number;
+  /** Implicit TLS (smtps://); otherwise STARTTLS whenever the server offers it. */
+  secure: boolean;
+  servername?: string;
+  auth?: { user: string; pass: string };
+  mxHost: string | null;
+};
+
+/** What one session ended with: the server's reply, or the client-side error name, and where. */
+type Outcome = { reply: string; phase: string };
+
 export function createSmtpSender(opts: SmtpOptions) {
-  const common = {
-    name: opts.ehloHostname,
-    connectionTimeout: opts.timeoutMs,
-    greetingTimeout: opts.timeoutMs,
-    socketTimeout: opts.timeoutMs,
-    dnsTimeout: opts.timeoutMs,
-  };
-  const relay: Transporter | null = opts.relayUrl
-    ? nodemailer.createTransport({
-        ...common,
-        url: opts.relayUrl,
-        pool: true,
-        maxConnections: 20,
-        maxMessages: 1000,
-        // The pool would silently re-send after a dropped connection: every try must be an
-        // attempt in the workflow history instead, so the pool never retries on its own.
-        maxRequeues: 0,
-      } as never)
-    : null;
+  const timeouts = cappedTimeouts(opts.timeoutMs);
+  const relay = opts.relayUrl ? relayTarget(opts.relayUrl) : null;
+  const resolver = opts.resolver ?? new dns.Resolver({ timeout: timeouts.connect, tries: 2 });
 
-  async function sendVia(
-    transport: Transporter,
-    msg: OutgoingMessage,
-    mxHost: string | null,
-    started: number,
-  ): Promise<AttemptResult> {
-    try {
-      const info = await transport.sendMail({
-        envelope: { from: msg.returnPath, to: [msg.to] },
-        from: msg.fromName ? { name: msg.fromName, address: msg.from } : msg.from,
-        to: msg.to,
-        subject: msg.subject,
-        text: msg.text ?? undefined,
-        html: msg.html ?? undefined,
-        messageId: msg.messageId,
-        headers: msg.headers,
-      });
-      return result(String(info.response), mxHost, 'DONE', msg, started);
-    } catch (err) {
-      const e = err as SmtpError;
-      if (e.code && OUR_FAULT.has(e.code)) throw new SmtpInfrastructureError(`${e.code}: ${e.message}`);
-      if (e.response && e.responseCode) return result(e.response, mxHost, e.command ?? 'CONN', msg, started);
-      return result(errorName(e), mxHost, e.command ?? 'CONN', msg, started);
-    }
-  }
-
-  const resolver = opts.resolver ?? new dns.Resolver({ timeout: opts.timeoutMs, tries: 2 });
-
-  async function send(msg: OutgoingMessage): Promise<AttemptResult> {
+  async function send(msg: OutgoingMessage, signal?: AbortSignal): Promise<AttemptResult> {
     const started = Date.now();
-    if (relay) return sendVia(relay, msg, null, started);
+    const deadline = AbortSignal.timeout(opts.deadlineMs ?? SEND_DEADLINE_MS);
+    const stop = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const raw = await buildMessage(msg);
+    const done = (o: Outcome, mxHost: string | null) => result(o, mxHost, msg, started);
+    const talk = async (t: Target) => {
+      const outcome = await session(t, opts.ehloHostname, timeouts, msg, raw, stop);
+      if (signal?.aborted) throw new SendCancelled('the send was cancelled: the activity was');
+      return outcome;
+    };
+    if (relay) return done(await talk(relay), null);
 
     const hosts = await mxHostsFor(resolver, recipientDomain(msg.to));
-    if (!Array.isArray(hosts)) return result(hosts.error, null, 'DNS', msg, started);
+    if (!Array.isArray(hosts)) return done({ reply: hosts.error, phase: 'DNS' }, null);
     let last: AttemptResult | undefined;
     for (const host of hosts) {
+      if (stop.aborted) break;
       const address = await addressOf(resolver, host);
       if (typeof address !== 'string') {
         // The domain itself without an address accepts no mail (hard); a named MX host that does
         // not resolve is the domain's misconfiguration of the day, which MTAs defer (soft).
         const implicit = hosts.length === 1 && host === recipientDomain(msg.to);
         const gone = address.error === 'ENOTFOUND' || address.error === 'ENODATA';
-        last = result(gone && implicit ? 'ENOTFOUND' : 'ESERVFAIL', host, 'DNS', msg, started);
+        last = done({ reply: gone && implicit ? 'ENOTFOUND' : 'ESERVFAIL', phase: 'DNS' }, host);
         continue;
       }
-      const transport = nodemailer.createTransport({
-        ...common,
-        host: address,
-        port: opts.mxPort ?? 25,
-        secure: false,
-        // STARTTLS whenever offered, opportunistically: MX certificates are often self-signed, and
-        // refusing them would only push the message back to plain text.
-        servername: host,
-        tls: { rejectUnauthorized: false, servername: host },
-      } as never);
-      try {
-        last = await sendVia(transport, msg, host, started);
-      } finally {
-        transport.close();
-      }
+      // STARTTLS whenever offered, opportunistically: MX certificates are often self-signed, and
+      // refusing them would only push the message back to plain text.
+      const port = opts.mxPort ?? 25;
+      last = done(await talk({ host: address, port, secure: false, servername: host, mxHost: host }), host);
       // A reply from the server is its verdict; only an unreachable host sends us to the next one.
-      if (last.classification.code !== null) return last;
+      // After the message was sent, another host would mean sending it twice.
+      if (last.classification.code !== null || last.phase === 'DATA') return last;
     }
-    return last!;
+    return last ?? done({ reply: 'ETIMEDOUT', phase: 'CONN' }, null);
   }
 
-  return { send, close: () => relay?.close() };
+  return { send, close: () => undefined };
+}
+
+function relayTarget(url: string): Target {
+  const u = new URL(url);
+  const secure = u.protocol === 'smtps:';
+  return {
+    host: u.hostname,
+    port: Number(u.port) || (secure ? 465 : 587),
+    secure,
+    ...(u.username && {
+      auth: { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) },
+    }),
+    mxHost: null,
+  };
+}
+
+function buildMessage(msg: OutgoingMessage): Promise<Buffer> {
+  return new MailComposer({
+    from: msg.fromName ? { name: msg.fromName, address: msg.from } : msg.from,
+    to: msg.to,
+    subject: msg.subject,
+    ...(msg.text !== null && { text: msg.text }),
+    ...(msg.html !== null && { html: msg.html }),
+    messageId: msg.messageId,
+    headers: msg.headers,
+  })
+    .compile()
+    .build();
+}
+
+/** Where a session stands, by the last command we sent: the phase decides the deadline. */
+type Phase = { name: string; limit: keyof SmtpTimeouts };
+const AFTER_CONNECT: Phase = { name: 'CONN', limit: 'greeting' };
+const DATA_SENT: Phase = { name: 'DATA', limit: 'dataEnd' };
+
+function phaseOfCommand(command: string): Phase | undefined {
+  const verb = command.slice(0, 4).toUpperCase();
+  if (verb === 'EHLO' || verb === 'HELO' || verb === 'LHLO') return { name: 'EHLO', limit: 'command' };
+  if (verb === 'STAR') return { name: 'STARTTLS', limit: 'command' };
+  if (verb === 'AUTH') return { name: 'AUTH', limit: 'command' };
+  if (verb === 'MAIL') return { name: 'MAIL FROM', limit: 'command' };
+  if (verb === 'RCPT') return { name: 'RCPT TO', limit: 'command' };
+  if (verb === 'DATA') return { name: 'DATA', limit: 'dataStart' };
+  return undefined;
+}
+
+/**
+ * One SMTP session: connect, EHLO (and STARTTLS), AUTH for a relay, MAIL, RCPT, DATA, the message.
+ * A watchdog follows the session through nodemailer's transaction log and closes the connection
+ * when a phase overruns its deadline, or when `stop` fires.
+ */
+function session(
+  target: Target,
+  ehloHostname: string,
+  timeouts: SmtpTimeouts,
+  msg: OutgoingMessage,
+  raw: Buffer,
+  stop: AbortSignal,
+): Promise<Outcome> {
+  return new Promise<Outcome>((resolve, reject) => {
+    let phase: Phase = AFTER_CONNECT;
+    let expired: Phase | null = null;
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const arm = (next: Phase, ms = timeouts[next.limit]) => {
+      phase = next;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        expired = next;
+        conn.close();
+      }, ms);
+    };
+    const finish = (outcome: Outcome | Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      stop.removeEventListener('abort', onAbort);
+      if (outcome instanceof Error) reject(outcome);
+      else resolve(outcome);
+    };
+    const watch = (meta: unknown, message: unknown) => {
+      const tnx = (meta as { tnx?: string } | null)?.tnx;
+      if (tnx === 'client') {
+        const next = phaseOfCommand(String(message));
+        if (next) arm(next);
+      } else if (tnx === 'server' && phase.name === 'DATA' && /^354/.test(String(message))) {
+        // The server wants the message: streaming it may take up to a block's time.
+        arm({ name: 'DATA', limit: 'dataBlock' });
+      } else if (tnx === 'message' && typeof (meta as { outByteCount?: unknown }).outByteCount === 'number') {
+        // The message and its final "." are sent: from now on a missing answer may mean a copy arrived.
+        arm(DATA_SENT);
+      }
+    };
+    const quiet = () => undefined;
+    const conn = new SMTPConnection({
+      host: target.host,
+      port: target.port,
+      secure: target.secure,
+      name: ehloHostname,
+      connectionTimeout: timeouts.connect,
+      greetingTimeout: timeouts.greeting,
+      // Inactivity backstop only: the watchdog's phase deadlines come first.
+      socketTimeout: timeouts.dataEnd + 60_000,
+      tls: { rejectUnauthorized: false, ...(target.servername && { servername: target.servername }) },
+      debug: true,
+      logger: {
+        level: quiet,
+        trace: quiet,
+        debug: watch,
+        info: watch,
+        warn: quiet,
+        error: quiet,
+        fatal: quiet,
+      },
+    });
+    const onAbort = () => {
+      expired = { name: phase.name, limit: phase.limit };
+      conn.close();
+    };
+    stop.addEventListener('abort', onAbort);
+    arm(AFTER_CONNECT, timeouts.connect + timeouts.greeting);
+
+    const failed = (err: SmtpError) => {
+      if (err.code && OUR_FAULT.has(err.code))
+        return finish(new SmtpInfrastructureError(`${err.code}: ${err.message}`));
+      if (err.response && err.responseCode)
+        return finish({ reply: err.response, phase: err.command ?? phase.name });
+      finish({ reply: noReplyName(err, phase, expired), phase: phase.name });
+    };
+    conn.once('error', failed);
+    // The connection ended before we were done: the phase says what that means. A reply the server
+    // sent just before closing (421) is handled first, by the command's own callback.
+    conn.once('end', () =>
+      setImmediate(() => finish({ reply: noReplyName({} as SmtpError, phase, expired), phase: phase.name })),
+    );
+
+    conn.connect(() => {
+      const envelope = { from: msg.returnPath, to: [msg.to] };
+      const deliver = () =>
+        conn.send(envelope, raw, (err, info) => {
+          if (err) return failed(err);
+          finish({ reply: String(info.response ?? '250'), phase: 'DONE' });
+          conn.quit();
+        });
+      if (!target.auth) return deliver();
+      conn.login(target.auth, (err) => (err ? failed(err) : deliver()));
+    });
+  });
+}
+
+/**
+ * The error name for a session that ended without a reply. After the message was sent, no answer
+ * (silence or a dropped connection) is its own reason: the message may have arrived all the same.
+ */
+function noReplyName(e: SmtpError, phase: Phase, expired: Phase | null): string {
+  if (phase === DATA_SENT) return 'ENOREPLYAFTERDATA';
+  if (expired || e.code === 'ETIMEDOUT') return 'ETIMEDOUT';
+  const sys = /\b(E[A-Z]{4,})\b/.exec(e.message ?? '')?.[1];
+  if (sys && sys !== 'ECONNECTION' && sys !== 'ESOCKET') return sys;
+  return e.code === 'EDNS' ? 'ESERVFAIL' : 'ECONNRESET';
 }
 
 /** MX hosts by preference; no MX → the domain itself (its A record); NXDOMAIN / null MX → an error name. */
@@ -171,27 +312,16 @@ function dnsErrorCode(err: unknown): string {
   return code === 'ENOTFOUND' || code === 'ENODATA' || code === 'ETIMEOUT' ? code : 'ESERVFAIL';
 }
 
-function errorName(e: SmtpError): string {
-  if (e.code === 'ETIMEDOUT') return 'ETIMEDOUT';
-  const sys = /\b(E[A-Z]{4,})\b/.exec(e.message)?.[1];
-  if (sys && sys !== 'ECONNECTION' && sys !== 'ESOCKET') return sys;
-  return e.code === 'EDNS' ? 'ESERVFAIL' : 'ECONNRESET';
-}
-
-function result(
-  reply: string,
-  mxHost: string | null,
-  phase: string,
-  msg: OutgoingMessage,
-  started: number,
-): AttemptResult {
+function result(o: Outcome, mxHost: string | null, msg: OutgoingMessage, started: number): AttemptResult {
+  // Cleaned where it enters: what the server said is kept as storable text of bounded size.
+  const reply = cleanReply(o.reply);
   const classification = classify(reply);
   return {
     accepted: classification.category === 'delivered',
-    reply: reply.trim(),
+    reply,
     classification,
     mxHost,
-    phase,
+    phase: o.phase,
     messageId: msg.messageId,
     durationMs: Date.now() - started,
   };

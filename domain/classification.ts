@@ -61,6 +61,13 @@ export const RULES: readonly Rule[] = [
     when: errorName('ESERVFAIL', 'EAI_AGAIN', 'ETIMEOUT', 'EREFUSED', 'EDNS'),
     then: soft('dns_temporary'),
   },
+  // The message was sent and no answer came (silence, or the connection dropped): it may have
+  // arrived. Retried, and counted apart, so statistics show how many might have arrived twice.
+  {
+    name: 'net.no_reply_after_data',
+    when: errorName('ENOREPLYAFTERDATA'),
+    then: soft('no_answer_after_data'),
+  },
   { name: 'net.timeout', when: errorName('ETIMEDOUT', 'ESOCKETTIMEDOUT'), then: soft('timeout') },
   { name: 'net.error', when: (r) => r.errorName !== null, then: soft('network_error') },
 
