@@ -45,14 +45,40 @@ export function idParam(value: string | undefined, what: string): string {
   return value;
 }
 
-/** A string field: trimmed, without control characters, bounded. */
-export const text = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max)
+// A lone UTF-16 surrogate is not Unicode: it would be stored silently as U+FFFD.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+// CR, LF and Unicode's own line breaks (NEL, LINE and PARAGRAPH SEPARATOR).
+const LINE_BREAK = /[\r\n\u0085\u2028\u2029]/;
+// C0 and C1 controls and DEL; a tab is allowed (it is whitespace in a header too).
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 
-    .refine((s) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s), 'contains control characters');
+/**
+ * Why a string cannot be stored, or undefined. Every string the API stores is checked: NUL cannot be
+ * stored by PostgreSQL (it was a 500) and a lone surrogate would be changed on the way in. One-line
+ * fields (names, subject) also refuse line breaks, which would end up raw in a header, and controls.
+ */
+export function unstorable(s: string, opts: { oneLine: boolean }): string | undefined {
+  if (s.includes('\u0000')) return 'contains a NUL character';
+  if (LONE_SURROGATE.test(s)) return 'is not valid Unicode (a lone surrogate)';
+  if (!opts.oneLine) return undefined;
+  if (LINE_BREAK.test(s)) return 'contains a line break';
+  if (CONTROL.test(s)) return 'contains control characters';
+  return undefined;
+}
+
+const refuse = (oneLine: boolean) => (s: string, ctx: z.core.$RefinementCtx<string>) => {
+  const message = unstorable(s, { oneLine });
+  if (message) ctx.addIssue({ code: 'custom', message });
+};
+
+/** A one-line string field (a name, a subject): trimmed, bounded, no line break or control character. */
+export const text = (max: number) => z.string().trim().max(max).superRefine(refuse(true));
+
+/** A multi-line body (a mailing's text or HTML): kept as sent, bounded, no NUL. */
+export const bodyText = (max: number) => z.string().max(max).superRefine(refuse(false));
+
+/** For a stored string with checks of its own (an email): no NUL, no lone surrogate. */
+export const refuseUnstorable = refuse(false);
 
 /** An id in a request body: a positive integer as a string (numbers are accepted too). */
 export const idField = z.union([z.string(), z.number().int()]).transform((v, ctx) => {

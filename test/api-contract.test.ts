@@ -302,6 +302,76 @@ describe('malformed input', () => {
     expect(members).not.toContain('bob@unknown.test');
   });
 
+  it('when a stored string holds a NUL, a line break in a one-line field or a lone surrogate, then 400 names the field and nothing changes', async () => {
+    const mail = { name: 'M', fromEmail: 'a@sender.example', subject: 'S', text: 'T', groupIds: [r.group] };
+    const injected = 'Hello\r\nBcc: victim@elsewhere.test';
+    // [method, path, body, field, message]
+    const refused: Array<[string, string, unknown, string, string]> = [
+      ['POST', '/v1/mailings', { ...mail, text: 'a\u0000b' }, 'text', 'contains a NUL character'],
+      ['POST', '/v1/mailings', { ...mail, html: '<p>\u0000</p>' }, 'html', 'contains a NUL character'],
+      ['POST', '/v1/mailings', { ...mail, text: 'lone \ud800 surrogate' }, 'text', 'lone surrogate'],
+      ['POST', '/v1/mailings', { ...mail, subject: injected }, 'subject', 'contains a line break'],
+      ['POST', '/v1/mailings', { ...mail, subject: 'a\nb' }, 'subject', 'contains a line break'],
+      ['POST', '/v1/mailings', { ...mail, subject: 'a\u2028b' }, 'subject', 'contains a line break'],
+      ['POST', '/v1/mailings', { ...mail, name: 'M\rX' }, 'name', 'contains a line break'],
+      ['POST', '/v1/mailings', { ...mail, fromName: injected }, 'fromName', 'contains a line break'],
+      ['POST', '/v1/mailings', { ...mail, fromName: 'A\u0000' }, 'fromName', 'contains a NUL character'],
+      ['POST', '/v1/mailings', { ...mail, fromEmail: 'a\u0000@ok.test' }, 'fromEmail', 'NUL'],
+      ['POST', '/v1/contacts', { email: 'n@ok.test', firstName: injected }, 'firstName', 'line break'],
+      ['POST', '/v1/contacts', { email: 'n@ok.test', lastName: 'a\u0085b' }, 'lastName', 'line break'],
+      ['POST', '/v1/contacts', { email: 'n\u0000@ok.test' }, 'email', 'contains a NUL character'],
+      ['PATCH', `/v1/contacts/${r.contact}`, { lastName: 'B\nC' }, 'lastName', 'contains a line break'],
+      ['PATCH', `/v1/contacts/${r.contact}`, { firstName: '\u0000' }, 'firstName', 'NUL'],
+      ['POST', '/v1/groups', { name: injected }, 'name', 'contains a line break'],
+      ['POST', '/v1/groups', { name: 'G\u0000' }, 'name', 'contains a NUL character'],
+      [
+        'POST',
+        `/v1/mailings/${r.sent}/technical-problems/add-to-group`,
+        { newGroup: { name: 'a\r\nb' } },
+        'newGroup.name',
+        'contains a line break',
+      ],
+    ];
+    for (const [method, path, body, field, message] of refused) {
+      const res = await unchanged(() => h.call(method, path, body));
+      try {
+        expectError(res, 400, 'invalid_input');
+        const detail = res.body.error.details.find((d: { field?: string }) => d.field === field);
+        expect(detail?.message).toContain(message);
+      } catch (err) {
+        throw new Error(`${method} ${path} ${JSON.stringify(body)}: ${JSON.stringify(res)}\n${String(err)}`);
+      }
+    }
+  });
+
+  it('when a body has line breaks and a one-line field a tab, then they are kept; an imported row with a line break is reported', async () => {
+    const created = await ok(
+      'POST',
+      '/v1/mailings',
+      {
+        name: 'Tabs\tare fine',
+        fromEmail: 'a@sender.example',
+        subject: 'S',
+        text: 'line one\r\nline two\n',
+        html: '<p>a</p>\n<p>b</p>',
+        groupIds: [r.group],
+      },
+      201,
+    );
+    expect(created).toMatchObject({ name: 'Tabs\tare fine', text: 'line one\r\nline two\n' });
+    const imported = await ok('POST', '/v1/contacts/import', {
+      contacts: [{ email: 'crlf@ok.test', firstName: 'A\r\nBcc: x@y.test' }, { email: 'nul@ok.test\u0000' }],
+    });
+    expect(imported).toEqual({
+      created: 0,
+      existing: 0,
+      invalid: [
+        { index: 0, email: 'crlf@ok.test', message: 'firstName: contains a line break' },
+        { index: 1, email: 'nul@ok.test\u0000', message: 'email: contains a NUL character' },
+      ],
+    });
+  });
+
   it('when lists are paged, then every item comes exactly once', async () => {
     const seen: string[] = [];
     let cursor: string | null = null;

@@ -8,13 +8,14 @@ import type { ContactRow } from '../../db/contacts';
 import { ApiError } from '../errors';
 import { pageOf, pageQuery, paginate } from '../pagination';
 import { route } from '../route';
-import { idField, idParam, text, timestamp } from '../validation';
+import { idField, idParam, refuseUnstorable, text, timestamp } from '../validation';
 import { requireGroup } from '../lookups';
 
 /** An email field: checked and normalised (trimmed, domain lower-cased) by the one syntax check. */
 export const emailField = z
   .string()
   .max(320)
+  .superRefine(refuseUnstorable)
   .transform((v, ctx) => {
     const checked = checkEmail(v);
     if (checked.ok) return checked.email;

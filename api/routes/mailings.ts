@@ -13,7 +13,7 @@ import { ApiError } from '../errors';
 import { requireMailing } from '../lookups';
 import { pageOf, pageQuery, paginate } from '../pagination';
 import { route } from '../route';
-import { idField, idParam, text, timestamp } from '../validation';
+import { bodyText, idField, idParam, text, timestamp } from '../validation';
 import { emailField } from './contacts';
 
 export type MailingDeps = { db: Db; client: Client; taskQueue: string };
@@ -26,8 +26,8 @@ const mailingBody = z
     fromEmail: emailField,
     fromName: z.union([text(200), z.null()]).optional(),
     subject: text(998).pipe(z.string().min(1, 'is empty')),
-    text: z.string().max(1_000_000).optional(),
-    html: z.string().max(1_000_000).optional(),
+    text: bodyText(1_000_000).optional(),
+    html: bodyText(1_000_000).optional(),
     groupIds: z.array(idField).min(1).max(100),
   })
   .refine((m) => m.text !== undefined || m.html !== undefined, {

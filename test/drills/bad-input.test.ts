@@ -39,6 +39,25 @@ const NASTY_STRINGS = [
   'x'.repeat(100_000),
 ];
 const NOT_STRINGS = [42, true, [], {}, [1, 2]];
+/** Values that must be refused with a 400 whose details name the field they were sent in. */
+const NAMED = new Set<unknown>();
+const named = <T>(values: T[]): T[] => {
+  values.forEach((v) => NAMED.add(v));
+  return values;
+};
+// A one-line field (a name, a subject) ends up in a header: no line break may reach it.
+const LINE_BREAKS = named([
+  'Hello\r\nBcc: victim@elsewhere.test',
+  'a\nb',
+  'a\rb',
+  'a\u0085b',
+  'a\u2028b',
+  'a\u2029b',
+  'x\r\n\r\ny',
+]);
+// No stored string, a mailing's body included, may hold these.
+const UNSTORABLE = named(['a\u0000b', '\u0000', 'lone \ud800 surrogate', 'lone \udfff surrogate']);
+const UNSTORABLE_EMAILS = named(UNSTORABLE.map((u) => `${u}@ok.test`));
 const BAD_EMAILS = [
   '',
   ' ',
@@ -63,7 +82,8 @@ const BAD_EMAILS = [
 ];
 const BAD_IDS = ['', 'abc', '-1', '0', '1.5', '99999999999999999999', ' 1', null, true, {}, []];
 
-type Case = { method: string; path: string; body?: unknown; raw?: string };
+/** `field`: the answer must be a 400 with a detail naming it (or a field inside it). */
+type Case = { method: string; path: string; body?: unknown; raw?: string; field?: string };
 
 function generate(): Case[] {
   const cases: Case[] = [];
@@ -79,21 +99,25 @@ function generate(): Case[] {
       valid: { email: 'new@ok.test', firstName: 'A', lastName: 'B' },
       fields: {
         email: [...BAD_EMAILS, ...NOT_STRINGS, null],
-        firstName: [...NOT_STRINGS, ...NASTY_STRINGS.slice(2)],
-        lastName: NOT_STRINGS,
+        firstName: [...NOT_STRINGS, ...NASTY_STRINGS.slice(2), ...LINE_BREAKS, ...UNSTORABLE],
+        lastName: [...NOT_STRINGS, ...LINE_BREAKS, ...UNSTORABLE],
       },
     },
     {
       method: 'PATCH',
       path: `/v1/contacts/${ids.contact}`,
       valid: { firstName: 'Z' },
-      fields: { email: [...BAD_EMAILS.slice(0, 10), ...NOT_STRINGS, null], firstName: NOT_STRINGS },
+      fields: {
+        email: [...BAD_EMAILS.slice(0, 10), ...NOT_STRINGS, null, ...UNSTORABLE_EMAILS],
+        firstName: [...NOT_STRINGS, ...LINE_BREAKS, ...UNSTORABLE],
+        lastName: [...LINE_BREAKS, ...UNSTORABLE],
+      },
     },
     {
       method: 'POST',
       path: '/v1/groups',
       valid: { name: 'New group' },
-      fields: { name: ['', '   ', ...NOT_STRINGS, null, 'a\u0000b', 'x'.repeat(201)] },
+      fields: { name: ['', '   ', ...NOT_STRINGS, null, 'x'.repeat(201), ...LINE_BREAKS, ...UNSTORABLE] },
     },
     {
       method: 'POST',
@@ -115,11 +139,12 @@ function generate(): Case[] {
       path: '/v1/mailings',
       valid: { name: 'M', fromEmail: 'a@sender.example', subject: 'S', text: 'T', groupIds: [ids.group] },
       fields: {
-        name: ['', ...NOT_STRINGS, null],
-        fromEmail: [...BAD_EMAILS.slice(0, 12), ...NOT_STRINGS],
-        subject: ['', ...NOT_STRINGS, 'x'.repeat(999)],
-        text: NOT_STRINGS,
-        html: NOT_STRINGS,
+        name: ['', ...NOT_STRINGS, null, ...LINE_BREAKS, ...UNSTORABLE],
+        fromEmail: [...BAD_EMAILS.slice(0, 12), ...NOT_STRINGS, ...UNSTORABLE_EMAILS],
+        fromName: [...NOT_STRINGS, ...LINE_BREAKS, ...UNSTORABLE],
+        subject: ['', ...NOT_STRINGS, 'x'.repeat(999), ...LINE_BREAKS, ...UNSTORABLE],
+        text: [...NOT_STRINGS, ...UNSTORABLE],
+        html: [...NOT_STRINGS, ...UNSTORABLE],
         groupIds: [
           [],
           'g',
@@ -141,7 +166,15 @@ function generate(): Case[] {
       valid: { groupId: ids.group },
       fields: {
         groupId: BAD_IDS,
-        newGroup: ['x', 1, [], { name: '' }, { name: 1 }, { name: 'a', extra: 1 }],
+        newGroup: [
+          'x',
+          1,
+          [],
+          { name: '' },
+          { name: 1 },
+          { name: 'a', extra: 1 },
+          ...named([...LINE_BREAKS, ...UNSTORABLE].map((name) => ({ name }))),
+        ],
       },
     },
   ];
@@ -149,7 +182,12 @@ function generate(): Case[] {
     // wrong or bad values, one field at a time
     for (const [field, values] of Object.entries(r.fields))
       for (const value of values)
-        cases.push({ method: r.method, path: r.path, body: { ...r.valid, [field]: value } });
+        cases.push({
+          method: r.method,
+          path: r.path,
+          body: { ...r.valid, [field]: value },
+          ...(NAMED.has(value) && { field }),
+        });
     // every required field missing, an unknown field, not an object at all, malformed JSON
     cases.push({ method: r.method, path: r.path, body: {} });
     cases.push({ method: r.method, path: r.path, body: { ...r.valid, admin: true } });
@@ -231,7 +269,13 @@ test('every generated bad request gets a documented 4xx in the error shape, and 
       typeof res.body?.error?.code === 'string' &&
       typeof res.body.error.message === 'string' &&
       Array.isArray(res.body.error.details);
-    if (![400, 404, 409, 413, 422].includes(res.status) || !shaped)
+    const namesField =
+      c.field === undefined ||
+      (res.status === 400 &&
+        (res.body.error.details as Array<{ field?: string }>).some(
+          (d) => d.field === c.field || d.field?.startsWith(`${c.field}.`),
+        ));
+    if (![400, 404, 409, 413, 422].includes(res.status) || !shaped || !namesField)
       wrong.push(
         `${c.method} ${c.path} ${(c.raw ?? JSON.stringify(c.body) ?? '').slice(0, 80)} → ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`,
       );
