@@ -3,7 +3,9 @@
  * id (and attempt number): a retried or replayed activity never counts twice. What an outcome does
  * (status, counter, contact) is the policy table of domain/outcomes.ts.
  */
+import { ApplicationFailure } from '@temporalio/activity';
 import type { AttemptRecord } from '../contract/delivery';
+import { emailKey } from '../domain/address';
 import { type DeliveryOutcome, type DeliveryStatus, OUTCOMES } from '../domain/outcomes';
 import type { Db } from '../db/connection';
 import * as contacts from '../db/contacts';
@@ -18,7 +20,10 @@ export class UnknownMailingError extends Error {
 
 /**
  * The delivery row of (mailing, contact), created on first call with the mailing's total counted.
- * The mailing fan-out may have created it already; then this only reads its id and status.
+ * The mailing fan-out may have created it already; then this only reads its id and status. When the
+ * mailing already has a delivery to the same mailbox for another contact (the same key), nothing is
+ * created and the workflow fails without sending (`DuplicateRecipient`, not retried): a mailing
+ * never sends twice to one mailbox.
  */
 export async function beginDelivery(
   db: Db,
@@ -32,11 +37,18 @@ export async function beginDelivery(
       eb.val(input.mailingId).as('mailing_id'),
       eb.val(input.contactId).as('contact_id'),
       eb.val(input.email).as('email'),
+      eb.val(emailKey(input.email)).as('email_key'),
     ]) as unknown as deliveries.RecipientSource;
     const [created] = await deliveries.createDeliveries(trx, input.mailingId, recipient);
     if (created) return { deliveryId: created, status: 'in_progress' };
     const existing = await deliveries.findByPair(trx, input.mailingId, input.contactId);
-    return { deliveryId: existing!.id, status: existing!.status };
+    if (existing) return { deliveryId: existing.id, status: existing.status };
+    const twin = await deliveries.findByKey(trx, input.mailingId, emailKey(input.email));
+    throw ApplicationFailure.create({
+      type: 'DuplicateRecipient',
+      nonRetryable: true,
+      message: `mailing ${input.mailingId} already has delivery ${twin?.id ?? '?'} to this address (contact ${twin?.contact_id ?? '?'}): not sent twice`,
+    });
   });
 }
 
@@ -57,7 +69,9 @@ export async function recordRetry(
 
 /**
  * The end of a delivery: its last attempt (if any), its final status, the counters and what the
- * policy says happens to the contact.
+ * policy says happens to the contact. A hard bounce marks the contact incorrect only while its email
+ * is still the mailbox that bounced (same key): a contact corrected since the send stays as it is,
+ * and the delivery still counts as an incorrect address in the mailing's statistics.
  */
 export async function recordOutcome(
   db: Db,
@@ -76,7 +90,7 @@ export async function recordOutcome(
     });
     await counters.countReason(trx, before.mailing_id, deliveryId, outcome.reason);
     if (policy.contact === 'mark_incorrect')
-      await contacts.markIncorrect(trx, before.contact_id, deliveryId, outcome.reason);
+      await contacts.markIncorrect(trx, before.contact_id, before.email_key, deliveryId, outcome.reason);
     return { recorded: true };
   });
 }

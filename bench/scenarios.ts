@@ -135,8 +135,8 @@ export async function statsLatency(stack: Stack, rows: number, log: (m: string) 
   log(`  ${rows} contacts seeded; writing ${rows} delivery rows and their counters ...`);
   // Ended deliveries in the proportions of a real mailing; the counters as recording would keep them.
   await sql`
-    insert into deliveries (account_id, mailing_id, contact_id, email, status, reason)
-    select ${accountId}, ${mailingId}, c.id, c.email,
+    insert into deliveries (account_id, mailing_id, contact_id, email, email_key, status, reason)
+    select ${accountId}, ${mailingId}, c.id, c.email, c.email_key,
            (array['delivered','delivered','delivered','delivered','delivered','delivered','delivered',
                   'technical_problem','incorrect_address','in_progress'])[1 + (c.id % 10)],
            'bench'

@@ -2,8 +2,9 @@
  * Contacts: the account's addresses, their status (`active` or `incorrect`: the "Incorrect
  * addresses" section) and the groups a hard bounce took them out of, remembered for a correction.
  */
-import { sql } from 'kysely';
-import type { ContactStatus } from './schema';
+import { type OnConflictBuilder, sql } from 'kysely';
+import { emailKey } from '../domain/address';
+import type { ContactStatus, Database } from './schema';
 import type { Db } from './connection';
 import { keysetPage, type Page } from './page';
 
@@ -53,22 +54,37 @@ export function list(
   return keysetPage(q, 'c.id', page);
 }
 
+/** `email` as domain/address.ts checkEmail stores it; its key is derived here, on every write. */
 export type NewContact = { email: string; first_name: string | null; last_name: string | null };
 
-/** Creates the contact; undefined when the account already has that email. */
+const newRow = (accountId: string, c: NewContact) => ({
+  account_id: accountId,
+  ...c,
+  email_key: emailKey(c.email),
+});
+
+/**
+ * The account's one contact per mailbox: unique per (account, key) among the rows that own their key
+ * (the others are duplicates kept from before keys existed, see migration 2026_12_01).
+ */
+const sameMailbox = (oc: OnConflictBuilder<Database, 'contacts'>) =>
+  oc.columns(['account_id', 'email_key']).where('duplicate_of', 'is', null);
+
+/** Creates the contact; undefined when the account already has that mailbox (the same key). */
 export async function create(db: Db, accountId: string, c: NewContact): Promise<string | undefined> {
   const row = await db
     .insertInto('contacts')
-    .values({ account_id: accountId, ...c })
-    .onConflict((oc) => oc.columns(['account_id', 'email']).doNothing())
+    .values(newRow(accountId, c))
+    .onConflict((oc) => sameMailbox(oc).doNothing())
     .returning('id')
     .executeTakeFirst();
   return row?.id;
 }
 
 /**
- * One batch of an import, in the caller's transaction: new emails are created; with `groupId`, every
- * active contact of the batch (new or existing) joins the group. Returns how many were created.
+ * One batch of an import, in the caller's transaction: new mailboxes are created (the first spelling
+ * of a key wins); with `groupId`, every active contact of the batch (new or existing, found by key)
+ * joins the group. Returns how many were created.
  */
 export async function importBatch(
   trx: Db,
@@ -78,8 +94,8 @@ export async function importBatch(
 ): Promise<number> {
   const inserted = await trx
     .insertInto('contacts')
-    .values(batch.map((c) => ({ account_id: accountId, ...c })))
-    .onConflict((oc) => oc.columns(['account_id', 'email']).doNothing())
+    .values(batch.map((c) => newRow(accountId, c)))
+    .onConflict((oc) => sameMailbox(oc).doNothing())
     .returning('id')
     .execute();
   if (groupId !== undefined) {
@@ -92,7 +108,8 @@ export async function importBatch(
           .select([eb.val(groupId).as('group_id'), 'id'])
           .where('account_id', '=', accountId)
           .where('status', '=', 'active')
-          .where('email', '=', sql<string>`any(${batch.map((c) => c.email)}::text[])`),
+          .where('duplicate_of', 'is', null)
+          .where('email_key', '=', sql<string>`any(${batch.map((c) => emailKey(c.email))}::text[])`),
       )
       .onConflict((oc) => oc.columns(['group_id', 'contact_id']).doNothing())
       .execute();
@@ -100,11 +117,11 @@ export async function importBatch(
   return inserted.length;
 }
 
-/** The contact's email and status, locked for the rest of the transaction. */
+/** The contact's email, its key and status, locked for the rest of the transaction. */
 export function lock(trx: Db, accountId: string, id: string) {
   return trx
     .selectFrom('contacts')
-    .select(['email', 'status'])
+    .select(['email', 'email_key', 'status'])
     .where('id', '=', id)
     .where('account_id', '=', accountId)
     .forUpdate()
@@ -123,26 +140,28 @@ export function statuses(trx: Db, accountId: string, ids: string[]) {
 }
 
 /**
- * Changes a contact. A new email for an incorrect contact is a correction: the contact becomes
- * active again and goes back into the groups a hard bounce took it out of (those that still exist).
- * Throws the database's unique violation when the email is taken (see isUniqueViolation).
+ * Changes a contact. A new mailbox (a new key: letter case alone is not one) for an incorrect contact
+ * is a correction: the contact becomes active again and goes back into the groups a hard bounce took
+ * it out of (those that still exist). A new email claims its key: the database's unique violation
+ * when another contact has that key (see isUniqueViolation).
  */
 export async function update(
   trx: Db,
   id: string,
-  before: { email: string; status: ContactStatus },
+  before: { email: string; email_key: string; status: ContactStatus },
   change: {
     email?: string | undefined;
     first_name?: string | null | undefined;
     last_name?: string | null | undefined;
   },
 ): Promise<void> {
-  const corrected =
-    change.email !== undefined && change.email !== before.email && before.status === 'incorrect';
+  const email = change.email !== undefined && change.email !== before.email ? change.email : undefined;
+  const key = email === undefined ? before.email_key : emailKey(email);
+  const corrected = key !== before.email_key && before.status === 'incorrect';
   await trx
     .updateTable('contacts')
     .set({
-      ...(change.email !== undefined && { email: change.email }),
+      ...(email !== undefined && { email, email_key: key, duplicate_of: null }),
       ...(change.first_name !== undefined && { first_name: change.first_name }),
       ...(change.last_name !== undefined && { last_name: change.last_name }),
       ...(corrected && { status: 'active' as const, incorrect_reason: null, incorrect_since: null }),
@@ -169,16 +188,19 @@ async function restoreRemovedGroups(trx: Db, contactId: string): Promise<void> {
 }
 
 /**
- * A hard bounce: the contact goes to Incorrect addresses and leaves every group; the groups are
- * remembered (with the delivery that caused it) so that a correction puts it back.
+ * A hard bounce of the address with key `bouncedKey`: when it is still the contact's mailbox, the
+ * contact goes to Incorrect addresses and leaves every group; the groups are remembered (with the
+ * delivery that caused it) so that a correction puts it back. A contact corrected since (another key)
+ * is left alone: false.
  */
 export async function markIncorrect(
   trx: Db,
   contactId: string,
+  bouncedKey: string,
   deliveryId: string,
   reason: string,
-): Promise<void> {
-  await trx
+): Promise<boolean> {
+  const marked = await trx
     .updateTable('contacts')
     .set({
       status: 'incorrect',
@@ -187,7 +209,10 @@ export async function markIncorrect(
       updated_at: sql<Date>`now()`,
     })
     .where('id', '=', contactId)
-    .execute();
+    .where('email_key', '=', bouncedKey)
+    .returning('id')
+    .executeTakeFirst();
+  if (!marked) return false;
   await trx
     .insertInto('removed_group_members')
     .columns(['contact_id', 'group_id', 'delivery_id'])
@@ -200,4 +225,5 @@ export async function markIncorrect(
     .onConflict((oc) => oc.columns(['contact_id', 'group_id']).doNothing())
     .execute();
   await trx.deleteFrom('group_members').where('contact_id', '=', contactId).execute();
+  return true;
 }

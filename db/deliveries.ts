@@ -12,16 +12,18 @@ import * as counters from './counters';
 import { keysetPage, type Page } from './page';
 import type { Database } from './schema';
 
-/** Recipients to create deliveries for: (account, mailing, contact, email) rows. */
+/** Recipients to create deliveries for: (account, mailing, contact, email, email key) rows. */
 export type RecipientSource = SelectQueryBuilder<
   Database,
   keyof Database,
-  { account_id: string; mailing_id: string; contact_id: string; email: string }
+  { account_id: string; mailing_id: string; contact_id: string; email: string; email_key: string }
 >;
 
 /**
  * Creates the deliveries of `recipients` that do not exist yet and counts them into the mailing's
- * total, in the caller's transaction. Returns the ids created.
+ * total, in the caller's transaction. One per (mailing, contact) and one per (mailing, key): a
+ * mailbox the mailing already has a delivery for, under any spelling, gets none. Returns the ids
+ * created.
  */
 export async function createDeliveries(
   trx: Db,
@@ -30,14 +32,26 @@ export async function createDeliveries(
 ): Promise<string[]> {
   const created = await trx
     .insertInto('deliveries')
-    .columns(['account_id', 'mailing_id', 'contact_id', 'email'])
+    .columns(['account_id', 'mailing_id', 'contact_id', 'email', 'email_key'])
     .expression(recipients)
-    .onConflict((oc) => oc.columns(['mailing_id', 'contact_id']).doNothing())
+    // Either unique index: (mailing, contact) or (mailing, key) among the rows that own their key.
+    .onConflict((oc) => oc.doNothing())
     .returning('id')
     .execute();
   const ids = created.map((r) => r.id);
   await counters.addToTotal(trx, mailingId, ids);
   return ids;
+}
+
+/** The delivery of the mailing to this mailbox (by key), whichever contact it was for. */
+export function findByKey(db: Db, mailingId: string, emailKey: string) {
+  return db
+    .selectFrom('deliveries')
+    .select(['id', 'contact_id', 'status'])
+    .where('mailing_id', '=', mailingId)
+    .where('email_key', '=', emailKey)
+    .where('duplicate_of', 'is', null)
+    .executeTakeFirst();
 }
 
 /** The delivery of (mailing, contact), if there is one. */
@@ -66,7 +80,7 @@ export function batchAfter(db: Db, mailingId: string, afterId: string | null, li
 export function lock(trx: Db, deliveryId: string) {
   return trx
     .selectFrom('deliveries')
-    .select(['mailing_id', 'contact_id', 'email', 'status', 'next_attempt_at'])
+    .select(['mailing_id', 'contact_id', 'email', 'email_key', 'status', 'next_attempt_at'])
     .where('id', '=', deliveryId)
     .forUpdate()
     .executeTakeFirstOrThrow();

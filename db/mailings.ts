@@ -100,18 +100,29 @@ export function lockForSnapshot(trx: Db, id: string) {
     .executeTakeFirst();
 }
 
-/** The distinct active contacts of the mailing's groups, as rows for createDeliveries. */
+/**
+ * The distinct mailboxes among the active contacts of the mailing's groups, as rows for
+ * createDeliveries: one contact per key (the same mailbox spelled twice is sent once), the key's
+ * owner when it is among them, else the first by id.
+ */
 export function recipientsOf(db: Db, mailingId: string, accountId: string): RecipientSource {
-  return db
+  const oneContactPerKey = db
     .selectFrom('mailing_groups as mg')
     .innerJoin('group_members as gm', 'gm.group_id', 'mg.group_id')
     .innerJoin('contacts as c', 'c.id', 'gm.contact_id')
-    .distinctOn('c.id')
-    .select(['c.account_id', 'mg.mailing_id', 'c.id as contact_id', 'c.email'])
+    .distinctOn('c.email_key')
+    .select(['c.account_id', 'mg.mailing_id', 'c.id as contact_id', 'c.email', 'c.email_key'])
     .where('mg.mailing_id', '=', mailingId)
     .where('c.status', '=', 'active')
     .where('c.account_id', '=', accountId)
-    .orderBy('c.id') as unknown as RecipientSource;
+    .orderBy('c.email_key')
+    .orderBy(sql`c.duplicate_of is not null`)
+    .orderBy('c.id');
+  // Deliveries are created (and later started) in the order of their contacts.
+  return db
+    .selectFrom(oneContactPerKey.as('r'))
+    .selectAll()
+    .orderBy('r.contact_id') as unknown as RecipientSource;
 }
 
 export async function setRecipientsTotal(trx: Db, id: string, total: number): Promise<void> {

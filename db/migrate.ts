@@ -2,6 +2,7 @@ import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
 import type { Db } from './connection';
 import * as initial from './migrations/2026_11_27_0001_initial';
 import * as derivedWorkflowId from './migrations/2026_11_29_0001_delivery_workflow_id_derived';
+import * as emailKey from './migrations/2026_12_01_0001_email_key';
 
 /**
  * Listed here rather than read from the folder: the migrations then travel with the code whatever
@@ -10,6 +11,7 @@ import * as derivedWorkflowId from './migrations/2026_11_29_0001_delivery_workfl
 const migrations: Record<string, Migration> = {
   '2026_11_27_0001_initial': initial,
   '2026_11_29_0001_delivery_workflow_id_derived': derivedWorkflowId,
+  '2026_12_01_0001_email_key': emailKey,
 };
 
 function migrator(db: Db): Migrator {
@@ -30,6 +32,11 @@ function check({ error, results }: MigrationResultSet): string[] {
 /** Brings the schema to the latest version; returns the names of the migrations it ran. */
 export async function migrateToLatest(db: Db): Promise<string[]> {
   return check(await migrator(db).migrateToLatest());
+}
+
+/** Brings the schema up or down to the named migration (tests of a migration start just before it). */
+export async function migrateTo(db: Db, name: string): Promise<string[]> {
+  return check(await migrator(db).migrateTo(name));
 }
 
 /** Undoes every migration (tests use it to prove each `down` works). */

@@ -28,7 +28,12 @@ export interface ApiKeysTable {
 export interface ContactsTable {
   id: Id;
   account_id: Ref;
+  /** As written for sending: local part in NFC, domain in ASCII (domain/address.ts). */
   email: string;
+  /** emailKey(email): one mailbox, one key; unique per account among rows with no duplicate_of. */
+  email_key: string;
+  /** Only on rows that already shared their key when keys came (migration 2026_12_01): the owner. */
+  duplicate_of: Ref | null;
   first_name: string | null;
   last_name: string | null;
   status: ColumnType<ContactStatus, ContactStatus | undefined, ContactStatus>;
@@ -86,7 +91,11 @@ export interface DeliveriesTable {
   account_id: Ref;
   mailing_id: Ref;
   contact_id: Ref;
+  /** The address it is sent to, as the contact had it then. */
   email: string;
+  /** emailKey(email): unique per mailing among rows with no duplicate_of (see contacts). */
+  email_key: string;
+  duplicate_of: Ref | null;
   status: ColumnType<DeliveryStatus, DeliveryStatus | undefined, DeliveryStatus>;
   category: string | null;
   reason: string | null;

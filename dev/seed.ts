@@ -5,6 +5,7 @@
  */
 import { sql } from 'kysely';
 import type { Db } from '../db/connection';
+import { emailKey } from '../domain/address';
 
 export type Mix = Record<string, number>;
 
@@ -26,10 +27,13 @@ export async function seedMailing(
     .returning('id')
     .executeTakeFirstOrThrow();
   for (const [domain, n] of Object.entries(mix)) {
+    // `pN` has no case to fold: the key of `pN@domain` is `pN@` and the domain's key.
+    const keyDomain = emailKey(`p@${domain}`).slice('p@'.length);
     await sql`
       with c as (
-        insert into contacts (account_id, email)
-        select ${accountId}, 'p' || i || '@' || ${domain} from generate_series(1, ${n}::int) i
+        insert into contacts (account_id, email, email_key)
+        select ${accountId}, 'p' || i || '@' || ${domain}, 'p' || i || '@' || ${keyDomain}
+          from generate_series(1, ${n}::int) i
         returning id)
       insert into group_members (group_id, contact_id) select ${groupId}, id from c`.execute(db);
   }

@@ -99,6 +99,7 @@ describe('recording is idempotent', () => {
         mailing_id: mailingId,
         contact_id: contact.id,
         email: contact.email,
+        email_key: contact.email,
       })
       .returning('id')
       .executeTakeFirstOrThrow();

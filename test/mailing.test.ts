@@ -8,6 +8,7 @@ import { createActivities } from '../activities';
 import { deliveryWorkflowId } from '../contract/delivery';
 import { mailingWorkflowId } from '../contract/mailing';
 import { startMailing } from '../contract/starters';
+import { emailKey } from '../domain/address';
 import type { delivery } from '../workflows/delivery';
 import { createHarness, type Harness, maybeRecordHistory } from './support/delivery-harness';
 import { expectWorkflowFailure } from './support/temporal';
@@ -34,8 +35,13 @@ async function mailingTo(n: number, domain: string, status: 'draft' | 'sending' 
   const contacts = await h.t.db
     .insertInto('contacts')
     .values([
-      ...emails.map((email) => ({ account_id: h.accountId, email })),
-      { account_id: h.accountId, email: `gone-${mailingId}@ok.test`, status: 'incorrect' as const },
+      ...emails.map((email) => ({ account_id: h.accountId, email, email_key: emailKey(email) })),
+      {
+        account_id: h.accountId,
+        email: `gone-${mailingId}@ok.test`,
+        email_key: `gone-${mailingId}@ok.test`,
+        status: 'incorrect' as const,
+      },
     ])
     .returning('id')
     .execute();

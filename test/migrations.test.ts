@@ -22,7 +22,11 @@ describe('migrations', () => {
     expect(await tables()).toEqual([]);
 
     const ran = await migrateToLatest(t.db);
-    expect(ran).toEqual(['2026_11_27_0001_initial', '2026_11_29_0001_delivery_workflow_id_derived']);
+    expect(ran).toEqual([
+      '2026_11_27_0001_initial',
+      '2026_11_29_0001_delivery_workflow_id_derived',
+      '2026_12_01_0001_email_key',
+    ]);
     expect(await tables()).toEqual([
       'accounts',
       'api_keys',
@@ -41,6 +45,7 @@ describe('migrations', () => {
     expect(await migrateToLatest(t.db)).toEqual([]);
 
     expect(await migrateDownToEmpty(t.db)).toEqual([
+      '2026_12_01_0001_email_key',
       '2026_11_29_0001_delivery_workflow_id_derived',
       '2026_11_27_0001_initial',
     ]);
@@ -55,7 +60,7 @@ describe('migrations', () => {
       .returning('id')
       .executeTakeFirstOrThrow();
     await expect(
-      sql`insert into contacts (account_id, email, status) values (${id}, 'a@b.example', 'deleted')`.execute(
+      sql`insert into contacts (account_id, email, email_key, status) values (${id}, 'a@b.example', 'a@b.example', 'deleted')`.execute(
         t.db,
       ),
     ).rejects.toThrow(/check constraint/);

@@ -11,6 +11,7 @@ import { createSmtpSender } from '../../activities/smtp';
 import type { DeliveryInput } from '../../contract/delivery';
 import { startDelivery } from '../../contract/starters';
 import { type BounceLab, startBounceLab } from '../../dev/bounce-lab';
+import { emailKey } from '../../domain/address';
 import { bundleWorkflows, createWorker } from '../../worker/worker';
 import { createTestDatabase, type TestDatabase } from './database';
 import { createTimeSkippingEnv } from './temporal';
@@ -99,7 +100,7 @@ export async function createHarness(opts: { smtpTimeoutMs?: number } = {}): Prom
       const email = `c${randomBytes(5).toString('hex')}@${domain}`;
       const { id } = await t.db
         .insertInto('contacts')
-        .values({ account_id: accountId, email })
+        .values({ account_id: accountId, email, email_key: emailKey(email) })
         .returning('id')
         .executeTakeFirstOrThrow();
       const groupIds: string[] = [];
