@@ -12,7 +12,10 @@ import { idField, idParam, refuseUnstorable, text, timestamp } from '../validati
 import { requireGroup } from '../lookups';
 import { forEachYielding } from '../yielding';
 
-/** An email field: checked and normalised (trimmed, domain lower-cased) by the one syntax check. */
+/**
+ * An email field: checked and normalised by the one check (domain/address.ts: local part in NFC as
+ * written, ASCII domain; invisible and bidi characters refused). Its key is derived in db/contacts.ts.
+ */
 export const emailField = z
   .string()
   .max(320)
