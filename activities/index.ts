@@ -3,12 +3,12 @@
  * The workflows import only the type `DeliveryActivities`.
  */
 import type { Client } from '@temporalio/client';
-import type { AttemptResult } from '../contract/delivery';
 import type { Db } from '../db/connection';
 import { withHeartbeat } from './heartbeat';
 import { checkMailingDone, resolveRecipients, startDeliveries } from './mailing';
 import { createMessageBuilder } from './message';
 import { beginDelivery, recordOutcome, recordRetry } from './recording';
+import { createSendAttempt } from './send';
 import type { createSmtpSender } from './smtp';
 
 export type ActivityDeps = {
@@ -35,15 +35,7 @@ export function createActivities(deps: ActivityDeps) {
       withHeartbeat(() => startDeliveries(deps, input)),
     checkMailingDone: (input: Input<typeof checkMailingDone>) => checkMailingDone(deps.db, input),
 
-    /** One attempt: the message handed to the receiving server, its reply classified. */
-    async sendAttempt(input: {
-      deliveryId: string;
-      mailingId: string;
-      email: string;
-    }): Promise<AttemptResult> {
-      const message = await messageFor(input);
-      return withHeartbeat(() => deps.smtp.send(message));
-    },
+    sendAttempt: createSendAttempt({ db: deps.db, smtp: deps.smtp, messageFor }),
   };
 }
 

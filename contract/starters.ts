@@ -13,6 +13,7 @@ import {
 } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { recipientDomain } from '../domain/address';
+import { retryBounds } from '../domain/retry';
 import { type DeliveryInput, type DeliveryWorkflow, deliveryWorkflowId } from './delivery';
 import { type MailingInput, type MailingWorkflow, mailingWorkflowId } from './mailing';
 import { DEFAULT_TASK_QUEUE, searchAttributes as sa, WORKFLOW_TYPES } from './names';
@@ -27,7 +28,9 @@ export async function startDelivery(
     return await client.workflow.start<DeliveryWorkflow>(WORKFLOW_TYPES.delivery, {
       taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
       workflowId,
-      args: [input],
+      // The retry bounds are fixed at start, whole: a later change of a default in the code never
+      // changes a delivery that is already running.
+      args: [{ ...input, retry: retryBounds(input.retry) }],
       // One delivery per (mailing, contact), ever: a second start finds the running one, and one
       // that has already ended is never started again (which would send the message twice).
       workflowIdConflictPolicy: 'USE_EXISTING',

@@ -4,7 +4,7 @@
  * writes attempts idempotently, keyed by (delivery, attempt number).
  */
 import { type SelectQueryBuilder, sql } from 'kysely';
-import type { AttemptRecord } from '../contract/delivery';
+import type { AttemptRecord, AttemptResult } from '../contract/delivery';
 import { deliveryWorkflowId } from '../contract/delivery';
 import type { DeliveryStatus } from '../domain/outcomes';
 import type { Db } from './connection';
@@ -215,4 +215,23 @@ function withWorkflowId<R extends { mailing_id: string; contact_id: string }>(r:
 }
 function withWorkflowIds<R extends { mailing_id: string; contact_id: string }>(rows: R[]) {
   return rows.map(withWorkflowId);
+}
+
+/** The acceptance a send recorded for this delivery, if any (see recordAcceptance). */
+export async function acceptanceOf(db: Db, deliveryId: string): Promise<AttemptResult | undefined> {
+  const row = await db
+    .selectFrom('delivery_acceptances')
+    .select('result')
+    .where('delivery_id', '=', deliveryId)
+    .executeTakeFirst();
+  return row?.result as AttemptResult | undefined;
+}
+
+/** Written before the send activity returns a 250: a retry of it then never sends again. */
+export async function recordAcceptance(db: Db, deliveryId: string, result: AttemptResult): Promise<void> {
+  await db
+    .insertInto('delivery_acceptances')
+    .values({ delivery_id: deliveryId, result: JSON.stringify(result) })
+    .onConflict((oc) => oc.column('delivery_id').doNothing())
+    .execute();
 }

@@ -2,6 +2,7 @@ import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
 import type { Db } from './connection';
 import * as initial from './migrations/2026_11_27_0001_initial';
 import * as derivedWorkflowId from './migrations/2026_11_29_0001_delivery_workflow_id_derived';
+import * as acceptances from './migrations/2026_11_29_0002_delivery_acceptances';
 import * as emailKey from './migrations/2026_12_01_0001_email_key';
 
 /**
@@ -11,6 +12,7 @@ import * as emailKey from './migrations/2026_12_01_0001_email_key';
 const migrations: Record<string, Migration> = {
   '2026_11_27_0001_initial': initial,
   '2026_11_29_0001_delivery_workflow_id_derived': derivedWorkflowId,
+  '2026_11_29_0002_delivery_acceptances': acceptances,
   '2026_12_01_0001_email_key': emailKey,
 };
 

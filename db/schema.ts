@@ -122,6 +122,13 @@ export interface DeliveryAttemptsTable {
   duration_ms: number | null;
 }
 
+export interface DeliveryAcceptancesTable {
+  delivery_id: Ref;
+  /** The send activity's AttemptResult, as it returned it. */
+  result: ColumnType<unknown, string, never>;
+  accepted_at: CreatedAt;
+}
+
 export interface MailingCountersTable {
   mailing_id: Ref;
   shard: number;
@@ -150,6 +157,7 @@ export interface Database {
   mailing_groups: MailingGroupsTable;
   deliveries: DeliveriesTable;
   delivery_attempts: DeliveryAttemptsTable;
+  delivery_acceptances: DeliveryAcceptancesTable;
   mailing_counters: MailingCountersTable;
   mailing_reason_counters: MailingReasonCountersTable;
 }

@@ -32,18 +32,28 @@ export type BounceLab = {
   attempts(address: string): number;
   /** How many messages to this address were accepted (for duplicate counts in drills). */
   received(address: string): number;
+  /** SMTP sessions open right now: sends in flight (one session per send). */
+  openSessions(): number;
   stop(): Promise<void>;
 };
 
 export async function startBounceLab(opts: { port?: number; host?: string } = {}): Promise<BounceLab> {
   const attempts = new Map<string, number>();
   const received = new Map<string, number>();
+  let open = 0;
   const server = new SMTPServer({
     name: 'bounce-lab.localhost',
     banner: 'bounce lab',
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
     logger: false,
+    onConnect(_session, callback) {
+      open++;
+      callback();
+    },
+    onClose() {
+      open--;
+    },
     // The lab is a recipient's server, not an open relay for the world: loopback only (see host).
     onRcptTo(address: SMTPServerAddress, _session, callback) {
       const addr = address.address.toLowerCase();
@@ -77,6 +87,7 @@ export async function startBounceLab(opts: { port?: number; host?: string } = {}
     url: `smtp://${host}:${port}`,
     attempts: (a) => attempts.get(a.toLowerCase()) ?? 0,
     received: (a) => received.get(a.toLowerCase()) ?? 0,
+    openSessions: () => open,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -24,11 +24,14 @@ export const DEFAULT_RETRY_BOUNDS: RetryBounds = {
   windowMs: 48 * HOUR,
 };
 
-/** The defaults with the given overrides; undefined when a minimum is above its maximum. */
-export function retryBounds(overrides: Partial<RetryBounds> = {}): RetryBounds | undefined {
-  const b = { ...DEFAULT_RETRY_BOUNDS, ...overrides };
-  if (b.minDelayMs > b.maxDelayMs || b.greylistMinDelayMs > b.greylistMaxDelayMs) return undefined;
-  return b;
+/** The defaults with the given overrides: what a delivery is started with, fixed for its life. */
+export function retryBounds(overrides: Partial<RetryBounds> = {}): RetryBounds {
+  return { ...DEFAULT_RETRY_BOUNDS, ...overrides };
+}
+
+/** The bounds when they make sense; undefined when a minimum is above its maximum. */
+export function validRetryBounds(b: RetryBounds): RetryBounds | undefined {
+  return b.minDelayMs > b.maxDelayMs || b.greylistMinDelayMs > b.greylistMaxDelayMs ? undefined : b;
 }
 
 /** What the next delay depends on: the last reason, and whether an earlier reply was a greylisting. */

@@ -25,6 +25,7 @@ describe('migrations', () => {
     expect(ran).toEqual([
       '2026_11_27_0001_initial',
       '2026_11_29_0001_delivery_workflow_id_derived',
+      '2026_11_29_0002_delivery_acceptances',
       '2026_12_01_0001_email_key',
     ]);
     expect(await tables()).toEqual([
@@ -32,6 +33,7 @@ describe('migrations', () => {
       'api_keys',
       'contacts',
       'deliveries',
+      'delivery_acceptances',
       'delivery_attempts',
       'group_members',
       'groups',
@@ -46,6 +48,7 @@ describe('migrations', () => {
 
     expect(await migrateDownToEmpty(t.db)).toEqual([
       '2026_12_01_0001_email_key',
+      '2026_11_29_0002_delivery_acceptances',
       '2026_11_29_0001_delivery_workflow_id_derived',
       '2026_11_27_0001_initial',
     ]);

@@ -27,12 +27,14 @@ import {
   outcomeOf,
   RETRIES_EXHAUSTED,
 } from '../domain/outcomes';
-import { beyondWindow, nextRetryDelay, retryBounds } from '../domain/retry';
+import { beyondWindow, nextRetryDelay, type RetryBounds, validRetryBounds } from '../domain/retry';
+import { SEND_ACTIVITY_TIMEOUT_MS } from '../domain/smtp-timeouts';
 import type { DeliveryActivities } from '../activities';
 
 const { sendAttempt } = proxyActivities<DeliveryActivities>({
-  // Connection, greeting and reply timeouts are bounded by SMTP_TIMEOUT_MS in the activity itself.
-  startToCloseTimeout: '5 minutes',
+  // Covers the longest SMTP session RFC 5321's timeouts allow (about 50 min), every MX host tried:
+  // a retry never starts while the first try could still be talking.
+  startToCloseTimeout: SEND_ACTIVITY_TIMEOUT_MS,
   // The activity heartbeats every 5 s while it talks SMTP: a dead worker is noticed this fast.
   heartbeatTimeout: '30s',
   retry: {
@@ -63,6 +65,26 @@ const LOCAL_RECORDING = 'local-recording';
  * use; now it stays `in_progress` (one vocabulary) and the UI's current details say it is waiting.
  */
 const ONE_VOCABULARY = 'one-status-vocabulary';
+/**
+ * Before this patch a `retryNow` received while an attempt was in flight also skipped the wait
+ * after that attempt; now it only ever skips a wait that is going on when it arrives.
+ */
+const RETRY_NOW_SKIPS_CURRENT_WAIT = 'retry-now-skips-current-wait';
+
+/**
+ * The bounds of deliveries started before their input carried them all (the starters now fill
+ * them in from domain/retry.ts). Frozen: changing these would change deliveries already running.
+ */
+const BOUNDS_OF_OLDER_INPUTS: RetryBounds = {
+  minDelayMs: 3 * 3_600_000,
+  maxDelayMs: 4 * 3_600_000,
+  greylistMinDelayMs: 10 * 60_000,
+  greylistMaxDelayMs: 20 * 60_000,
+  windowMs: 48 * 3_600_000,
+};
+
+/** Attempts kept in the query state and the result: the rest are in the history and the database. */
+const ATTEMPTS_KEPT = 20;
 
 export const statusQuery = defineQuery<DeliveryState>('status');
 /** Skip the current wait and try again now. */
@@ -71,7 +93,7 @@ export const retryNowSignal = defineSignal('retryNow');
 export const giveUpSignal = defineSignal('giveUp');
 
 export async function delivery(input: DeliveryInput): Promise<DeliveryState> {
-  const bounds = retryBounds(input.retry);
+  const bounds = validRetryBounds({ ...BOUNDS_OF_OLDER_INPUTS, ...input.retry });
   if (!bounds) {
     throw ApplicationFailure.nonRetryable(
       'retry bounds: a minimum delay is above its maximum',
@@ -141,7 +163,8 @@ export async function delivery(input: DeliveryInput): Promise<DeliveryState> {
     firstAttemptAt ??= startedAt;
     const result = await sendAttempt({ deliveryId, mailingId: input.mailingId, email: input.email });
     const attempt: AttemptRecord = { ...result, n, at: new Date(startedAt).toISOString() };
-    state.attempts.push(attempt);
+    // Bounded whatever happens: the query answer and the result stay small.
+    state.attempts = [...state.attempts, attempt].slice(-ATTEMPTS_KEPT);
     const { category, reason } = result.classification;
     upsertSearchAttributes([
       { key: sa.DeliveryAttempts, value: n },
@@ -167,6 +190,8 @@ export async function delivery(input: DeliveryInput): Promise<DeliveryState> {
     });
     if (!patched(ONE_VOCABULARY)) upsertSearchAttributes([{ key: sa.DeliveryStatus, value: 'retrying' }]);
     setCurrentDetails(describe(state));
+    // A retryNow that came while the attempt was in flight had no wait to skip.
+    if (patched(RETRY_NOW_SKIPS_CURRENT_WAIT)) retryNow = false;
 
     await condition(() => retryNow || giveUp, delay, { summary: `retry ${n + 1} after ${reason}` });
     if (giveUp) return finish(outcomeOf(category, CANCELLED_BY_OPERATOR), null);

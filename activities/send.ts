@@ -1,0 +1,69 @@
+/**
+ * One attempt: the message handed to the receiving server, its reply classified. Sending twice is
+ * what a retried activity risks (its worker died after the server's 250, before Temporal heard of
+ * it), so an acceptance is committed to PostgreSQL before the activity returns, and a retry of the
+ * activity reports that acceptance instead of sending again. What is left is the few milliseconds
+ * between the 250 and that commit.
+ */
+import { Context } from '@temporalio/activity';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AttemptResult } from '../contract/delivery';
+import type { Db } from '../db/connection';
+import * as deliveries from '../db/deliveries';
+import { withHeartbeat } from './heartbeat';
+import type { createMessageBuilder } from './message';
+import type { createSmtpSender } from './smtp';
+
+export type SendInput = { deliveryId: string; mailingId: string; email: string };
+
+export function createSendAttempt(deps: {
+  db: Db;
+  smtp: ReturnType<typeof createSmtpSender>;
+  messageFor: ReturnType<typeof createMessageBuilder>;
+}) {
+  return async function sendAttempt(input: SendInput): Promise<AttemptResult> {
+    // Only a retry of this activity can follow an acceptance: the first try skips the read.
+    if (activityAttempt() > 1) {
+      const accepted = await deliveries.acceptanceOf(deps.db, input.deliveryId);
+      if (accepted) return accepted;
+    }
+    const message = await deps.messageFor(input);
+    return withHeartbeat(async () => {
+      const result = await deps.smtp.send(message, cancellation());
+      if (result.accepted)
+        await saveUntilDone(() => deliveries.recordAcceptance(deps.db, input.deliveryId, result));
+      return result;
+    });
+  };
+}
+
+/**
+ * Keeps trying to record the acceptance (the database may be away for a while): failing the
+ * activity instead would send the message again. Stops only when the activity is cancelled.
+ */
+async function saveUntilDone(save: () => Promise<void>): Promise<void> {
+  for (let delayMs = 500; ; delayMs = Math.min(delayMs * 2, 30_000)) {
+    try {
+      return await save();
+    } catch (err) {
+      if (cancellation()?.aborted) throw err;
+      await sleep(delayMs);
+    }
+  }
+}
+
+function activityAttempt(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1; // called outside an activity (a test calling it directly)
+  }
+}
+
+function cancellation(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined;
+  }
+}

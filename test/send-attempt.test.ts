@@ -1,0 +1,100 @@
+/**
+ * The send activity against the bounce lab and PostgreSQL: an acceptance is committed before the
+ * activity returns, so a retry of the activity (its worker died after the 250) reports it instead of
+ * sending again; a cancelled activity cuts its SMTP session.
+ */
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createMessageBuilder } from '../activities/message';
+import { createSendAttempt, type SendInput } from '../activities/send';
+import { createSmtpSender } from '../activities/smtp';
+import { emailKey } from '../domain/address';
+import { type BounceLab, startBounceLab } from '../dev/bounce-lab';
+import { until } from '../dev/until';
+import { createTestDatabase, type TestDatabase } from './support/database';
+
+let t: TestDatabase;
+let lab: BounceLab;
+let sendAttempt: ReturnType<typeof createSendAttempt>;
+let smtp: ReturnType<typeof createSmtpSender>;
+
+beforeAll(async () => {
+  [t, lab] = await Promise.all([createTestDatabase(), startBounceLab()]);
+  smtp = createSmtpSender({ relayUrl: lab.url, ehloHostname: 'test.localhost', timeoutMs: 20_000 });
+  const messageFor = createMessageBuilder({ db: t.db, mailDomain: 'test.localhost' });
+  sendAttempt = createSendAttempt({ db: t.db, smtp, messageFor });
+});
+afterAll(async () => {
+  await Promise.allSettled([lab?.stop(), t?.drop()]);
+});
+
+/** A mailing with one delivery to `email`, as the fan-out would have created it. */
+async function deliveryTo(email: string): Promise<SendInput> {
+  const { id: accountId } = await t.db
+    .insertInto('accounts')
+    .values({ name: `a-${email}` })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const { id: mailingId } = await t.db
+    .insertInto('mailings')
+    .values({
+      account_id: accountId,
+      name: 'm',
+      from_email: 'news@sender.example',
+      subject: 'Hi',
+      text_body: 'x',
+      status: 'sending',
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const { id: contactId } = await t.db
+    .insertInto('contacts')
+    .values({ account_id: accountId, email, email_key: emailKey(email) })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const { id: deliveryId } = await t.db
+    .insertInto('deliveries')
+    .values({
+      account_id: accountId,
+      mailing_id: mailingId,
+      contact_id: contactId,
+      email,
+      email_key: emailKey(email),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { deliveryId, mailingId, email };
+}
+
+test('when a retry of the send activity follows an accepted send, then it reports that acceptance and sends nothing', async () => {
+  const input = await deliveryTo('once@ok.test');
+  const first = await new MockActivityEnvironment({ attempt: 1 }).run(sendAttempt, input);
+  expect(first).toMatchObject({ accepted: true, phase: 'DONE' });
+  expect(lab.received('once@ok.test')).toBe(1);
+
+  // The worker died after the 250 and before Temporal heard of it: Temporal retries the activity.
+  const retried = await new MockActivityEnvironment({ attempt: 2 }).run(sendAttempt, input);
+  expect(retried).toEqual(first);
+  expect(lab.received('once@ok.test')).toBe(1);
+  expect(lab.attempts('once@ok.test')).toBe(1);
+});
+
+test('when a send is refused, then nothing is recorded as accepted and a retry sends again', async () => {
+  const input = await deliveryTo('again@busy.test');
+  const first = await new MockActivityEnvironment({ attempt: 1 }).run(sendAttempt, input);
+  expect(first.accepted).toBe(false);
+  await new MockActivityEnvironment({ attempt: 2 }).run(sendAttempt, input);
+  expect(lab.attempts('again@busy.test')).toBe(2);
+});
+
+test('when the activity is cancelled mid-session, then the SMTP session is cut and the send says so', async () => {
+  const input = await deliveryTo('hang@slow.test');
+  const env = new MockActivityEnvironment({ attempt: 1 });
+  const sending = env.run(sendAttempt, input);
+  await until(() => Promise.resolve(lab.attempts('hang@slow.test') === 1), 'the lab hangs at RCPT');
+  expect(lab.openSessions()).toBe(1);
+  const started = Date.now();
+  env.cancel();
+  await expect(sending).rejects.toMatchObject({ name: 'SendCancelled' });
+  expect(Date.now() - started).toBeLessThan(5_000); // not the 20 s phase timeout
+  await until(() => Promise.resolve(lab.openSessions() === 0), 'the session closed');
+});
