@@ -16,6 +16,9 @@ const url = (protocols: string[]) =>
       message: `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`,
     });
 
+const rate = z.coerce.number().positive('must be more than 0').max(1_000_000);
+const burst = z.coerce.number().int().min(1).max(1_000_000);
+
 export const configSchema = z.object({
   PORT: port.default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -35,7 +38,8 @@ export const configSchema = z.object({
     .string()
     .regex(/^[a-z0-9.-]+$/i, 'must be a host name')
     .default('localhost'),
-  SMTP_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /** Caps every SMTP phase's timeout (tests, the lab); unset, RFC 5321's per phase (10 min after DATA). */
+  SMTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).optional(),
   LAB_PORT: port.default(2525),
   API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   DATA_DIR: z.string().min(1).default('.data'),
@@ -48,6 +52,16 @@ export const configSchema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).optional(),
   /** A workflow bundle built by `npm run build:workflows`; unset, the worker bundles `workflows/` at start. */
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+  /**
+   * Rate limits of the API, token buckets per process (see api/rate-limit.ts): a bucket holds BURST
+   * requests and refills at the given rate. Failed authentications are counted per client address.
+   */
+  RATE_LIMIT_KEY_PER_SECOND: rate.default(100),
+  RATE_LIMIT_KEY_BURST: burst.default(1_000),
+  RATE_LIMIT_CLIENT_PER_SECOND: rate.default(200),
+  RATE_LIMIT_CLIENT_BURST: burst.default(2_000),
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: rate.default(30),
+  RATE_LIMIT_AUTH_FAILURES_BURST: burst.default(30),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const smtp = createSmtpSender({
     relayUrl: config.SMTP_URL,
     ehloHostname: config.EHLO_HOSTNAME,
-    timeoutMs: config.SMTP_TIMEOUT_MS,
+    ...(config.SMTP_TIMEOUT_MS !== undefined && { timeoutMs: config.SMTP_TIMEOUT_MS }),
   });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   // The mailing fan-out starts delivery workflows from an activity: that needs a client connection.
