@@ -6,6 +6,7 @@ import { DEFAULT_TASK_QUEUE } from '../contract/names';
 import { type Db, pingDb } from '../db/connection';
 import { authenticate } from './auth';
 import { ApiError, errorMiddleware } from './errors';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limit';
 import { openApiDocument, register, route, type Route } from './route';
 import { contactRoutes } from './routes/contacts';
 import { deliveryRoutes } from './routes/deliveries';
@@ -21,6 +22,8 @@ export type AppDeps = {
   temporalUiUrl?: string;
   /** Check every answer against its route's response schema (tests). */
   checkResponses?: boolean;
+  /** Rate limits (api/rate-limit.ts); unset, the configuration's defaults; false, none. */
+  rateLimits?: RateLimits | false;
 };
 
 const health = z.enum(['ok', 'down']);
@@ -77,7 +80,9 @@ export function createApp(deps: AppDeps): express.Express {
   );
 
   const router = express.Router();
-  register(router, routes, authenticate(deps.db), { checkResponses: deps.checkResponses ?? false });
+  register(router, routes, authenticate(deps.db, deps.rateLimits ?? DEFAULT_RATE_LIMITS), {
+    checkResponses: deps.checkResponses ?? false,
+  });
   app.use(router);
 
   app.use((req, _res, next) => next(new ApiError('not_found', `No route ${req.method} ${req.path}.`)));

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'conflict'
   | 'payload_too_large'
   | 'unprocessable'
+  | 'rate_limited'
   | 'unavailable'
   | 'internal';
 
@@ -19,6 +20,7 @@ const STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   payload_too_large: 413,
   unprocessable: 422,
+  rate_limited: 429,
   unavailable: 503,
   internal: 500,
 };
@@ -30,6 +32,8 @@ export class ApiError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details: ErrorDetail[] = [],
+    /** Sent as Retry-After (a 429 says how long; a 503 without it gets 5 s). */
+    readonly opts: { retryAfterSeconds?: number } = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -43,7 +47,9 @@ export const errorMiddleware: ErrorRequestHandler = (err: unknown, _req, res, _n
   const apiError = toApiError(err);
   if (apiError.code === 'internal') console.error(err);
   // Outages are short (a restart, a failover): tell clients when asking again makes sense.
-  if (apiError.code === 'unavailable') res.setHeader('Retry-After', '5');
+  if (apiError.opts.retryAfterSeconds !== undefined)
+    res.setHeader('Retry-After', String(apiError.opts.retryAfterSeconds));
+  else if (apiError.code === 'unavailable') res.setHeader('Retry-After', '5');
   res.status(apiError.status).json({
     error: { code: apiError.code, message: apiError.message, details: apiError.details },
   });

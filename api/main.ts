@@ -3,6 +3,7 @@ import { Connection } from '@temporalio/client';
 import { loadConfigOrExit } from '../runtime/config';
 import { onShutdown } from '../runtime/shutdown';
 import { createDb } from '../db/connection';
+import { rateLimitsFromConfig } from './rate-limit';
 import { startApi } from './server';
 import { runMain } from '../runtime/run-main';
 
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       temporalUiUrl: config.TEMPORAL_UI_URL,
+      rateLimits: rateLimitsFromConfig(config),
     },
     config.PORT,
     config.HOST,

@@ -126,6 +126,7 @@ const STATUS_TEXT: Record<number, string> = {
   409: 'Conflict with the current state',
   413: 'Request body too large',
   422: 'Valid JSON that breaks a rule',
+  429: 'Too many requests from this client or with this key, or too many failed keys; see Retry-After',
   503: 'A dependency (Temporal, the database) is unavailable; nothing was changed',
 };
 
@@ -161,8 +162,9 @@ export function openApiDocument(routes: Route[], info: { title: string; version:
     };
     const errors = new Set([
       ...(r.body || r.query ? [400] : []),
-      // Routes with a key read the database: while it is away they answer 503 (Retry-After).
-      ...(r.auth ? [401, 503] : []),
+      // Routes with a key are rate limited (429) and read the database: while it is away they
+      // answer 503 (both with Retry-After).
+      ...(r.auth ? [401, 429, 503] : []),
       ...(r.errors ?? []),
     ]);
     if (r.body) errors.add(413);

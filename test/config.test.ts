@@ -21,9 +21,26 @@ describe('configuration', () => {
     ['SMTP_URL', 'localhost:25', /SMTP_URL/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL/],
     ['API_KEY', 'short', /API_KEY: must be at least 16 characters/],
+    ['RATE_LIMIT_KEY_PER_SECOND', '0', /RATE_LIMIT_KEY_PER_SECOND: must be more than 0/],
+    ['RATE_LIMIT_CLIENT_PER_SECOND', 'fast', /RATE_LIMIT_CLIENT_PER_SECOND/],
+    ['RATE_LIMIT_KEY_BURST', '1.5', /RATE_LIMIT_KEY_BURST/],
+    ['RATE_LIMIT_AUTH_FAILURES_BURST', '0', /RATE_LIMIT_AUTH_FAILURES_BURST/],
+    ['RATE_LIMIT_AUTH_FAILURES_PER_MINUTE', '-1', /RATE_LIMIT_AUTH_FAILURES_PER_MINUTE/],
   ])('when %s=%s, then loading fails naming it', (key, value, message) => {
     expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [key]: value })).toThrow(message);
+  });
+
+  it('when the rate limits are not set, then the defaults are generous for clients, hard on failed keys', () => {
+    expect(loadConfig({})).toMatchObject({
+      RATE_LIMIT_KEY_PER_SECOND: 100,
+      RATE_LIMIT_KEY_BURST: 1000,
+      RATE_LIMIT_CLIENT_PER_SECOND: 200,
+      RATE_LIMIT_CLIENT_BURST: 2000,
+      RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: 30,
+      RATE_LIMIT_AUTH_FAILURES_BURST: 30,
+    });
+    expect(loadConfig({ RATE_LIMIT_KEY_PER_SECOND: '0.5' }).RATE_LIMIT_KEY_PER_SECOND).toBe(0.5);
   });
 
   it('when a process needs a database and none is given, then it says so', () => {

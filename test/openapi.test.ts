@@ -46,6 +46,17 @@ test('every route of the contract is documented, with auth, parameters and the e
   expect(doc.paths['/v1/contacts'].post.responses['401'].content['application/json'].schema).toEqual({
     $ref: '#/components/schemas/Error',
   });
+  // Every route with a key can be rate limited; /health and the document cannot.
+  type Op = { security?: unknown; responses: Record<string, unknown> };
+  for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, Op>>))
+    for (const [method, op] of Object.entries(ops))
+      expect({ route: `${method} ${path}`, documents429: '429' in op.responses }).toEqual({
+        route: `${method} ${path}`,
+        documents429: op.security === undefined,
+      });
+  expect(doc.paths['/v1/contacts'].post.responses['429'].content['application/json'].schema).toEqual({
+    $ref: '#/components/schemas/Error',
+  });
   expect(doc.paths['/v1/contacts/{id}'].get.parameters).toEqual([
     { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
   ]);
