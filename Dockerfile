@@ -9,6 +9,7 @@ RUN npm ci --omit=dev && npm cache clean --force
 COPY domain ./domain
 COPY contract ./contract
 COPY runtime ./runtime
+COPY inbound ./inbound
 COPY workflows ./workflows
 COPY activities ./activities
 COPY worker ./worker

@@ -4,6 +4,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection';
+import type { ReturnPathKeys } from '../inbound/return-path';
 import { withHeartbeat } from './heartbeat';
 import { checkMailingDone, resolveRecipients, startDeliveries } from './mailing';
 import { createMessageBuilder } from './message';
@@ -14,8 +15,10 @@ import type { createSmtpSender } from './smtp';
 export type ActivityDeps = {
   db: Db;
   smtp: ReturnType<typeof createSmtpSender>;
-  /** Domain of Message-IDs and of the VERP Return-Path. */
+  /** Domain of Message-IDs. */
   mailDomain: string;
+  /** Signs each message's return path, so that its bounces can name their delivery. */
+  returnPath: ReturnPathKeys;
   /** The mailing fan-out starts delivery workflows with this client, on this task queue. */
   temporal: Client;
   taskQueue: string;

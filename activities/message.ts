@@ -1,8 +1,9 @@
 /**
  * The message one delivery sends: the mailing's content, addressed to the recipient, with a
- * VERP return path that names the delivery and a Message-ID that stays the same on every attempt.
+ * signed VERP return path that names the delivery and a Message-ID that stays the same on every attempt.
  */
 import type { Db } from '../db/connection';
+import { returnPathFor, type ReturnPathKeys } from '../inbound/return-path';
 import * as mailings from '../db/mailings';
 import type { MailingContent } from '../db/mailings';
 import { UnknownMailingError } from './recording';
@@ -11,7 +12,7 @@ import type { OutgoingMessage } from './smtp';
 /** Mailings kept in memory per worker: a mailing's content does not change once sent. */
 const CACHED_MAILINGS = 1000;
 
-export function createMessageBuilder(deps: { db: Db; mailDomain: string }) {
+export function createMessageBuilder(deps: { db: Db; mailDomain: string; returnPath: ReturnPathKeys }) {
   const cache = new Map<string, MailingContent>();
 
   async function contentOf(mailingId: string): Promise<MailingContent> {
@@ -34,7 +35,7 @@ export function createMessageBuilder(deps: { db: Db; mailDomain: string }) {
       to: d.email,
       from: m.from_email,
       fromName: m.from_name,
-      returnPath: `bounces+${d.deliveryId}@${deps.mailDomain}`,
+      returnPath: returnPathFor(d.deliveryId, deps.returnPath),
       subject: m.subject,
       text: m.text_body,
       html: m.html_body,

@@ -5,6 +5,7 @@
  * second or two instead of running webpack first.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,11 +28,20 @@ export function prebuiltBundlePath(): Promise<string> {
   return bundlePath;
 }
 
-/** Forks worker/main.ts with `env` on top of this process's; its stdout is dropped, stderr kept. */
+/**
+ * Forks worker/main.ts with `env` on top of this process's; its stdout is dropped, stderr kept.
+ * Its return paths are signed with a throw-away secret unless `env` gives one: the bounces of drill
+ * and bench messages go nowhere.
+ */
 export async function forkWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   return fork(path.join(__dirname, '..', 'worker', 'main.ts'), [], {
     execArgv: [...WORKER_NODE_FLAGS, '--import', 'tsx'],
-    env: { ...process.env, WORKFLOW_BUNDLE_PATH: await prebuiltBundlePath(), ...env },
+    env: {
+      ...process.env,
+      BOUNCE_SECRET: randomBytes(24).toString('base64url'),
+      WORKFLOW_BUNDLE_PATH: await prebuiltBundlePath(),
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
 }

@@ -38,6 +38,21 @@ export const configSchema = z.object({
     .string()
     .regex(/^[a-z0-9.-]+$/i, 'must be a host name')
     .default('localhost'),
+  /** Domain of the signed return path (bounces+<delivery>-<sig>@…) and the feedback-loop address; unset: EHLO_HOSTNAME. */
+  BOUNCE_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9.-]+$/i, 'must be a host name')
+    .optional(),
+  /** Signs return paths: required by the worker and the bounce listener (npm start keeps one in DATA_DIR). */
+  BOUNCE_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** The late-bounce listener (SMTP): port 25 in production, behind the MX of BOUNCE_DOMAIN. */
+  BOUNCE_PORT: port.default(2526),
+  BOUNCE_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Where mailbox providers send complaints (feedback loops); unset: fbl@BOUNCE_DOMAIN. */
+  FEEDBACK_ADDRESS: z.string().email().optional(),
+  /** Largest inbound message the listener takes (a DSN returns at most the original's headers or body). */
+  BOUNCE_MAX_BYTES: z.coerce.number().int().min(10_000).max(100_000_000).default(10_000_000),
+  BOUNCE_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(10_000).default(100),
   /** Caps every SMTP phase's timeout (tests, the lab); unset, RFC 5321's per phase (10 min after DATA). */
   SMTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).optional(),
   LAB_PORT: port.default(2525),
@@ -112,4 +127,15 @@ export function redactUrl(url: string): string {
   const u = new URL(url);
   if (u.password) u.password = '***';
   return u.toString();
+}
+
+/** The keys of the signed return path; a ConfigError when BOUNCE_SECRET is missing. */
+export function returnPathKeys(config: Config): { secret: string; domain: string } {
+  if (!config.BOUNCE_SECRET) throw new ConfigError(['BOUNCE_SECRET: is required']);
+  return { secret: config.BOUNCE_SECRET, domain: config.BOUNCE_DOMAIN ?? config.EHLO_HOSTNAME };
+}
+
+/** The feedback-loop address complaints are sent to. */
+export function feedbackAddress(config: Config): string {
+  return config.FEEDBACK_ADDRESS ?? `fbl@${config.BOUNCE_DOMAIN ?? config.EHLO_HOSTNAME}`;
 }

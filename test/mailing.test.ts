@@ -10,7 +10,12 @@ import { mailingWorkflowId } from '../contract/mailing';
 import { startMailing } from '../contract/starters';
 import { emailKey } from '../domain/address';
 import type { delivery } from '../workflows/delivery';
-import { createHarness, type Harness, maybeRecordHistory } from './support/delivery-harness';
+import {
+  createHarness,
+  type Harness,
+  maybeRecordHistory,
+  TEST_RETURN_PATH,
+} from './support/delivery-harness';
 import { expectWorkflowFailure } from './support/temporal';
 
 const { EventType } = temporal.api.enums.v1;
@@ -89,6 +94,7 @@ test('a fan-out over batches and runs starts every delivery once and ends the ma
       db: h.t.db,
       smtp: { send: () => Promise.reject(new Error('unused')), close: () => undefined },
       mailDomain: 'test.localhost',
+      returnPath: TEST_RETURN_PATH,
       temporal: h.env.client,
       taskQueue: h.taskQueue,
     });

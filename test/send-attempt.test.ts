@@ -6,11 +6,13 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createMessageBuilder } from '../activities/message';
 import { createSendAttempt, type SendInput } from '../activities/send';
+import type { AttemptResult } from '../contract/delivery';
 import { createSmtpSender } from '../activities/smtp';
 import { emailKey } from '../domain/address';
 import { type BounceLab, startBounceLab } from '../dev/bounce-lab';
 import { until } from '../dev/until';
 import { createTestDatabase, type TestDatabase } from './support/database';
+import { TEST_RETURN_PATH } from './support/delivery-harness';
 
 let t: TestDatabase;
 let lab: BounceLab;
@@ -20,7 +22,11 @@ let smtp: ReturnType<typeof createSmtpSender>;
 beforeAll(async () => {
   [t, lab] = await Promise.all([createTestDatabase(), startBounceLab()]);
   smtp = createSmtpSender({ relayUrl: lab.url, ehloHostname: 'test.localhost', timeoutMs: 20_000 });
-  const messageFor = createMessageBuilder({ db: t.db, mailDomain: 'test.localhost' });
+  const messageFor = createMessageBuilder({
+    db: t.db,
+    mailDomain: 'test.localhost',
+    returnPath: TEST_RETURN_PATH,
+  });
   sendAttempt = createSendAttempt({ db: t.db, smtp, messageFor });
 });
 afterAll(async () => {
@@ -67,7 +73,7 @@ async function deliveryTo(email: string): Promise<SendInput> {
 
 test('when a retry of the send activity follows an accepted send, then it reports that acceptance and sends nothing', async () => {
   const input = await deliveryTo('once@ok.test');
-  const first = await new MockActivityEnvironment({ attempt: 1 }).run(sendAttempt, input);
+  const first: AttemptResult = await new MockActivityEnvironment({ attempt: 1 }).run(sendAttempt, input);
   expect(first).toMatchObject({ accepted: true, phase: 'DONE' });
   expect(lab.received('once@ok.test')).toBe(1);
 
@@ -80,7 +86,7 @@ test('when a retry of the send activity follows an accepted send, then it report
 
 test('when a send is refused, then nothing is recorded as accepted and a retry sends again', async () => {
   const input = await deliveryTo('again@busy.test');
-  const first = await new MockActivityEnvironment({ attempt: 1 }).run(sendAttempt, input);
+  const first: AttemptResult = await new MockActivityEnvironment({ attempt: 1 }).run(sendAttempt, input);
   expect(first.accepted).toBe(false);
   await new MockActivityEnvironment({ attempt: 2 }).run(sendAttempt, input);
   expect(lab.attempts('again@busy.test')).toBe(2);

@@ -3,13 +3,13 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createSmtpSender } from '../activities/smtp';
 import fs from 'node:fs';
-import { ConfigError, loadConfigOrExit, redactUrl } from '../runtime/config';
+import { ConfigError, loadConfigOrExit, redactUrl, returnPathKeys } from '../runtime/config';
 import { createDb } from '../db/connection';
 import { createWorker } from './worker';
 import { runMain } from '../runtime/run-main';
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit(['DATABASE_URL']);
+  const config = loadConfigOrExit(['DATABASE_URL', 'BOUNCE_SECRET']);
   const level = config.LOG_LEVEL.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   Runtime.install({
     logger: new DefaultLogger(level),
@@ -37,6 +37,7 @@ async function main(): Promise<void> {
     db,
     smtp,
     mailDomain: config.EHLO_HOSTNAME,
+    returnPath: returnPathKeys(config),
     temporal,
     ...(config.WORKFLOW_BUNDLE_PATH && { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }),
     tuning: {

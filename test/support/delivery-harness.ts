@@ -16,6 +16,9 @@ import { bundleWorkflows, createWorker } from '../../worker/worker';
 import { createTestDatabase, type TestDatabase } from './database';
 import { createTimeSkippingEnv } from './temporal';
 
+/** The return path keys of test workers: their bounces come back to the test's own listener. */
+export const TEST_RETURN_PATH = { secret: 'the-return-path-secret-of-the-tests', domain: 'test.localhost' };
+
 export type Harness = {
   env: TestWorkflowEnvironment;
   t: TestDatabase;
@@ -78,6 +81,7 @@ export async function createHarness(opts: { smtpTimeoutMs?: number } = {}): Prom
         db: t.db,
         smtp,
         mailDomain: 'test.localhost',
+        returnPath: TEST_RETURN_PATH,
         temporal: env.client,
         workflowBundle: codeBundle,
       }),
