@@ -13,7 +13,20 @@ export type DevApiKey = { key: string; source: 'API_KEY' | 'file' | 'new' };
 
 export async function devApiKey(dataDir: string, given: string | undefined): Promise<DevApiKey> {
   if (given) return { key: given, source: 'API_KEY' };
-  const file = path.join(dataDir, DEV_API_KEY_FILE);
+  const kept = await keptSecret(dataDir, DEV_API_KEY_FILE, newApiKey);
+  return { key: kept.value, source: kept.created ? 'new' : 'file' };
+}
+
+/**
+ * A secret of `npm start` (the dev key, the return-path secret) kept in DATA_DIR, readable by its
+ * owner only: made on the first start, the same on every later one.
+ */
+export async function keptSecret(
+  dataDir: string,
+  fileName: string,
+  generate: () => string,
+): Promise<{ value: string; created: boolean }> {
+  const file = path.join(dataDir, fileName);
   const kept = await fs.readFile(file, 'utf8').then(
     (text) => text.trim(),
     (err: NodeJS.ErrnoException) => {
@@ -23,12 +36,12 @@ export async function devApiKey(dataDir: string, given: string | undefined): Pro
   );
   if (kept.length >= 16) {
     await fs.chmod(file, 0o600);
-    return { key: kept, source: 'file' };
+    return { value: kept, created: false };
   }
-  const key = newApiKey();
-  // Written aside and renamed: an interrupted start never leaves half a key behind.
+  const value = generate();
+  // Written aside and renamed: an interrupted start never leaves half a secret behind.
   const scratch = `${file}.${process.pid}`;
-  await fs.writeFile(scratch, `${key}\n`, { mode: 0o600 });
+  await fs.writeFile(scratch, `${value}\n`, { mode: 0o600 });
   await fs.rename(scratch, file);
-  return { key, source: 'new' };
+  return { value, created: true };
 }

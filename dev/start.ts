@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { loadConfigOrExit } from '../runtime/config';
@@ -15,7 +16,7 @@ import { createDb, ensureDatabase, withDatabase } from '../db/connection';
 import { migrateToLatest } from '../db/migrate';
 import { type BounceLab, startBounceLab } from './bounce-lab';
 import { WORKER_NODE_FLAGS } from '../worker/node-flags';
-import { DEV_API_KEY_FILE, devApiKey } from './dev-api-key';
+import { DEV_API_KEY_FILE, devApiKey, keptSecret } from './dev-api-key';
 import { startPostgresProcess } from './postgres-process';
 import { type Child, killNow, startScript, stopChild } from './processes';
 import { locateTemporalBinary } from './temporal-binaries';
@@ -87,8 +88,14 @@ async function main(): Promise<void> {
     smtpUrl = lab.url;
   }
 
+  // Signs every message's return path: kept across restarts, so that late bounces of messages sent
+  // before a restart still name their delivery.
+  const bounceSecret =
+    config.BOUNCE_SECRET ??
+    (await keptSecret(config.DATA_DIR, 'bounce-secret', () => randomBytes(32).toString('base64url'))).value;
   const env = {
     ...process.env,
+    BOUNCE_SECRET: bounceSecret,
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: temporalAddress,
     SMTP_URL: smtpUrl,
