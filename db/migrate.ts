@@ -3,7 +3,7 @@ import type { Db } from './connection';
 import * as initial from './migrations/2026_11_27_0001_initial';
 import * as derivedWorkflowId from './migrations/2026_11_29_0001_delivery_workflow_id_derived';
 import * as acceptances from './migrations/2026_11_29_0002_delivery_acceptances';
-import * as emailKey from './migrations/2026_12_01_0001_email_key';
+import * as emailKey from './migrations/2026_11_29_0003_email_key';
 
 /**
  * Listed here rather than read from the folder: the migrations then travel with the code whatever
@@ -13,7 +13,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_27_0001_initial': initial,
   '2026_11_29_0001_delivery_workflow_id_derived': derivedWorkflowId,
   '2026_11_29_0002_delivery_acceptances': acceptances,
-  '2026_12_01_0001_email_key': emailKey,
+  '2026_11_29_0003_email_key': emailKey,
 };
 
 function migrator(db: Db): Migrator {

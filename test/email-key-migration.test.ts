@@ -1,5 +1,5 @@
 /**
- * Migration 2026_12_01_0001_email_key on a database that holds what the old code let in: the same
+ * Migration 2026_11_29_0003_email_key on a database that holds what the old code let in: the same
  * mailbox spelled several ways in one account, and a mailing that sent to each spelling.
  */
 import { sql } from 'kysely';
@@ -71,7 +71,7 @@ test('legacy duplicates: every row and email kept, one owner per key, the key un
       await insert('deliveries', { account_id: a, mailing_id: sent, contact_id: id, email: legacy[i]! }),
     );
 
-  expect(await migrateToLatest(t.db)).toContain('2026_12_01_0001_email_key');
+  expect(await migrateToLatest(t.db)).toContain('2026_11_29_0003_email_key');
 
   const rows = await t.db
     .selectFrom('contacts')

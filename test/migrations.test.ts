@@ -26,7 +26,7 @@ describe('migrations', () => {
       '2026_11_27_0001_initial',
       '2026_11_29_0001_delivery_workflow_id_derived',
       '2026_11_29_0002_delivery_acceptances',
-      '2026_12_01_0001_email_key',
+      '2026_11_29_0003_email_key',
     ]);
     expect(await tables()).toEqual([
       'accounts',
@@ -47,7 +47,7 @@ describe('migrations', () => {
     expect(await migrateToLatest(t.db)).toEqual([]);
 
     expect(await migrateDownToEmpty(t.db)).toEqual([
-      '2026_12_01_0001_email_key',
+      '2026_11_29_0003_email_key',
       '2026_11_29_0002_delivery_acceptances',
       '2026_11_29_0001_delivery_workflow_id_derived',
       '2026_11_27_0001_initial',
