@@ -82,6 +82,26 @@ async function getMailing(db: Db, accountId: string, id: string) {
   return mailingJson(m, await counters.countersOfMailing(db, id));
 }
 
+/**
+ * Undoes a send whose workflow start failed: sending → draft, but only while no workflow has taken
+ * the recipients (`recipients_total` is set by the workflow's first step, under the row's lock, after
+ * it has checked the status). So either this runs first and a workflow that did start after all finds
+ * a draft and ends without sending (MailingNotSending), or the workflow was first and this changes
+ * nothing: false, the mailing is being sent. A second send cannot slip in between: it finds `sending`.
+ */
+async function backToDraft(db: Db, accountId: string, id: string): Promise<boolean> {
+  const row = await db
+    .updateTable('mailings')
+    .set({ status: 'draft', sent_at: null, workflow_id: null })
+    .where('id', '=', id)
+    .where('account_id', '=', accountId)
+    .where('status', '=', 'sending')
+    .where('recipients_total', 'is', null)
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export function mailingRoutes({ db, client, taskQueue }: MailingDeps) {
   return [
     route({
@@ -171,26 +191,28 @@ export function mailingRoutes({ db, client, taskQueue }: MailingDeps) {
       errors: [404, 409, 503],
       async handler({ accountId, params }) {
         const id = idParam(params.id, 'mailing');
-        // The status change and the workflow start succeed together: the workflow is started while
-        // the row is locked, and a failed start rolls the status back. Should the commit itself
-        // fail after the start, the workflow finds the mailing still a draft and ends.
-        await db.transaction().execute(async (trx) => {
-          if (!(await mailings.markSending(trx, accountId, id, mailingWorkflowId(id)))) {
-            const existing = await requireMailing(trx, accountId, id);
-            throw new ApiError('conflict', `Mailing ${id} was already sent (status ${existing.status}).`);
-          }
-          try {
-            // Fail fast when Temporal is down: the client would otherwise keep retrying for long.
-            await client.connection.withDeadline(Date.now() + SEND_DEADLINE_MS, () =>
-              startMailing(client, { mailingId: id }, { taskQueue }),
-            );
-          } catch (err) {
+        // Draft → sending in a statement of its own, committed before Temporal is asked: no lock is
+        // held while the start waits, and a second send meanwhile finds `sending` (409).
+        if (!(await mailings.markSending(db, accountId, id, mailingWorkflowId(id)))) {
+          const existing = await requireMailing(db, accountId, id);
+          throw new ApiError('conflict', `Mailing ${id} was already sent (status ${existing.status}).`);
+        }
+        try {
+          // Fail fast when Temporal is down: the client would otherwise keep retrying for long.
+          await client.connection.withDeadline(Date.now() + SEND_DEADLINE_MS, () =>
+            startMailing(client, { mailingId: id }, { taskQueue }),
+          );
+        } catch (err) {
+          // Temporal's own words stay in our log; the client gets ours.
+          console.error(`send of mailing ${id}: the mailing workflow did not start`, err);
+          if (await backToDraft(db, accountId, id))
             throw new ApiError(
               'unavailable',
-              `Temporal did not accept the mailing; nothing was sent. Try again. (${(err as Error).message})`,
+              'Temporal did not accept the mailing in time: nothing was sent and the mailing is a draft again. Try again shortly.',
             );
-          }
-        });
+          // The start did reach Temporal after all (only the answer was lost): its workflow has taken
+          // the recipients, so the mailing is being sent.
+        }
         return { id, status: 'sending' as const };
       },
     }),
