@@ -14,7 +14,8 @@ type Service = {
   image?: string;
   build?: unknown;
   command?: string[];
-  ports?: string[];
+  ports?: Array<string | { target: number; published?: string | number; host_ip?: string }>;
+  network_mode?: string;
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
 };
@@ -47,9 +48,25 @@ describe('docker-compose.yml', () => {
 
   it('when read, then the published ports are the documented ones', () => {
     expect(services.api!.ports).toEqual(['3000:3000']);
-    expect(services.temporal!.ports).toEqual(['7233:7233']);
-    expect(services['temporal-ui']!.ports).toEqual(['8233:8080']);
+    expect(services['temporal-ui']!.ports).toEqual(['127.0.0.1:8233:8080']);
     expect(services.api!.environment!.PORT).toBe('3000');
+  });
+
+  it('when deployed, then Temporal stays on the internal network: its frontend unpublished, its UI on the loopback only, the API alone on every interface', () => {
+    const published = Object.entries(services).flatMap(([name, s]) =>
+      (s.ports ?? []).map((p) => ({ service: name, ...publishedPort(p) })),
+    );
+    // The frontend (no authentication, every recipient address in it) is reached only by the
+    // services on the compose network, as temporal:7233.
+    expect(services.temporal!.ports).toBeUndefined();
+    expect(published.filter((p) => p.service === 'temporal' || p.target === 7233)).toEqual([]);
+    expect(published.filter((p) => p.service === 'temporal-ui')).toEqual([
+      { service: 'temporal-ui', hostIp: '127.0.0.1', published: 8233, target: 8080 },
+    ]);
+    expect(published.filter((p) => !LOOPBACK.includes(p.hostIp))).toEqual([
+      { service: 'api', hostIp: '', published: 3000, target: 3000 },
+    ]);
+    for (const s of Object.values(services)) expect(s.network_mode).toBeUndefined();
   });
 
   it.each(ours)(
@@ -114,6 +131,21 @@ describe('docker-compose.yml', () => {
     expect(pkg.scripts.worker).toBe(`node ${WORKER_NODE_FLAGS.join(' ')} --import tsx worker/main.ts`);
   });
 });
+
+const LOOPBACK = ['127.0.0.1', '::1', '[::1]'];
+
+/**
+ * A `ports:` entry, short (`[HOST_IP:]PUBLISHED:TARGET[/PROTOCOL]`, or only TARGET: a random port on
+ * every interface) or long syntax; hostIp '' is every interface.
+ */
+function publishedPort(p: NonNullable<Service['ports']>[number]) {
+  if (typeof p !== 'string')
+    return { hostIp: p.host_ip ?? '', published: Number(p.published ?? 0), target: Number(p.target) };
+  const parts = p.replace(/\/(tcp|udp)$/, '').split(':');
+  const target = Number(parts.pop());
+  const published = Number(parts.pop() ?? 0);
+  return { hostIp: parts.join(':'), published, target };
+}
 
 /**
  * What the production entry points load: the top-level folders and the npm packages reached by
