@@ -1,5 +1,7 @@
 import { classify, RULES } from '../domain/classification';
 import { CASES } from './fixtures/bounce-replies';
+import { categoryOf, REFERENCE_REPLIES } from './fixtures/reference-replies';
+import { REFERENCE_WORDING } from './fixtures/reference-wording';
 
 describe('classification of real replies', () => {
   it('has a large corpus with a source for each reply', () => {
@@ -26,6 +28,9 @@ const BY_RULE: Array<[reply: string, category: string, reason: string, rule: str
   ['552 Requested action not taken', 'mailbox_full', 'mailbox_full', 'code.552.storage'],
   ['553 Requested action not taken', 'hard_bounce', 'bad_address_syntax', 'code.553.name_not_allowed'],
   ['421 Closing transmission channel', 'soft_bounce', 'server_busy', 'code.421.unavailable'],
+  ['503 Bad sequence', 'blocked', 'protocol_error', 'code.50x.protocol'],
+  ['550 5.4.7 Requested action not taken', 'soft_bounce', 'network_error', 'enhanced.5.4.x.network'],
+  ['ENOREPLYAFTERDATA', 'soft_bounce', 'no_answer_after_data', 'net.no_reply_after_data'],
   ['hello', 'soft_bounce', 'unreadable_reply', 'unreadable'],
 ];
 
@@ -36,7 +41,12 @@ describe('the rule table', () => {
 
   it('when every reply above is classified, then every rule of the table decides at least one (none is shadowed by an earlier rule)', () => {
     const decided = new Set(
-      [...CASES.map((c) => c.reply), ...BY_RULE.map(([reply]) => reply)].map((r) => classify(r).rule),
+      [
+        ...CASES.map((c) => c.reply),
+        ...REFERENCE_REPLIES.map((c) => c.reply),
+        ...NON_ENGLISH.map(([reply]) => reply),
+        ...BY_RULE.map(([reply]) => reply),
+      ].map((r) => classify(r).rule),
     );
     expect(RULES.map((r) => r.name).filter((name) => !decided.has(name))).toEqual([]);
   });
@@ -70,4 +80,133 @@ describe('classification rules of the spec', () => {
   it('something that is no reply at all is retried, not trusted', () => {
     expect(classify('hello')).toMatchObject({ category: 'soft_bounce', rule: 'unreadable' });
   });
+});
+
+/**
+ * The yardstick (test/fixtures/reference-replies.ts): Sisimai's verdicts on the real bounces of its
+ * test data, mapped to our categories. The rules must agree on at least 95 % of them; the misses
+ * are printed so that a change that loses some shows which.
+ */
+function agreement(cases: ReadonlyArray<{ reply: string; category: string; sisimai: string }>) {
+  const misses = cases
+    .map((c) => ({ c, got: classify(c.reply) }))
+    .filter(({ c, got }) => got.category !== c.category)
+    .map(
+      ({ c, got }) =>
+        `${c.sisimai} → want ${c.category}, got ${got.category} (${got.rule}): ${c.reply.slice(0, 140)}`,
+    );
+  return { share: (cases.length - misses.length) / cases.length, misses };
+}
+
+describe('agreement with a reference classifier (Sisimai)', () => {
+  it("has at least 200 real replies, each with its source and Sisimai's reason", () => {
+    expect(REFERENCE_REPLIES.length).toBeGreaterThanOrEqual(200);
+    for (const c of REFERENCE_REPLIES) expect(c.source).toMatch(/^maildir\/bsd\/.+\.eml$/);
+  });
+
+  it('records for each reply the category the mapping gives, unless our policy says why not', () => {
+    const unexplained = REFERENCE_REPLIES.filter(
+      (c) => c.policy === undefined && categoryOf(c.sisimai, c.reply) !== c.category,
+    );
+    expect(unexplained).toEqual([]);
+    for (const c of REFERENCE_REPLIES.filter((c) => c.policy !== undefined))
+      expect(c.category).not.toBe(categoryOf(c.sisimai, c.reply));
+  });
+
+  it('agrees on at least 95 % of the real replies', () => {
+    const { share, misses } = agreement(REFERENCE_REPLIES);
+    if (misses.length)
+      console.log(`${misses.length} of ${REFERENCE_REPLIES.length} disagree:\n${misses.join('\n')}`);
+    expect(share).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it("agrees on at least 85 % of the wording of Sisimai's own tables (fragments, a rougher check)", () => {
+    for (const c of REFERENCE_WORDING) expect(c.category).toBe(categoryOf(c.sisimai, c.reply));
+    const { share } = agreement(REFERENCE_WORDING);
+    expect(share).toBeGreaterThanOrEqual(0.85);
+  });
+});
+
+/** Replies in other languages, each with the verdict it must get (Latin accents are optional: servers often drop them). */
+const NON_ENGLISH: Array<[reply: string, category: string, reason: string]> = [
+  // German
+  ['550 5.1.1 <anna@example.de>: Benutzer unbekannt', 'hard_bounce', 'user_unknown'],
+  ['550 Empfaenger unbekannt / Postfach existiert nicht', 'hard_bounce', 'user_unknown'],
+  ['552 Postfach voll', 'mailbox_full', 'mailbox_full'],
+  ['452 4.2.2 Das Postfach des Empfängers ist voll', 'mailbox_full', 'mailbox_full'],
+  ['554 Ihre IP-Adresse ist gesperrt', 'blocked', 'ip_blocklisted'],
+  // French
+  ['550 5.1.1 Utilisateur inconnu', 'hard_bounce', 'user_unknown'],
+  ['550 Adresse destinataire invalide. Invalid recipient. LPN007_416', 'hard_bounce', 'user_unknown'],
+  ['552 Boîte pleine', 'mailbox_full', 'mailbox_full'],
+  ['550 mwinf5c04 ME Adresse IP source bloquée pour incident de spam', 'blocked', 'ip_blocklisted'],
+  [
+    '550 5.5.0 Le compte du destinataire est bloque. The recipient account is blocked.',
+    'hard_bounce',
+    'mailbox_disabled',
+  ],
+  // Spanish
+  ['550 Usuario desconocido', 'hard_bounce', 'user_unknown'],
+  ['552 El buzón está lleno', 'mailbox_full', 'mailbox_full'],
+  ['554 Mensaje rechazado', 'blocked', 'policy'],
+  // Portuguese
+  ['550 Usuário inexistente', 'hard_bounce', 'user_unknown'],
+  ['552 Caixa postal cheia', 'mailbox_full', 'mailbox_full'],
+  ['554 Mensagem rejeitada', 'blocked', 'policy'],
+  // Italian
+  ['550 Utente sconosciuto', 'hard_bounce', 'user_unknown'],
+  ['552 Casella piena', 'mailbox_full', 'mailbox_full'],
+  ['554 Messaggio rifiutato', 'blocked', 'policy'],
+  // Dutch
+  ['550 Onbekende gebruiker', 'hard_bounce', 'user_unknown'],
+  ['552 Mailbox is vol', 'mailbox_full', 'mailbox_full'],
+  ['554 Bericht geweigerd', 'blocked', 'policy'],
+  // Russian
+  ['550 Пользователь не найден', 'hard_bounce', 'user_unknown'],
+  ['550 Нет такого пользователя', 'hard_bounce', 'user_unknown'],
+  ['552 Почтовый ящик переполнен', 'mailbox_full', 'mailbox_full'],
+  ['554 Сообщение отклонено как спам', 'blocked', 'spam_content'],
+  // Japanese
+  ['550 ユーザが存在しません', 'hard_bounce', 'user_unknown'],
+  [
+    '5.0.0 ユーザー Neko (neko@example.co.jp) は Domino ディレクトリには見つかりません。',
+    'hard_bounce',
+    'user_unknown',
+  ],
+  ['552 メールボックスの容量を超過しています', 'mailbox_full', 'mailbox_full'],
+  ['554 受信拒否されました', 'blocked', 'policy'],
+  // Chinese
+  ['550 用户不存在', 'hard_bounce', 'user_unknown'],
+  ['552 邮箱已满', 'mailbox_full', 'mailbox_full'],
+  ['554 IP被拒绝', 'blocked', 'ip_blocklisted'],
+  // A temporary reply in any language stays temporary unless its code names a bad address.
+  ['450 Benutzer unbekannt', 'soft_bounce', 'server_busy'],
+  ['450 4.1.1 Utilisateur inconnu', 'hard_bounce', 'user_unknown'],
+];
+
+describe('replies in other languages', () => {
+  it.each(NON_ENGLISH)('%s', (reply, category, reason) => {
+    expect(classify(reply)).toMatchObject({ category, reason });
+  });
+});
+
+describe('untrusted input', () => {
+  const adversarial = [
+    `550 ${'a'.repeat(2000)}`,
+    `550 ${'user '.repeat(400)}`,
+    `550 ${'mailbox box over quota '.repeat(87)}`,
+    `550 ${'domain host '.repeat(166)}`,
+    `550 ${'é'.repeat(2000)}`,
+    `550 ${'пользователь '.repeat(150)}`,
+    `550-${'x\n550-'.repeat(330)}`,
+    'temporar'.repeat(250),
+  ];
+  it.each(adversarial.map((s) => [s.slice(0, 24), s]))(
+    'classifies a 2,000-character %s… in under 50 ms',
+    (_label, input) => {
+      const started = performance.now();
+      classify(input);
+      expect(performance.now() - started).toBeLessThan(50);
+    },
+  );
 });
