@@ -420,10 +420,11 @@ export const RULES: readonly Rule[] = [
   { name: 'code.552.storage', when: (r) => r.code === 552, then: MAILBOX_FULL },
   { name: 'code.551.not_local', when: (r) => r.code === 551, then: hard('mailbox_moved') },
   { name: 'code.553.name_not_allowed', when: (r) => r.code === 553, then: hard('bad_address_syntax') },
-  // 500-504: our command or its parameters refused (syntax, sequence, not implemented).
+  // 501-504: our command or its parameters refused (syntax, not implemented, sequence). Not 500,
+  // which servers (and DSN readers that need a code) also use for any permanent failure.
   {
     name: 'code.50x.protocol',
-    when: (r) => r.code !== null && r.code >= 500 && r.code <= 504,
+    when: (r) => r.code !== null && r.code >= 501 && r.code <= 504,
     then: { category: 'blocked', reason: 'protocol_error' },
   },
   { name: 'code.421.unavailable', when: (r) => r.code === 421, then: soft('server_busy') },
