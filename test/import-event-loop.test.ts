@@ -22,8 +22,13 @@ afterAll(async () => {
   await h?.teardown();
 });
 
-/** Generous for a slow shared 2-core machine, far below the 5.2 s one invalid import used to stall. */
-const HEALTH_WITHIN_MS = 500;
+/**
+ * Generous for a slow shared 2-core machine, far below the 2–5 s one import used to stall: the loop
+ * never stops for half a second, and each /health (a database and a Temporal ping of its own, on a
+ * machine busy importing) answers within a second.
+ */
+const STALL_BELOW_MS = 500;
+const HEALTH_WITHIN_MS = 1_000;
 
 /**
  * Runs the import while asking `/health` back to back (one request always in flight, so a stall of
@@ -64,7 +69,7 @@ async function whileImporting(contacts: unknown[], opts: { unknownField?: boolea
   };
 }
 
-test('while 100,000 invalid rows are imported, /health answers every time within 500 ms', async () => {
+test('while 100,000 invalid rows are imported, /health answers every time (loop never stalled 500 ms)', async () => {
   const run = await whileImporting(
     Array.from({ length: 100_000 }, (_, i) => ({ email: `not an address ${i}`, firstName: `N${i}` })),
   );
@@ -72,10 +77,11 @@ test('while 100,000 invalid rows are imported, /health answers every time within
   expect(run.status).toBe(200);
   expect(run.result.invalid).toHaveLength(100_000);
   expect(run.healthChecks).toBeGreaterThan(1);
+  expect(run.longestStallMs).toBeLessThan(STALL_BELOW_MS);
   expect(run.slowestHealthMs).toBeLessThan(HEALTH_WITHIN_MS);
 });
 
-test('while 100,000 valid rows are imported in a body near the 32 MB limit, /health answers every time within 500 ms', async () => {
+test('while 100,000 valid rows are imported in a body near the 32 MB limit, /health answers every time (loop never stalled 500 ms)', async () => {
   // Long names make the body ~32 MB: its JSON parse (synchronous, in express.json) is in the measure.
   const long = 'x'.repeat(120);
   const rows = Array.from({ length: 100_000 }, (_, i) => ({
@@ -89,6 +95,7 @@ test('while 100,000 valid rows are imported in a body near the 32 MB limit, /hea
   expect(run.status).toBe(200);
   expect(run.result).toMatchObject({ created: 100_000, existing: 0, invalid: [] });
   expect(run.healthChecks).toBeGreaterThan(1);
+  expect(run.longestStallMs).toBeLessThan(STALL_BELOW_MS);
   expect(run.slowestHealthMs).toBeLessThan(HEALTH_WITHIN_MS);
 });
 
@@ -103,5 +110,6 @@ test('a body near the 32 MB limit is parsed in one synchronous step: the stall i
   const run = await whileImporting(rows, { unknownField: true });
   console.log('a 32 MB body, parsed then refused', { ...run, result: undefined });
   expect(run.status).toBe(400);
+  expect(run.longestStallMs).toBeLessThan(STALL_BELOW_MS);
   expect(run.slowestHealthMs).toBeLessThan(HEALTH_WITHIN_MS);
 });
