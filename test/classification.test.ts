@@ -132,13 +132,13 @@ const NON_ENGLISH: Array<[reply: string, category: string, reason: string]> = [
   // German
   ['550 5.1.1 <anna@example.de>: Benutzer unbekannt', 'hard_bounce', 'user_unknown'],
   ['550 Empfaenger unbekannt / Postfach existiert nicht', 'hard_bounce', 'user_unknown'],
-  ['552 Postfach voll', 'mailbox_full', 'mailbox_full'],
+  ['550 Postfach voll', 'mailbox_full', 'mailbox_full'],
   ['452 4.2.2 Das Postfach des Empfängers ist voll', 'mailbox_full', 'mailbox_full'],
   ['554 Ihre IP-Adresse ist gesperrt', 'blocked', 'ip_blocklisted'],
   // French
   ['550 5.1.1 Utilisateur inconnu', 'hard_bounce', 'user_unknown'],
   ['550 Adresse destinataire invalide. Invalid recipient. LPN007_416', 'hard_bounce', 'user_unknown'],
-  ['552 Boîte pleine', 'mailbox_full', 'mailbox_full'],
+  ['550 Boîte pleine', 'mailbox_full', 'mailbox_full'],
   ['550 mwinf5c04 ME Adresse IP source bloquée pour incident de spam', 'blocked', 'ip_blocklisted'],
   [
     '550 5.5.0 Le compte du destinataire est bloque. The recipient account is blocked.',
@@ -147,24 +147,24 @@ const NON_ENGLISH: Array<[reply: string, category: string, reason: string]> = [
   ],
   // Spanish
   ['550 Usuario desconocido', 'hard_bounce', 'user_unknown'],
-  ['552 El buzón está lleno', 'mailbox_full', 'mailbox_full'],
+  ['550 El buzón está lleno', 'mailbox_full', 'mailbox_full'],
   ['554 Mensaje rechazado', 'blocked', 'policy'],
   // Portuguese
   ['550 Usuário inexistente', 'hard_bounce', 'user_unknown'],
-  ['552 Caixa postal cheia', 'mailbox_full', 'mailbox_full'],
+  ['550 Caixa postal cheia', 'mailbox_full', 'mailbox_full'],
   ['554 Mensagem rejeitada', 'blocked', 'policy'],
   // Italian
   ['550 Utente sconosciuto', 'hard_bounce', 'user_unknown'],
-  ['552 Casella piena', 'mailbox_full', 'mailbox_full'],
+  ['550 Casella piena', 'mailbox_full', 'mailbox_full'],
   ['554 Messaggio rifiutato', 'blocked', 'policy'],
   // Dutch
   ['550 Onbekende gebruiker', 'hard_bounce', 'user_unknown'],
-  ['552 Mailbox is vol', 'mailbox_full', 'mailbox_full'],
+  ['550 Mailbox is vol', 'mailbox_full', 'mailbox_full'],
   ['554 Bericht geweigerd', 'blocked', 'policy'],
   // Russian
   ['550 Пользователь не найден', 'hard_bounce', 'user_unknown'],
   ['550 Нет такого пользователя', 'hard_bounce', 'user_unknown'],
-  ['552 Почтовый ящик переполнен', 'mailbox_full', 'mailbox_full'],
+  ['550 Почтовый ящик переполнен', 'mailbox_full', 'mailbox_full'],
   ['554 Сообщение отклонено как спам', 'blocked', 'spam_content'],
   // Japanese
   ['550 ユーザが存在しません', 'hard_bounce', 'user_unknown'],
@@ -173,11 +173,11 @@ const NON_ENGLISH: Array<[reply: string, category: string, reason: string]> = [
     'hard_bounce',
     'user_unknown',
   ],
-  ['552 メールボックスの容量を超過しています', 'mailbox_full', 'mailbox_full'],
+  ['550 メールボックスの容量を超過しています', 'mailbox_full', 'mailbox_full'],
   ['554 受信拒否されました', 'blocked', 'policy'],
   // Chinese
   ['550 用户不存在', 'hard_bounce', 'user_unknown'],
-  ['552 邮箱已满', 'mailbox_full', 'mailbox_full'],
+  ['550 邮箱已满', 'mailbox_full', 'mailbox_full'],
   ['554 IP被拒绝', 'blocked', 'ip_blocklisted'],
   // A temporary reply in any language stays temporary unless its code names a bad address.
   ['450 Benutzer unbekannt', 'soft_bounce', 'server_busy'],
