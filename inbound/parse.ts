@@ -1,0 +1,450 @@
+/**
+ * What comes back to the return path, read: a bounce (RFC 3464 delivery report or one of the common
+ * prose formats), a complaint (RFC 5965 feedback report), or nothing to act on (automatic replies,
+ * vacation notices, challenge-response mail, garbage).
+ *
+ * MIME is mailparser's: every part decoded (base64, quoted-printable, charsets), `message/rfc822` and
+ * `message/delivery-status` kept as raw parts. Only the small field blocks of the reports and the
+ * prose of the text parts are read here (parse-fields.ts, parse-text.ts, parse-auto.ts).
+ *
+ * Hostile input: at most MAX_PARSED_BYTES of a message are read (reports come before the returned
+ * message, which is what a cut loses), mailparser's own limits refuse absurd headers and part counts,
+ * every scan here is bounded in lines and characters with linear regexes, a parse that takes longer
+ * than PARSE_TIMEOUT_MS is abandoned, and nothing throws: what cannot be read is
+ * `{ kind: 'none', why: 'other' }`.
+ */
+import {
+  simpleParser,
+  type AddressObject,
+  type Headers,
+  type ParsedMail,
+  type SimpleParserOptions,
+} from 'mailparser';
+import type { BounceCategory } from '../domain/classification';
+import { notBounceKind, autoReplySubject } from './parse-auto';
+import { deliveryReport, feedbackFields, type DsnRecipient } from './parse-fields';
+import {
+  BOUNCE_SUBJECT,
+  DAEMON_NAME,
+  DAEMON_SENDER,
+  bounceMarkers,
+  excluded,
+  isDelayWarning,
+  lines,
+  reportDiagnostic,
+  sentenceRecipients,
+  splitReport,
+  textReports,
+  type TextReport,
+} from './parse-text';
+import { enhancedIn, findAddress, findAddresses, sameAddress, verdictFor, type Action } from './parse-util';
+
+export type RecipientReport = {
+  /** Final-Recipient (or Original-Recipient / the address the format names), without `rfc822;`. */
+  recipient: string;
+  action: Action;
+  /** RFC 3463 code like `5.1.1`, or null. */
+  status: string | null;
+  /** The diagnostic as given, without its type prefix (`smtp;`), on one line, at most 2,000 characters. */
+  diagnosticCode: string | null;
+  remoteMta: string | null;
+  /** From domain/classification.ts: the diagnostic's reply, else the status, else the action. */
+  category: BounceCategory;
+  reason: string;
+};
+
+/** Where the original message is named: for finding the delivery when the return path is lost. */
+export type OriginalRefs = {
+  messageId: string | null;
+  /** The X-Delivery-Id header of the returned message. */
+  deliveryId: string | null;
+  /** The X-Mailing-Id header of the returned message. */
+  mailingId: string | null;
+};
+
+export type ParsedInbound =
+  | { kind: 'bounce'; recipients: RecipientReport[]; original: OriginalRefs; format: string }
+  | { kind: 'complaint'; feedbackType: string; recipient: string | null; original: OriginalRefs }
+  | { kind: 'none'; why: 'auto_reply' | 'vacation' | 'challenge' | 'other' };
+
+/** How much of a message is read. A longer message is cut: its reports come first. */
+export const MAX_PARSED_BYTES = 1024 * 1024;
+/** A parse that has not ended by then is abandoned (`none`). */
+export const PARSE_TIMEOUT_MS = 5_000;
+const MAX_TEXT_CHARS = 256 * 1024;
+const MAX_RETURNED_HEADER_BYTES = 64 * 1024;
+
+/** Feedback types that mean "this recipient does not want this mail" (RFC 5965 §7.3, RFC 6650). */
+export function isComplaintFeedback(feedbackType: string): boolean {
+  return ['abuse', 'fraud', 'virus', 'other'].includes(feedbackType);
+}
+
+const NONE: ParsedInbound = { kind: 'none', why: 'other' };
+
+export async function parseInbound(raw: Buffer | string): Promise<ParsedInbound> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<ParsedInbound>((resolve) => {
+      timer = setTimeout(() => resolve(NONE), PARSE_TIMEOUT_MS);
+      timer.unref();
+    });
+    return await Promise.race([parse(raw), timeout]);
+  } catch {
+    return NONE;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// `ignoreEmbedded` keeps every message/rfc822 part whole (a part, never merged into the text);
+// `keepDeliveryStatus` keeps the report a part too; the limits are mailparser's, set explicitly.
+const MAIL_OPTIONS: SimpleParserOptions = {
+  keepDeliveryStatus: true,
+  ignoreEmbedded: true,
+  skipTextToHtml: true,
+  skipTextLinks: true,
+  skipImageLinks: true,
+  maxHtmlLengthToParse: 512 * 1024,
+  maxHeadSize: 256 * 1024,
+  maxChildNodes: 200,
+  checksumAlgo: false,
+};
+
+type Context = {
+  mail: ParsedMail;
+  subject: string;
+  from: string | null;
+  header: (name: string) => string;
+  text: string;
+  dsn: string[];
+  feedback: string[];
+  /** Returned messages or their header blocks, most reliable first. */
+  returned: string[];
+  reportType: string;
+};
+
+async function parse(raw: Buffer | string): Promise<ParsedInbound> {
+  const buf = (typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw).subarray(0, MAX_PARSED_BYTES);
+  if (buf.toString('latin1', 0, Math.min(buf.length, 4096)).trim() === '' && buf.length <= 4096) return NONE;
+  const mail = await simpleParser(buf, MAIL_OPTIONS);
+  const ctx = context(mail);
+  const returned = await returnedMessage(ctx);
+
+  // 1. A feedback report: a complaint.
+  const feedback = feedbackOf(ctx);
+  if (feedback) {
+    const recipient =
+      findAddress(feedback.get('original-rcpt-to') ?? '') ??
+      findAddress(feedback.get('removal-recipient') ?? '') ??
+      returned.hotmailRecipient ??
+      returned.to;
+    const type = /^[a-z0-9_-]{1,32}/.exec((feedback.get('feedback-type') ?? '').trim().toLowerCase())?.[0];
+    return { kind: 'complaint', feedbackType: type ?? 'abuse', recipient, original: returned.refs };
+  }
+
+  const all = lines(ctx.text);
+  const { report, original } = splitReport(all);
+  const exclude = new Set<string>(
+    [ctx.from, ...addresses(mail.to), returned.from, returned.sender, returned.returnPath]
+      .filter((a): a is string => !!a)
+      .map((a) => a.toLowerCase()),
+  );
+  const inText = textReports(report, exclude);
+  const markers = bounceMarkers(report);
+
+  // 2. A delivery report (RFC 3464), in its own part or, from a broken MTA, in the text.
+  const dsn = dsnRecipients(ctx, all);
+  if (dsn.recipients.length) {
+    const recipients = dsn.recipients.map((r) => fromDsn(r, inText));
+    const format = formatOf(ctx, markers.specific, dsn.reportingMta, true);
+    return { kind: 'bounce', recipients, original: returned.refs, format };
+  }
+
+  // 3. A bounce in prose.
+  const daemon = (ctx.from !== null && DAEMON_SENDER.test(ctx.from)) || DAEMON_NAME.test(mailFromName(mail));
+  const failedHeader = findAddresses(ctx.header('x-failed-recipients'));
+  const weak = markers.generic || daemon || BOUNCE_SUBJECT.test(ctx.subject) || failedHeader.length > 0;
+  if (markers.specific || (weak && !autoReplySubject(ctx.subject))) {
+    const found = proseRecipients(inText, failedHeader, report, exclude, returned.to, {
+      sure: markers.specific !== null || daemon || BOUNCE_SUBJECT.test(ctx.subject),
+    });
+    if (found.length) {
+      const action: Action = isDelayWarning(ctx.subject, report) ? 'delayed' : 'failed';
+      const recipients = found.map((r) => fromProse(r, action));
+      const format = formatOf(ctx, markers.specific, '', false);
+      const refs =
+        returned.refs.messageId || returned.refs.deliveryId
+          ? returned.refs
+          : await inlineRefs(original, returned.refs);
+      return { kind: 'bounce', recipients, original: refs, format };
+    }
+  }
+
+  // 4. Automatic replies and challenges.
+  const why = notBounceKind({
+    header: ctx.header,
+    headerNames: [...mail.headers.keys()],
+    subject: ctx.subject,
+    senders: ['from', 'sender', 'reply-to', 'return-path', 'message-id'].map((h) => ctx.header(h)).join(' '),
+    text: ctx.text,
+  });
+  return why ? { kind: 'none', why } : NONE;
+}
+
+function context(mail: ParsedMail): Context {
+  const header = (name: string) => headerText(mail.headers, name);
+  const dsn: string[] = [];
+  const feedback: string[] = [];
+  const returned: string[] = [];
+  const headerOnly: string[] = [];
+  const looseText: string[] = [];
+  for (const a of mail.attachments.slice(0, 50)) {
+    const type = (a.contentType ?? '').toLowerCase();
+    const body = a.content.subarray(0, MAX_PARSED_BYTES).toString('utf8');
+    if (type === 'message/delivery-status' || type === 'message/global-delivery-status') dsn.push(body);
+    else if (type === 'message/feedback-report') feedback.push(body);
+    else if (type === 'message/rfc822' || type === 'message/global') returned.push(body);
+    else if (type === 'text/rfc822-headers' || type === 'text/global-headers') headerOnly.push(body);
+    else if (type.startsWith('text/') || type === 'application/octet-stream') looseText.push(body);
+  }
+  // Text attachments: a report some MTA attached as text, or the returned message as a .txt file.
+  for (const t of looseText) {
+    if (/^(?:Final|Original)-Recipient[ \t]*:/im.test(t.slice(0, 20_000))) dsn.push(t);
+    else if (/^Feedback-Type[ \t]*:/im.test(t.slice(0, 20_000))) feedback.push(t);
+    else if (/^(?:Received|Return-Path|Message-I[Dd])[ \t]*:/i.test(t.trimStart())) returned.push(t);
+  }
+  const contentType = mail.headers.get('content-type');
+  const params: unknown =
+    contentType && typeof contentType === 'object' && 'params' in contentType ? contentType.params : null;
+  const reportType =
+    params &&
+    typeof params === 'object' &&
+    'report-type' in params &&
+    typeof params['report-type'] === 'string'
+      ? params['report-type'].toLowerCase()
+      : '';
+  return {
+    mail,
+    subject: (mail.subject ?? '').slice(0, 1000),
+    from: addresses(mail.from)[0] ?? null,
+    header,
+    text: (mail.text ?? '').slice(0, MAX_TEXT_CHARS),
+    dsn,
+    feedback,
+    returned: [...returned, ...headerOnly],
+    reportType,
+  };
+}
+
+/** A header's value as text, whatever shape mailparser gave it. */
+function headerText(headers: Headers, name: string): string {
+  const v = headers.get(name);
+  const one = (x: unknown): string => {
+    if (typeof x === 'string') return x;
+    if (x instanceof Date) return x.toISOString();
+    if (x && typeof x === 'object') {
+      if ('text' in x && typeof x.text === 'string') return x.text;
+      if ('value' in x && typeof x.value === 'string') return x.value;
+    }
+    return '';
+  };
+  const text = Array.isArray(v) ? v.slice(0, 20).map(one).join(', ') : one(v);
+  return text.slice(0, 10_000);
+}
+
+function addresses(v: AddressObject | AddressObject[] | undefined): string[] {
+  const out: string[] = [];
+  for (const o of Array.isArray(v) ? v : v ? [v] : []) {
+    for (const e of o.value.slice(0, 50)) {
+      for (const a of [e.address, ...(e.group ?? []).map((g) => g.address)]) {
+        const found = a ? findAddress(a) : null;
+        if (found) out.push(found);
+      }
+    }
+  }
+  return out;
+}
+
+function mailFromName(mail: ParsedMail): string {
+  return mail.from?.value.map((v) => `${v.name} ${v.address ?? ''}`).join(' ') ?? '';
+}
+
+function feedbackOf(ctx: Context): Map<string, string> | null {
+  for (const part of ctx.feedback) {
+    const f = feedbackFields(part);
+    if (f.size) return f;
+  }
+  if (ctx.reportType === 'feedback-report') {
+    // A feedback report whose report part is mislabelled: its fields in the text.
+    const m = /^Feedback-Type[ \t]*:/im.exec(ctx.text.slice(0, 50_000));
+    if (m) return feedbackFields(ctx.text.slice(m.index, m.index + 20_000));
+    return new Map();
+  }
+  return null;
+}
+
+function dsnRecipients(ctx: Context, all: string[]): { recipients: DsnRecipient[]; reportingMta: string } {
+  const recipients: DsnRecipient[] = [];
+  let reportingMta = '';
+  for (const part of ctx.dsn.slice(0, 5)) {
+    const r = deliveryReport(part);
+    recipients.push(...r.recipients);
+    reportingMta ||= r.perMessage.get('reporting-mta') ?? '';
+  }
+  if (recipients.length === 0) {
+    // Report fields pasted into the text (some MTAs, and forwarders that flatten the report).
+    const at = all.findIndex((l) => /^(?:Final|Original)-Recipient[ \t]*:/i.test(l));
+    if (at >= 0) {
+      // From the start of that field group (an Original-Recipient or Action line may come first).
+      let start = at;
+      while (start > 0 && at - start < 5 && /^[A-Za-z-]{2,40}[ \t]*:/.test(all[start - 1] ?? '')) start--;
+      const r = deliveryReport(all.slice(start, at + 200).join('\n'));
+      recipients.push(...r.recipients.filter((x) => x.status !== null || x.diagnosticCode !== null));
+      reportingMta ||= r.perMessage.get('reporting-mta') ?? '';
+    }
+  }
+  return { recipients, reportingMta };
+}
+
+function fromDsn(r: DsnRecipient, inText: TextReport[]): RecipientReport {
+  const prose = inText.find((t) => sameAddress(t.recipient, r.recipient));
+  const diagnosticCode = r.diagnosticCode ?? prose?.diagnostic ?? null;
+  const status = r.status ?? (diagnosticCode ? enhancedIn(diagnosticCode) : null);
+  return {
+    recipient: r.recipient,
+    action: r.action,
+    status,
+    diagnosticCode,
+    remoteMta: r.remoteMta ?? prose?.remoteMta ?? null,
+    ...verdictFor(diagnosticCode, status, r.action),
+  };
+}
+
+function fromProse(r: TextReport, action: Action): RecipientReport {
+  const status = r.diagnostic ? enhancedIn(r.diagnostic) : null;
+  return {
+    recipient: r.recipient,
+    action,
+    status,
+    diagnosticCode: r.diagnostic,
+    remoteMta: r.remoteMta,
+    ...verdictFor(r.diagnostic, status, action),
+  };
+}
+
+/**
+ * The failed addresses of a prose bounce: the lines that name them; X-Failed-Recipients (Exim) when
+ * present has the last word; else addresses in sentences; else, when the message is surely a bounce,
+ * the To of the returned message.
+ */
+function proseRecipients(
+  inText: TextReport[],
+  failedHeader: string[],
+  report: string[],
+  exclude: ReadonlySet<string>,
+  returnedTo: string | null,
+  opts: { sure: boolean },
+): TextReport[] {
+  const whole = reportDiagnostic(report);
+  const bare = (recipient: string): TextReport => ({ recipient, diagnostic: whole, remoteMta: null });
+  if (failedHeader.length) {
+    return failedHeader
+      .filter((a) => !excluded(a, exclude))
+      .map((a) => inText.find((t) => sameAddress(t.recipient, a)) ?? bare(a));
+  }
+  if (inText.length) return inText;
+  const named = sentenceRecipients(report, exclude);
+  if (named.length) return named.map(bare);
+  if (opts.sure && returnedTo && !excluded(returnedTo, exclude)) return [bare(returnedTo)];
+  return [];
+}
+
+type Returned = {
+  refs: OriginalRefs;
+  to: string | null;
+  from: string | null;
+  sender: string | null;
+  returnPath: string | null;
+  hotmailRecipient: string | null;
+};
+
+const NO_REFS: OriginalRefs = { messageId: null, deliveryId: null, mailingId: null };
+
+/** The returned message's headers (a message/rfc822 part, or text/rfc822-headers), read by mailparser. */
+async function returnedMessage(ctx: Context): Promise<Returned> {
+  for (const candidate of ctx.returned.slice(0, 3)) {
+    const r = await readReturned(candidate);
+    if (r) return r;
+  }
+  return { refs: NO_REFS, to: null, from: null, sender: null, returnPath: null, hotmailRecipient: null };
+}
+
+async function readReturned(message: string): Promise<Returned | null> {
+  const trimmed = message.replace(/^[\r\n]+/, '');
+  const end = /\r?\n\r?\n/.exec(trimmed.slice(0, MAX_RETURNED_HEADER_BYTES));
+  const head = trimmed.slice(0, end ? end.index : MAX_RETURNED_HEADER_BYTES);
+  if (head.trim() === '') return null;
+  const mail = await simpleParser(`${head}\r\n\r\n`, MAIL_OPTIONS);
+  const h = (name: string) => headerText(mail.headers, name);
+  const returnPath = findAddress(h('return-path'));
+  return {
+    refs: {
+      messageId: messageIdOf(mail.messageId ?? h('message-id')),
+      deliveryId: idOf(h('x-delivery-id')),
+      mailingId: idOf(h('x-mailing-id')),
+    },
+    to: addresses(mail.to)[0] ?? null,
+    from: addresses(mail.from)[0] ?? null,
+    sender: findAddress(h('sender')),
+    returnPath,
+    hotmailRecipient: findAddress(h('x-hmxmroriginalrecipient')),
+  };
+}
+
+/** Refs from the copy of the returned message in a prose bounce (after "This is a copy of ..."). */
+async function inlineRefs(original: string[] | null, fallback: OriginalRefs): Promise<OriginalRefs> {
+  if (!original) return fallback;
+  const start = original.findIndex((l) => l.trim() !== '');
+  if (start < 0) return fallback;
+  const r = await readReturned(original.slice(start, start + 400).join('\n'));
+  return r && (r.refs.messageId || r.refs.deliveryId || r.refs.mailingId) ? r.refs : fallback;
+}
+
+function messageIdOf(v: string): string | null {
+  const m = /<([^<>\s]{1,500})>/.exec(v) ?? /^[ \t]*([^<>\s]{1,500}@[^<>\s]{1,500})/.exec(v);
+  return m ? `<${m[1]}>` : null;
+}
+
+function idOf(v: string): string | null {
+  const t = v.trim();
+  return /^[A-Za-z0-9._:-]{1,100}$/.test(t) ? t : null;
+}
+
+/** Which MTA or provider wrote the bounce, from its sender, its report and its wording. */
+function formatOf(ctx: Context, marker: string | null, reportingMta: string, dsn: boolean): string {
+  const from = (ctx.from ?? '').toLowerCase();
+  const mta = reportingMta.toLowerCase();
+  const domain = from.slice(from.indexOf('@') + 1);
+  if (domain.endsWith('amazonses.com') || mta.includes('amazonses.com')) return 'ses';
+  if (/(?:^|\.)(?:googlemail|google|gmail)\.com$/.test(domain) || mta.includes('googlemail.com'))
+    return 'gmail';
+  if (
+    /(?:^|\.)yahoo(?:\.co)?\.[a-z]{2,3}$|(?:^|\.)(?:aol|ymail|rocketmail)\.com$/.test(domain) ||
+    mta.includes('yahoo')
+  ) {
+    return 'yahoo';
+  }
+  if (/(?:^|\.)(?:hotmail|outlook|live|msn)\.[a-z.]{2,6}$/.test(domain)) return 'outlook';
+  const headerNames = [...ctx.mail.headers.keys()];
+  if (
+    headerNames.some((h) => h.startsWith('x-ms-exchange-')) ||
+    /outlook\.com|exchangelabs\.com/.test(mta) ||
+    marker === 'exchange'
+  ) {
+    return 'exchange';
+  }
+  if (marker) return marker;
+  if (ctx.dsn.some((d) => /^X-Postfix-/im.test(d))) return 'postfix';
+  if (ctx.dsn.some((d) => /^X-Exim-/im.test(d))) return 'exim';
+  return dsn ? 'rfc3464' : 'text';
+}
