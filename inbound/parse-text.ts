@@ -20,7 +20,7 @@ export function lines(text: string): string[] {
 
 // Where the copy of the returned message starts (Exim, qmail, Gmail, Sendmail, Exchange, Outlook, ...).
 const ORIGINAL_MARKER =
-  /^(?:-+ ?)?(?:this is a copy of the message|below (?:this|the next) line is a copy of the (?:message|mail header)|original message|(?:unsent|returned|undelivered) message (?:follows|below)|(?:the )?headers? of the original message|message header follows|begin (?:original|returned) message|included is a copy of the message|the following is a copy of the message|original message headers?|en-t[êe]tes de message d'origine|urspr[üu]ngliche nachricht|mensaje original)/i;
+  /^(?:-+ ?)?(?:this is a copy of the message|below (?:this|the next) line is a copy of the (?:message|mail header)|original message|(?:unsent|returned|undelivered|bounced) message(?: (?:follows|below)|[ -]*$)|(?:the )?headers? of the original message|message header follows|begin (?:original|returned) message|included is a copy of the message|the following is a copy of the message|original message headers?|en-t[êe]tes de message d'origine|urspr[üu]ngliche nachricht|mensaje original)/i;
 const HEADER_LINE =
   /^(?:Return-Path|Received|From|To|Subject|Date|Message-I[Dd]|MIME-Version|Content-Type|Reply-To|Sender|Delivered-To|DKIM-Signature|X-[A-Za-z0-9-]{1,60}):/i;
 const HEADER_ANCHOR = /^(?:Return-Path|Received|Message-I[Dd]|Date|From):/i;
@@ -48,11 +48,19 @@ function headerRun(all: string[], i: number): boolean {
 
 type AddressLine = { address: string; rest: string };
 
+// Transcripts: `>>> RCPT To:<bob@x>` (Sendmail, Courier), `Sent <<< RCPT TO:<bob@x>` (InterScan),
+// `RCPT TO: bob@x` (James).
+const RCPT_LINE =
+  /^(?:[<>-]{1,3}[ \t]*|(?:Sent|Out|In)[ \t]*:?[ \t]*[<>]{0,3}[ \t]*)?RCPT TO:[ \t]*<?([^<>\s]{3,320})/i;
+// A label, then the address: `Addresses failed: bob@x` (Verizon), `Recipient address: bob@x` (Exchange).
+const LABEL_LINE =
+  /^(?:addresses? failed|failed (?:address(?:es)?|recipients?)|(?:original |final |unknown |invalid |undeliverable )?recipients?(?: address(?:es)?)?|undeliverable address(?:es)?|destinatario|empf(?:ä|ae)nger|destinataire)[ \t]*:[ \t]*<?([^<>\s,;]{3,320})/i;
+
 /** A line that names a failed address at its start, in one of the shapes MTAs use. */
 export function addressLine(line: string): AddressLine | null {
   const t = line.trim();
   if (t.length < 3) return null;
-  const rcpt = /^(?:>>>[ \t]*)?RCPT TO:[ \t]*<([^<>\s]{3,320})>/i.exec(t);
+  const rcpt = RCPT_LINE.exec(t);
   if (rcpt) {
     const a = tidyAddress(rcpt[1] ?? '');
     return isAddress(a) ? { address: a, rest: '' } : null;
@@ -64,20 +72,29 @@ export function addressLine(line: string): AddressLine | null {
     return isAddress(a) ? { address: a, rest: restAfter(t.slice(end + 1)) } : null;
   }
   const token = t.split(/[ \t]/, 1)[0] ?? '';
-  const a = token.replace(/[:,;]+$/, '');
+  // `"bob@x":` (GMX), `bob@x<mailto:bob@x>` (HTML turned into text), `bob@x:`.
+  const a = tidyAddress(token.split('<', 1)[0] ?? '');
   if (!isAddress(a)) return null;
   const after = t.slice(token.length);
   if (token.endsWith(':')) return { address: a, rest: after.trim() };
   if (after.trim() === '') return { address: a, rest: '' };
   if (/^[ \t]+on[ \t]/i.test(after)) return { address: a, rest: '' }; // Exchange 2003: `bob@x on <date>`
-  if (/^[ \t]*(?:\.\.\.|\(|<|:)/.test(after)) return { address: a, rest: restAfter(after) };
+  if (/^[ \t]*(?:\.\.\.|\(|<|:|\[)/.test(after)) return { address: a, rest: restAfter(after) };
   return null;
+}
+
+/** A labelled address line (`Addresses failed: bob@x`): read only when no line starts with one. */
+export function labelLine(line: string): AddressLine | null {
+  const m = LABEL_LINE.exec(line.trim());
+  const a = m ? tidyAddress(m[1] ?? '') : '';
+  return isAddress(a) ? { address: a, rest: '' } : null;
 }
 
 function restAfter(s: string): string {
   let r = s.trim();
   r = r.replace(/^\((?:expanded from|generated from|alias of)[^)]{0,340}\)/i, '').trim();
   r = r.replace(/^<[^<>]{0,330}>/, '').trim();
+  r = r.replace(/^\[mailto:[^\]]{0,330}\]/i, '').trim();
   r = r.replace(/^(?:\.\.\.|:)/, '').trim();
   return r;
 }
@@ -97,17 +114,16 @@ export function excluded(address: string, exclude: ReadonlySet<string>): boolean
  * information for administrators") keeps the reason that holds an SMTP reply.
  */
 export function textReports(report: string[], exclude: ReadonlySet<string>): TextReport[] {
-  const found: { line: number; at: AddressLine }[] = [];
-  for (let i = 0; i < report.length && found.length < 200; i++) {
-    const at = addressLine(report[i] ?? '');
-    if (at && !excluded(at.address, exclude)) found.push({ line: i, at });
-  }
+  let found = addressLines(report, exclude, addressLine);
+  if (found.length === 0) found = addressLines(report, exclude, labelLine);
+  const whole = reportDiagnostic(report);
   const out: TextReport[] = [];
   found.forEach(({ line, at }, k) => {
     const end = Math.min(found[k + 1]?.line ?? report.length, line + 1 + MAX_BLOCK);
     const block = [at.rest, ...report.slice(line + 1, end)];
-    const diagnostic = diagnosticOf(block);
-    const remoteMta = remoteMtaIn(block.join('\n'));
+    // Some write the reason above the address (Lotus Notes): the lines right above it, no blank between.
+    const diagnostic = diagnosticOf(block) ?? diagnosticOf(linesAbove(report, line)) ?? whole;
+    const remoteMta = remoteMtaIn(block.join(' '));
     const same = out.find((r) => r.recipient.toLowerCase() === at.address.toLowerCase());
     if (!same) out.push({ recipient: at.address, diagnostic, remoteMta });
     else {
@@ -115,6 +131,47 @@ export function textReports(report: string[], exclude: ReadonlySet<string>): Tex
       same.remoteMta ??= remoteMta;
     }
   });
+  return out;
+}
+
+function addressLines(
+  report: string[],
+  exclude: ReadonlySet<string>,
+  read: (line: string) => AddressLine | null,
+): { line: number; at: AddressLine }[] {
+  const found: { line: number; at: AddressLine }[] = [];
+  for (let i = 0; i < report.length && found.length < 200; i++) {
+    const at = read(report[i] ?? '');
+    if (at && !excluded(at.address, exclude) && !continues(report, i)) found.push({ line: i, at });
+  }
+  return found;
+}
+
+const indent = (l: string) => (/^[ \t]*/.exec(l)?.[0] ?? '').replace(/\t/g, '    ').length;
+
+/**
+ * An indented line that goes on from a deeper-reaching line above it is a continuation, even when it
+ * starts with an address (Postfix folds `<bob@x>: host ... said: 550 5.1.1` onto `    <bob@x>: User
+ * unknown`); a list of addresses at one indentation (Hotmail), Exim's address under its reasons, or an
+ * address under an introduction ending in `:` is not.
+ */
+function continues(report: string[], i: number): boolean {
+  const line = report[i] ?? '';
+  const above = report[i - 1] ?? '';
+  if (i === 0 || above.trim() === '' || above.trim().endsWith(':') || indent(line) <= indent(above))
+    return false;
+  const at = addressLine(above);
+  return !at || at.rest !== '';
+}
+
+/** Up to three non-empty lines right above line i that are no address lines and no label ending in ':'. */
+function linesAbove(report: string[], i: number): string[] {
+  const out: string[] = [];
+  for (let k = i - 1; k >= 0 && k >= i - 3; k--) {
+    const l = report[k] ?? '';
+    if (l.trim() === '' || addressLine(l) || l.trim().endsWith(':')) break;
+    out.unshift(l);
+  }
   return out;
 }
 
