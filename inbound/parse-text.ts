@@ -52,13 +52,19 @@ type AddressLine = { address: string; rest: string };
 // `RCPT TO: bob@x` (James).
 const RCPT_LINE =
   /^(?:[<>-]{1,3}[ \t]*|(?:Sent|Out|In)[ \t]*:?[ \t]*[<>]{0,3}[ \t]*)?RCPT TO:[ \t]*<?([^<>\s]{3,320})/i;
-// A label, then the address: `Addresses failed: bob@x` (Verizon), `Recipient address: bob@x` (Exchange).
-const LABEL_LINE =
-  /^(?:addresses? failed|failed (?:address(?:es)?|recipients?)|(?:original |final |unknown |invalid |undeliverable )?recipients?(?: address(?:es)?)?|undeliverable address(?:es)?|destinatario|empf(?:ä|ae)nger|destinataire)[ \t]*:[ \t]*<?([^<>\s,;]{3,320})/i;
+// A label, then the address: `Addresses failed: bob@x` (Verizon), `Recipient address: bob@x` (Exchange),
+// `Unknown user: bob@x` (iMail: then the label is the reason).
+const LABEL_LINE = /^([^:@<>]{2,60}):[ \t]*<?([^<>\s,;]{3,320}?)>?[ \t]*$/;
+const PLAIN_LABEL =
+  /^(?:addresses? failed|failed (?:address(?:es)?|recipients?)|(?:original |final |intended )?recipients?(?: address(?:es)?)?|address(?:es)?|to|rcpt|destinatario|empf(?:ä|ae)nger|destinataire)$/i;
+const SENDER_LABEL =
+  /^(?:from|sender|reply-to|return-path|mail from|envelope-from|cc|bcc|sent by|x-[a-z0-9-]+)$/i;
+// List bullets before an address: `  * bob@x`, `- bob@x`, `• bob@x`.
+const BULLET = /^(?:[*•·-]|\d{1,3}[.)])[ \t]+/;
 
 /** A line that names a failed address at its start, in one of the shapes MTAs use. */
 export function addressLine(line: string): AddressLine | null {
-  const t = line.trim();
+  const t = line.trim().replace(BULLET, '');
   if (t.length < 3) return null;
   const rcpt = RCPT_LINE.exec(t);
   if (rcpt) {
@@ -85,9 +91,11 @@ export function addressLine(line: string): AddressLine | null {
 
 /** A labelled address line (`Addresses failed: bob@x`): read only when no line starts with one. */
 export function labelLine(line: string): AddressLine | null {
-  const m = LABEL_LINE.exec(line.trim());
-  const a = m ? tidyAddress(m[1] ?? '') : '';
-  return isAddress(a) ? { address: a, rest: '' } : null;
+  const m = LABEL_LINE.exec(line.trim().slice(0, 400));
+  const label = (m?.[1] ?? '').trim();
+  const a = m ? tidyAddress(m[2] ?? '') : '';
+  if (!isAddress(a) || SENDER_LABEL.test(label)) return null;
+  return { address: a, rest: PLAIN_LABEL.test(label) ? '' : label };
 }
 
 function restAfter(s: string): string {
@@ -227,7 +235,7 @@ export function remoteMtaIn(text: string): string | null {
 }
 
 const SENTENCE =
-  /\b(?:deliver(?:ed|y)?|sent|message|mail|e-?mail|addressed)[ \t]+(?:to|for)[ \t]+<?([^\s<>()"',;@]{1,64}@[^\s<>()"',;@]{1,255})/gi;
+  /\b(?:deliver(?:ed|y)?|undeliverable|sent|message|mail|e-?mail|addressed)[ \t]+(?:to|for)[ \t]+<?([^\s<>()"',;@]{1,64}@[^\s<>()"',;@]{1,255})/gi;
 
 /** Addresses named in sentences (`Your message wasn't delivered to bob@example.org because ...`). */
 export function sentenceRecipients(report: string[], exclude: ReadonlySet<string>): string[] {
@@ -270,7 +278,7 @@ const MARKERS: readonly [RegExp, string][] = [
   [/An error occurred while trying to deliver the mail to the following recipients/i, 'ses'],
 ];
 const GENERIC_MARKER =
-  /could not be delivered to (?:one or more|the following|all)|(?:unable|failed) to deliver (?:your |the |this )?(?:message|mail|e-?mail) to|following address(?:es|\(es\))? failed|(?:message|mail) (?:was|could) not (?:be )?delivered|wasn't delivered to|couldn't be delivered|This is the MAILER-DAEMON|delivery (?:has )?failed|undeliverable|undelivered mail|permanent (?:fatal )?error|Delivery Status Notification|non-?delivery (?:report|notification)/i;
+  /could not be delivered to (?:one or more|the following|all)|cannot be delivered|could not deliver|was not delivered|returned mail|(?:unable|failed) to deliver (?:your |the |this )?(?:message|mail|e-?mail) to|following address(?:es|\(es\))? failed|(?:message|mail) (?:was|could) not (?:be )?delivered|wasn't delivered to|couldn't be delivered|This is the MAILER-DAEMON|delivery (?:has )?failed|undeliverable|undelivered mail|permanent (?:fatal )?error|Delivery Status Notification|non-?delivery (?:report|notification)/i;
 
 export type BounceSignals = { specific: string | null; generic: boolean };
 
@@ -281,7 +289,7 @@ export function bounceMarkers(report: string[]): BounceSignals {
 }
 
 export const BOUNCE_SUBJECT =
-  /undeliver|undelivered|returned mail|returned to sender|mail delivery (?:failed|failure|problem|subsystem)|delivery (?:status notification|failure|failed|problem|report|notification|has failed|delayed|incomplete)|failure notice|non[- ]?delivery|could not be delivered|not delivered|message (?:delayed|not delivered|blocked)|warning: (?:message|could not send)|delayed mail|unzustellbar|nicht zustellbar|non remis|non recapitabile|no entregado|onbestelbaar|niet afgeleverd|olevererbart|address not found/i;
+  /undeliver|undelivered|returned mail|returned to sender|mail delivery (?:failed|failure|problem|subsystem)|delivery (?:status notification|failure|failed|problem|report|notification|has failed|delayed|incomplete)|failure notice|non[- ]?deliver|delivery status|could not be delivered|not delivered|message (?:delayed|not delivered|blocked)|warning: (?:message|could not send)|delayed mail|unzustellbar|nicht zustellbar|non remis|non recapitabile|no entregado|onbestelbaar|niet afgeleverd|olevererbart|address not found/i;
 
 export const DAEMON_SENDER =
   /^(?:mailer-daemon|mailer_daemon|mail-daemon|mailerdaemon|postmaster|mail\.?delivery|bounces?|double-bounce)@/i;
@@ -296,5 +304,7 @@ const PERMANENT =
 /** A warning that the message is still being retried, not a final failure. */
 export function isDelayWarning(subject: string, report: string[]): boolean {
   const text = report.slice(0, 300).join('\n');
-  return (DELAYED.test(subject) || DELAYED.test(text)) && !PERMANENT.test(text);
+  return (
+    (DELAYED.test(subject) || /^delay(?:ed)?\b/i.test(subject) || DELAYED.test(text)) && !PERMANENT.test(text)
+  );
 }

@@ -163,11 +163,15 @@ async function parse(raw: Buffer | string): Promise<ParsedInbound> {
   // 3. A bounce in prose.
   const daemon = (ctx.from !== null && DAEMON_SENDER.test(ctx.from)) || DAEMON_NAME.test(mailFromName(mail));
   const failedHeader = findAddresses(ctx.header('x-failed-recipients'));
-  const weak = markers.generic || daemon || BOUNCE_SUBJECT.test(ctx.subject) || failedHeader.length > 0;
-  if (markers.specific || (weak && !autoReplySubject(ctx.subject))) {
-    const found = proseRecipients(inText, failedHeader, report, exclude, returned.to, {
-      sure: markers.specific !== null || daemon || BOUNCE_SUBJECT.test(ctx.subject),
-    });
+  const sure =
+    markers.specific !== null ||
+    daemon ||
+    BOUNCE_SUBJECT.test(ctx.subject) ||
+    ctx.reportType === 'delivery-status' ||
+    ctx.dsn.length > 0;
+  const autoSubject = autoReplySubject(ctx.subject);
+  if (markers.specific || ((sure || markers.generic || failedHeader.length > 0) && !autoSubject)) {
+    const found = proseRecipients(inText, failedHeader, report, exclude, returned.to, { sure });
     if (found.length) {
       const action: Action = isDelayWarning(ctx.subject, report) ? 'delayed' : 'failed';
       const recipients = found.map((r) => fromProse(r, action));
@@ -178,6 +182,8 @@ async function parse(raw: Buffer | string): Promise<ParsedInbound> {
           : await inlineRefs(original, returned.refs);
       return { kind: 'bounce', recipients, original: refs, format };
     }
+    // A bounce that names no recipient we can read: nothing to act on, and no automatic reply either.
+    if (sure && !autoSubject) return NONE;
   }
 
   // 4. Automatic replies and challenges.
