@@ -20,6 +20,7 @@ import {
   type ParsedMail,
   type SimpleParserOptions,
 } from 'mailparser';
+import { htmlToText } from 'html-to-text';
 import type { BounceCategory } from '../domain/classification';
 import { notBounceKind, autoReplySubject } from './parse-auto';
 import { deliveryReport, feedbackFields, type DsnRecipient } from './parse-fields';
@@ -72,6 +73,8 @@ export const MAX_PARSED_BYTES = 1024 * 1024;
 /** A parse that has not ended by then is abandoned (`none`). */
 export const PARSE_TIMEOUT_MS = 5_000;
 const MAX_TEXT_CHARS = 256 * 1024;
+const MAX_HTML_CHARS = 256 * 1024;
+const MAX_HTML_DEPTH = 200;
 const MAX_RETURNED_HEADER_BYTES = 64 * 1024;
 
 /** Feedback types that mean "this recipient does not want this mail" (RFC 5965 §7.3, RFC 6650). */
@@ -234,12 +237,53 @@ function context(mail: ParsedMail): Context {
     subject: (mail.subject ?? '').slice(0, 1000),
     from: addresses(mail.from)[0] ?? null,
     header,
-    text: (mail.text ?? '').slice(0, MAX_TEXT_CHARS),
+    text: textOf(mail),
     dsn,
     feedback,
     returned: [...returned, ...headerOnly],
     reportType,
   };
+}
+
+/**
+ * The message's text. mailparser makes text of HTML only for a top-level HTML body; an NDR whose only
+ * text is HTML inside its report (Exchange Online) is converted here, bounded, links without targets.
+ */
+function textOf(mail: ParsedMail): string {
+  const text = mail.text ?? '';
+  if (text.trim() !== '' || typeof mail.html !== 'string') return text.slice(0, MAX_TEXT_CHARS);
+  const html = mail.html.slice(0, MAX_HTML_CHARS);
+  // html-to-text slows down more than linearly on deep nesting: no NDR nests like that.
+  if (htmlDepth(html) > MAX_HTML_DEPTH) return '';
+  try {
+    return htmlToText(html, {
+      wordwrap: false,
+      limits: { maxInputLength: MAX_HTML_CHARS, maxDepth: 100, maxChildNodes: 5_000 },
+      selectors: [
+        { selector: 'a', options: { ignoreHref: true } },
+        { selector: 'img', format: 'skip' },
+      ],
+    }).slice(0, MAX_TEXT_CHARS);
+  } catch {
+    return '';
+  }
+}
+
+const VOID_TAG = /^(?:area|base|br|col|embed|hr|img|input|link|meta|source|track|wbr|p|li|td|th|tr|option)$/i;
+
+/** The deepest nesting of elements in an HTML text, by a linear scan of its tags (void tags aside). */
+function htmlDepth(html: string): number {
+  const tag = /<(\/?)([A-Za-z][A-Za-z0-9]{0,20})[^<>]{0,2000}?(\/?)>/g;
+  let depth = 0;
+  let max = 0;
+  let m: RegExpExecArray | null;
+  while ((m = tag.exec(html)) !== null) {
+    if (VOID_TAG.test(m[2] ?? '') || m[3] === '/') continue;
+    depth = m[1] === '/' ? Math.max(0, depth - 1) : depth + 1;
+    if (depth > max) max = depth;
+    if (max > MAX_HTML_DEPTH) break;
+  }
+  return max;
 }
 
 /** A header's value as text, whatever shape mailparser gave it. */
@@ -314,7 +358,9 @@ function dsnRecipients(ctx: Context, all: string[]): { recipients: DsnRecipient[
 
 function fromDsn(r: DsnRecipient, inText: TextReport[]): RecipientReport {
   const prose = inText.find((t) => sameAddress(t.recipient, r.recipient));
-  const diagnosticCode = r.diagnosticCode ?? prose?.diagnostic ?? null;
+  // A report without a diagnostic, or with a bare code (`smtp; 550`): the prose part may say more.
+  const bare = r.diagnosticCode === null || !/[A-Za-z]{3}/.test(r.diagnosticCode);
+  const diagnosticCode = (bare ? prose?.diagnostic : null) ?? r.diagnosticCode ?? null;
   const status = r.status ?? (diagnosticCode ? enhancedIn(diagnosticCode) : null);
   return {
     recipient: r.recipient,

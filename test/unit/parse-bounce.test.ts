@@ -257,6 +257,14 @@ const EXPECTED: Record<string, Expected> = {
     rows: [['pat@example.net', 'failed', '5.2.2', 'mailbox_full', 'mailbox_full']],
     original: refs(6003),
   },
+  'o365-html-only.eml': {
+    bounce: 'exchange',
+    rows: [['sol@example.com', 'failed', '5.4.1', 'hard_bounce', 'user_unknown']],
+    original: refs(6006),
+    diagnostic: [
+      "Remote server returned '550 5.4.1 Recipient address rejected: Access denied. AS(201806281) [PH0PR03MB7777.namprd03.prod.outlook.com]'",
+    ],
+  },
   'exchange2003-text.eml': {
     bounce: 'exchange',
     rows: [['quentin@example.org', 'failed', '5.1.1', 'hard_bounce', 'user_unknown']],
@@ -463,6 +471,11 @@ describe('hostile input: bounded work, never a throw', () => {
       () => `\u0000\ud800From: \u0007x\r\n\r\n\udfff${'\u0000'.repeat(1000)}`,
     ],
     ['only carriage returns', () => '\r'.repeat(1 << 20)],
+    [
+      'an HTML-only report nested 300,000 deep',
+      () =>
+        `Content-Type: multipart/report; boundary=X\n\n--X\nContent-Type: text/html\n\n${'<div>'.repeat(300_000)}\n--X--\n`,
+    ],
     [
       'a broken base64 report',
       () =>
