@@ -123,6 +123,8 @@ type Context = {
   feedback: string[];
   /** Returned messages or their header blocks, most reliable first. */
   returned: string[];
+  /** A message/disposition-notification part (a read receipt). */
+  mdn: boolean;
   reportType: string;
 };
 
@@ -132,6 +134,9 @@ async function parse(raw: Buffer | string): Promise<ParsedInbound> {
   const mail = await simpleParser(buf, MAIL_OPTIONS);
   const ctx = context(mail);
   const returned = await returnedMessage(ctx);
+
+  // 0. A read receipt (RFC 8098 disposition notification): an automatic reply, no bounce.
+  if (ctx.reportType === 'disposition-notification' || ctx.mdn) return { kind: 'none', why: 'auto_reply' };
 
   // 1. A feedback report: a complaint.
   const feedback = feedbackOf(ctx);
@@ -207,8 +212,10 @@ function context(mail: ParsedMail): Context {
   const returned: string[] = [];
   const headerOnly: string[] = [];
   const looseText: string[] = [];
+  let mdn = false;
   for (const a of mail.attachments.slice(0, 50)) {
     const type = (a.contentType ?? '').toLowerCase();
+    if (type === 'message/disposition-notification') mdn = true;
     const body = a.content.subarray(0, MAX_PARSED_BYTES).toString('utf8');
     if (type === 'message/delivery-status' || type === 'message/global-delivery-status') dsn.push(body);
     else if (type === 'message/feedback-report') feedback.push(body);
@@ -241,6 +248,7 @@ function context(mail: ParsedMail): Context {
     dsn,
     feedback,
     returned: [...returned, ...headerOnly],
+    mdn,
     reportType,
   };
 }

@@ -356,6 +356,7 @@ const EXPECTED: Record<string, Expected> = {
   'auto-reponse-automatique.eml': { none: 'vacation' },
   'auto-ticket-ack.eml': { none: 'auto_reply' },
   'auto-precedence-only.eml': { none: 'auto_reply' },
+  'auto-read-receipt-mdn.eml': { none: 'auto_reply' },
   'challenge-boxbe.eml': { none: 'challenge' },
   'challenge-spamarrest.eml': { none: 'challenge' },
   'challenge-confirm-human.eml': { none: 'challenge' },
