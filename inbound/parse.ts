@@ -165,7 +165,8 @@ async function parse(raw: Buffer | string): Promise<ParsedInbound> {
   if (dsn.recipients.length) {
     const recipients = dsn.recipients.map((r) => fromDsn(r, inText));
     const format = formatOf(ctx, markers.specific, dsn.reportingMta, true);
-    return { kind: 'bounce', recipients, original: returned.refs, format };
+    const original = withMessageId(returned.refs, dsn.originalMessageId, ctx);
+    return { kind: 'bounce', recipients, original, format };
   }
 
   // 3. A bounce in prose.
@@ -188,7 +189,7 @@ async function parse(raw: Buffer | string): Promise<ParsedInbound> {
         returned.refs.messageId || returned.refs.deliveryId
           ? returned.refs
           : await inlineRefs(original, returned.refs);
-      return { kind: 'bounce', recipients, original: refs, format };
+      return { kind: 'bounce', recipients, original: withMessageId(refs, '', ctx), format };
     }
     // A bounce that names no recipient we can read: nothing to act on, and no automatic reply either.
     if (sure && !autoSubject) return NONE;
@@ -341,13 +342,18 @@ function feedbackOf(ctx: Context): Map<string, string> | null {
   return null;
 }
 
-function dsnRecipients(ctx: Context, all: string[]): { recipients: DsnRecipient[]; reportingMta: string } {
+function dsnRecipients(
+  ctx: Context,
+  all: string[],
+): { recipients: DsnRecipient[]; reportingMta: string; originalMessageId: string } {
   const recipients: DsnRecipient[] = [];
   let reportingMta = '';
+  let originalMessageId = '';
   for (const part of ctx.dsn.slice(0, 5)) {
     const r = deliveryReport(part);
     recipients.push(...r.recipients);
     reportingMta ||= r.perMessage.get('reporting-mta') ?? '';
+    originalMessageId ||= r.perMessage.get('x-original-message-id') ?? '';
   }
   if (recipients.length === 0) {
     // Report fields pasted into the text (some MTAs, and forwarders that flatten the report).
@@ -361,7 +367,7 @@ function dsnRecipients(ctx: Context, all: string[]): { recipients: DsnRecipient[
       reportingMta ||= r.perMessage.get('reporting-mta') ?? '';
     }
   }
-  return { recipients, reportingMta };
+  return { recipients, reportingMta, originalMessageId };
 }
 
 function fromDsn(r: DsnRecipient, inText: TextReport[]): RecipientReport {
@@ -468,6 +474,20 @@ async function inlineRefs(original: string[] | null, fallback: OriginalRefs): Pr
   if (start < 0) return fallback;
   const r = await readReturned(original.slice(start, start + 400).join('\n'));
   return r && (r.refs.messageId || r.refs.deliveryId || r.refs.mailingId) ? r.refs : fallback;
+}
+
+/**
+ * Without a returned message, the bounce itself may name the original: Gmail's X-Original-Message-ID
+ * report field, or In-Reply-To / the last References entry (Gmail, Exim set them to the bounced message).
+ */
+function withMessageId(refs: OriginalRefs, reportField: string, ctx: Context): OriginalRefs {
+  if (refs.messageId) return refs;
+  const references = ctx.header('references').match(/<[^<>\s]{1,500}>/g) ?? [];
+  const messageId =
+    messageIdOf(reportField) ??
+    messageIdOf(ctx.header('in-reply-to')) ??
+    messageIdOf(references.at(-1) ?? '');
+  return { ...refs, messageId };
 }
 
 function messageIdOf(v: string): string | null {

@@ -281,6 +281,7 @@ const EXPECTED: Record<string, Expected> = {
   'hotmail-old-text.eml': {
     bounce: 'outlook',
     rows: [['zack@example.com', 'failed', '5.2.2', 'mailbox_full', 'mailbox_full']],
+    original: NO_REFS,
   },
   // Gmail / Google Workspace
   'gmail-address-not-found.eml': {
@@ -301,6 +302,8 @@ const EXPECTED: Record<string, Expected> = {
   'gmail-blocked-base64.eml': {
     bounce: 'gmail',
     rows: [['vic@example.com', 'failed', '5.7.1', 'blocked', 'ip_blocklisted']],
+    // No returned message: the report's X-Original-Message-ID names it.
+    original: { messageId: '<delivery-7004@mail.example>', deliveryId: null, mailingId: null },
   },
   // Yahoo
   'yahoo-user-unknown.eml': {
