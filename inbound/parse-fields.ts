@@ -136,9 +136,3 @@ export function feedbackFields(text: string): Fields {
   for (const g of fieldGroups(text)) for (const [k, v] of g) if (!out.has(k)) out.set(k, v);
   return out;
 }
-
-/** Where a report's fields start inside a text body (a broken MTA that sends them as text/plain). */
-export function fieldBlockAt(text: string, first: RegExp): string | null {
-  const m = first.exec(text);
-  return m ? text.slice(m.index) : null;
-}

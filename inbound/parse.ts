@@ -145,6 +145,7 @@ async function parse(raw: Buffer | string): Promise<ParsedInbound> {
       findAddress(feedback.get('original-rcpt-to') ?? '') ??
       findAddress(feedback.get('removal-recipient') ?? '') ??
       returned.hotmailRecipient ??
+      findAddress(ctx.header('x-hmxmroriginalrecipient')) ??
       returned.to;
     const type = /^[a-z0-9_-]{1,32}/.exec((feedback.get('feedback-type') ?? '').trim().toLowerCase())?.[0];
     return { kind: 'complaint', feedbackType: type ?? 'abuse', recipient, original: returned.refs };
