@@ -29,9 +29,9 @@ const AUTO_HEADERS = [
   'x-vacation',
 ];
 const AUTO_SUBJECT =
-  /auto[- ]?(?:matic )?(?:reply|replied|response|respond|answer)|automatic reply|auto:|autosvar|auto-?antwort|automatische antwort|abwesenheit|r[ée]ponse automatique|respuesta autom[áa]tica|risposta automatica|resposta autom[áa]tica|automatisch antwoord|automatisk svar|automaattinen vastaus|odpowied[źz] automatyczna|out of (?:the )?office|\bOOO\b|vacation|on holiday|away from|absence|ausser haus|außer haus|fuera de la oficina|hors du bureau|urlaub|congés/i;
+  /auto[- ]?(?:matic )?(?:reply|replied|response|respond|answer)|automatic reply|auto:|autosvar|auto-?antwort|automatische antwort|abwesenheit|r[ée]ponse automatique|respuesta autom[áa]tica|risposta automatica|resposta autom[áa]tica|automatisch antwoord|automatisk svar|automaattinen vastaus|odpowied[źz] automatyczna|out of (?:the )?office|\bOOO\b|vacation|on holiday|away from|absence|ausser haus|außer haus|fuera de la oficina|hors du bureau|urlaub|congés|автоответ|автоматический ответ|отпуск|自動応答|自動返信|自动回复|自動回覆|不在|休暇|休假|자동 ?응답|부재/i;
 const VACATION =
-  /out of (?:the )?office|\bOOO\b|vacation|holiday|on leave|parental leave|annual leave|away from (?:the |my )?(?:office|desk|e-?mail|work)|(?:i am|i'm|i will be) (?:currently )?(?:away|out|absent|travel+ing|on holiday|off|on leave)|limited access to (?:my )?e-?mail|abwesen|urlaub|nicht im b(?:ü|ue)ro|au(?:ß|ss)er haus|absent|cong[ée]s|hors du bureau|vacances|fuera de la oficina|vacaciones|ausente|fuori (?:ufficio|sede)|ferie|assente|afwezig|vakantie|niet op kantoor|frånvarande|semester|poza biurem|urlop|férias|ausência/i;
+  /out of (?:the )?office|\bOOO\b|vacation|holiday|on leave|parental leave|annual leave|away from (?:the |my )?(?:office|desk|e-?mail|work)|(?:i am|i'm|i will be) (?:currently )?(?:away|out|absent|travel+ing|on holiday|off|on leave)|limited access to (?:my )?e-?mail|abwesen|urlaub|nicht im b(?:ü|ue)ro|au(?:ß|ss)er haus|absent|cong[ée]s|hors du bureau|vacances|fuera de la oficina|vacaciones|ausente|fuori (?:ufficio|sede)|ferie|assente|afwezig|vakantie|niet op kantoor|frånvarande|semester|poza biurem|urlop|férias|ausência|отпуск|не в офисе|不在|休暇|休假|出張|부재|휴가/i;
 
 /** What kind of automatic mail this is, or null when nothing says it is automatic. */
 export function notBounceKind(m: AutoInput): NotBounce | null {

@@ -179,7 +179,9 @@ async function parse(raw: Buffer | string): Promise<ParsedInbound> {
     BOUNCE_SUBJECT.test(ctx.subject) ||
     ctx.reportType === 'delivery-status' ||
     ctx.dsn.length > 0;
-  const autoSubject = autoReplySubject(ctx.subject);
+  // "Automatic reply" in the subject outweighs prose that merely sounds like a bounce, not a mailer
+  // daemon's sender or a bounce subject.
+  const autoSubject = autoReplySubject(ctx.subject) && !daemon && !BOUNCE_SUBJECT.test(ctx.subject);
   if (markers.specific || ((sure || markers.generic || failedHeader.length > 0) && !autoSubject)) {
     const found = proseRecipients(inText, failedHeader, report, exclude, returned.to, { sure });
     if (found.length) {
