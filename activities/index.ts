@@ -7,6 +7,7 @@ import type { Db } from '../db/connection';
 import type { ReturnPathKeys } from '../inbound/return-path';
 import { withHeartbeat } from './heartbeat';
 import { checkMailingDone, resolveRecipients, startDeliveries } from './mailing';
+import { applyLateReport, noteLateReport } from './late-report';
 import { createMessageBuilder } from './message';
 import { beginDelivery, recordOutcome, recordRetry } from './recording';
 import { createSendAttempt } from './send';
@@ -37,6 +38,8 @@ export function createActivities(deps: ActivityDeps) {
     startDeliveries: (input: Input<typeof startDeliveries>) =>
       withHeartbeat(() => startDeliveries(deps, input)),
     checkMailingDone: (input: Input<typeof checkMailingDone>) => checkMailingDone(deps.db, input),
+    applyLateReport: (input: Input<typeof applyLateReport>) => applyLateReport(deps.db, input),
+    noteLateReport: (input: Input<typeof noteLateReport>) => noteLateReport(deps.db, input),
 
     sendAttempt: createSendAttempt({ db: deps.db, smtp: deps.smtp, messageFor }),
   };

@@ -7,7 +7,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const DEFAULT_TASK_QUEUE = 'deliveries';
 
 /** Workflow types: the names of the functions exported by workflows/index.ts. */
-export const WORKFLOW_TYPES = { delivery: 'delivery', mailing: 'mailing' } as const;
+export const WORKFLOW_TYPES = { delivery: 'delivery', mailing: 'mailing', lateReport: 'lateReport' } as const;
 
 /** Custom search attributes of the ops view (docs/operations.md), registered at start. */
 export const searchAttributes = {

@@ -15,6 +15,7 @@ import { TypedSearchAttributes } from '@temporalio/common';
 import { recipientDomain } from '../domain/address';
 import { retryBounds } from '../domain/retry';
 import { type DeliveryInput, type DeliveryWorkflow, deliveryWorkflowId } from './delivery';
+import { type LateReport, type LateReportWorkflow, lateReportWorkflowId } from './late-report';
 import { type MailingInput, type MailingWorkflow, mailingWorkflowId } from './mailing';
 import { DEFAULT_TASK_QUEUE, searchAttributes as sa, WORKFLOW_TYPES } from './names';
 
@@ -70,4 +71,38 @@ export function startMailing(
     typedSearchAttributes: new TypedSearchAttributes([{ key: sa.MailingId, value: input.mailingId }]),
     staticSummary: `mailing ${input.mailingId}: fan-out of its deliveries`,
   });
+}
+
+/**
+ * Hands a late report to Temporal (the listener does it before it answers 250). The same report
+ * twice is one workflow: a second start finds the first, running or ended.
+ */
+export async function startLateReport(
+  client: Client,
+  report: LateReport,
+  opts: { taskQueue?: string } = {},
+): Promise<void> {
+  try {
+    await client.workflow.start<LateReportWorkflow>(WORKFLOW_TYPES.lateReport, {
+      taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
+      workflowId: lateReportWorkflowId(report),
+      args: [report],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: new TypedSearchAttributes(
+        report.recipient
+          ? [
+              { key: sa.RecipientEmail, value: report.recipient },
+              { key: sa.RecipientDomain, value: recipientDomain(report.recipient) },
+            ]
+          : [],
+      ),
+      staticSummary:
+        report.kind === 'complaint'
+          ? `complaint (${report.feedbackType}) about ${report.recipient ?? 'an unknown recipient'}`
+          : `late ${report.action} ${report.status ?? ''} for ${report.recipient ?? 'an unknown recipient'}`,
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
 }

@@ -153,8 +153,11 @@ export async function update(
     email?: string | undefined;
     first_name?: string | null | undefined;
     last_name?: string | null | undefined;
+    /** `active` takes an unsubscribed contact back (the account re-subscribes it). */
+    status?: 'active' | undefined;
   },
 ): Promise<void> {
+  const resubscribed = change.status === 'active' && before.status === 'unsubscribed';
   const email = change.email !== undefined && change.email !== before.email ? change.email : undefined;
   const key = email === undefined ? before.email_key : emailKey(email);
   const corrected = key !== before.email_key && before.status === 'incorrect';
@@ -165,11 +168,36 @@ export async function update(
       ...(change.first_name !== undefined && { first_name: change.first_name }),
       ...(change.last_name !== undefined && { last_name: change.last_name }),
       ...(corrected && { status: 'active' as const, incorrect_reason: null, incorrect_since: null }),
+      ...(resubscribed && { status: 'active' as const, unsubscribed_at: null, unsubscribed_reason: null }),
       updated_at: sql<Date>`now()`,
     })
     .where('id', '=', id)
     .execute();
   if (corrected) await restoreRemovedGroups(trx, id);
+}
+
+/**
+ * A complaint or a one-click unsubscribe: the contact is never sent to again until the account sets
+ * it back to active. An incorrect address stays incorrect. True when this call unsubscribed it.
+ */
+export async function unsubscribe(
+  trx: Db,
+  contactId: string,
+  reason: 'complaint' | 'one_click',
+): Promise<boolean> {
+  const row = await trx
+    .updateTable('contacts')
+    .set({
+      status: 'unsubscribed',
+      unsubscribed_at: sql<Date>`now()`,
+      unsubscribed_reason: reason,
+      updated_at: sql<Date>`now()`,
+    })
+    .where('id', '=', contactId)
+    .where('status', '=', 'active')
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 async function restoreRemovedGroups(trx: Db, contactId: string): Promise<void> {

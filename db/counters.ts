@@ -12,7 +12,17 @@ import type { Database } from './schema';
 export const COUNTER_SHARDS = 8;
 const shardOf = (deliveryId: string) => Number(BigInt(deliveryId) % BigInt(COUNTER_SHARDS));
 
-type Column = 'total' | Counter | 'retrying';
+/** Every counter column: each reader and writer below goes through this list. */
+const COLUMNS = [
+  'total',
+  'delivered',
+  'incorrect_addresses',
+  'technical_problems',
+  'retrying',
+  'complaints',
+  'unsubscribed',
+] as const satisfies readonly ('total' | Counter | 'retrying' | 'complaints' | 'unsubscribed')[];
+type Column = (typeof COLUMNS)[number];
 export type Delta = Partial<Record<Column, number>>;
 
 /** The sums of a mailing's counters; `ended` and `inProgress` follow from them. */
@@ -22,6 +32,9 @@ export type Counters = {
   incorrectAddresses: number;
   technicalProblems: number;
   retrying: number;
+  /** Complaints (feedback loops) about this mailing's messages, and contacts it lost to unsubscribing. */
+  complaints: number;
+  unsubscribed: number;
   ended: number;
   inProgress: number;
 };
@@ -32,18 +45,16 @@ export function bump(db: Db, mailingId: string, deliveryId: string, delta: Delta
 }
 
 async function bumpShard(db: Db, mailingId: string, shard: number, delta: Delta): Promise<void> {
-  const v = { total: 0, delivered: 0, incorrect_addresses: 0, technical_problems: 0, retrying: 0, ...delta };
+  const v = Object.fromEntries(COLUMNS.map((c) => [c, delta[c] ?? 0])) as Record<Column, number>;
   await db
     .insertInto('mailing_counters')
     .values({ mailing_id: mailingId, shard, ...v })
     .onConflict((oc) =>
-      oc.columns(['mailing_id', 'shard']).doUpdateSet({
-        total: sql`mailing_counters.total + ${v.total}`,
-        delivered: sql`mailing_counters.delivered + ${v.delivered}`,
-        incorrect_addresses: sql`mailing_counters.incorrect_addresses + ${v.incorrect_addresses}`,
-        technical_problems: sql`mailing_counters.technical_problems + ${v.technical_problems}`,
-        retrying: sql`mailing_counters.retrying + ${v.retrying}`,
-      }),
+      oc
+        .columns(['mailing_id', 'shard'])
+        .doUpdateSet(
+          Object.fromEntries(COLUMNS.map((c) => [c, sql`mailing_counters.${sql.ref(c)} + ${v[c]}`])),
+        ),
     )
     .execute();
 }
@@ -55,27 +66,22 @@ export async function addToTotal(db: Db, mailingId: string, deliveryIds: string[
   for (const [shard, n] of perShard) await bumpShard(db, mailingId, shard, { total: n });
 }
 
-/** One more ended delivery with this reason (the statistics' `byReason`). */
-export async function countReason(db: Db, mailingId: string, deliveryId: string, reason: string) {
+/** One more (or, `by` -1, one less) ended delivery with this reason: the statistics' `byReason`. */
+export async function countReason(db: Db, mailingId: string, deliveryId: string, reason: string, by = 1) {
   await db
     .insertInto('mailing_reason_counters')
-    .values({ mailing_id: mailingId, shard: shardOf(deliveryId), reason, n: 1 })
+    .values({ mailing_id: mailingId, shard: shardOf(deliveryId), reason, n: by })
     .onConflict((oc) =>
-      oc.columns(['mailing_id', 'shard', 'reason']).doUpdateSet({ n: sql`mailing_reason_counters.n + 1` }),
+      oc
+        .columns(['mailing_id', 'shard', 'reason'])
+        .doUpdateSet({ n: sql`mailing_reason_counters.n + ${by}` }),
     )
     .execute();
 }
 
 /** The sums, written once: every reader of the counters selects these. */
 function sums(eb: ExpressionBuilder<Database, 'mailing_counters'>) {
-  const sum = (c: Column) => eb.fn.coalesce(eb.fn.sum<string>(c), sql<string>`0`).as(c);
-  return [
-    sum('total'),
-    sum('delivered'),
-    sum('incorrect_addresses'),
-    sum('technical_problems'),
-    sum('retrying'),
-  ];
+  return COLUMNS.map((c) => eb.fn.coalesce(eb.fn.sum<string>(c), sql<string>`0`).as(c));
 }
 
 type SumRow = Record<Column, string | number>;
@@ -88,18 +94,14 @@ function countersOf(row: SumRow): Counters {
     incorrectAddresses: n('incorrect_addresses'),
     technicalProblems: n('technical_problems'),
     retrying: n('retrying'),
+    complaints: n('complaints'),
+    unsubscribed: n('unsubscribed'),
     ended,
     inProgress: n('total') - ended,
   };
 }
 
-const ZERO = countersOf({
-  total: 0,
-  delivered: 0,
-  incorrect_addresses: 0,
-  technical_problems: 0,
-  retrying: 0,
-});
+const ZERO = countersOf(Object.fromEntries(COLUMNS.map((c) => [c, 0])) as SumRow);
 
 /** The counters of several mailings (a page of the list) in one query. */
 export async function countersOfMailings(db: Db, mailingIds: string[]): Promise<Map<string, Counters>> {

@@ -86,6 +86,16 @@ export function lock(trx: Db, deliveryId: string) {
     .executeTakeFirstOrThrow();
 }
 
+/** As lock, for a delivery that may have been deleted since (a late report about it). */
+export function lockIfExists(trx: Db, deliveryId: string) {
+  return trx
+    .selectFrom('deliveries')
+    .select(['mailing_id', 'contact_id', 'email_key', 'status', 'reason'])
+    .where('id', '=', deliveryId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
 /** Inserts the attempt; false when it was already there (a retried activity). */
 export async function addAttempt(trx: Db, deliveryId: string, a: AttemptRecord): Promise<boolean> {
   const row = await trx
@@ -233,5 +243,81 @@ export async function recordAcceptance(db: Db, deliveryId: string, result: Attem
     .insertInto('delivery_acceptances')
     .values({ delivery_id: deliveryId, result: JSON.stringify(result) })
     .onConflict((oc) => oc.column('delivery_id').doNothing())
+    .execute();
+}
+
+/** Marks a late report applied; false when it was already (the same report received twice). */
+export async function claimLateReport(
+  trx: Db,
+  deliveryId: string,
+  key: string,
+  kind: string,
+): Promise<boolean> {
+  const row = await trx
+    .insertInto('late_reports')
+    .values({ delivery_id: deliveryId, report_key: key, kind })
+    .onConflict((oc) => oc.columns(['delivery_id', 'report_key']).doNothing())
+    .returning('report_key')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** A late report among the delivery's attempts (after them, flagged late): the API and ops see it. */
+export async function addLateAttempt(
+  trx: Db,
+  deliveryId: string,
+  r: {
+    at: string;
+    reply: string;
+    category: string;
+    reason: string;
+    mxHost: string | null;
+    status: string | null;
+  },
+): Promise<void> {
+  await trx
+    .insertInto('delivery_attempts')
+    .columns([
+      'delivery_id',
+      'n',
+      'at',
+      'reply',
+      'enhanced_code',
+      'category',
+      'reason',
+      'mx_host',
+      'smtp_phase',
+      'late',
+    ])
+    .expression((eb) =>
+      eb
+        .selectFrom('delivery_attempts')
+        .select([
+          eb.val(deliveryId).as('delivery_id'),
+          sql<number>`coalesce(max(n), 0) + 1`.as('n'),
+          eb.val(r.at).as('at'),
+          eb.val(r.reply).as('reply'),
+          eb.val(r.status).as('enhanced_code'),
+          eb.val(r.category).as('category'),
+          eb.val(r.reason).as('reason'),
+          eb.val(r.mxHost).as('mx_host'),
+          eb.val('LATE').as('smtp_phase'),
+          sql<boolean>`true`.as('late'),
+        ])
+        .where('delivery_id', '=', deliveryId),
+    )
+    .execute();
+}
+
+/** An ended delivery's outcome changed by a late report (a bounce after a 250). */
+export async function changeOutcome(
+  trx: Db,
+  deliveryId: string,
+  outcome: { status: Exclude<DeliveryStatus, 'in_progress'>; category: string; reason: string },
+): Promise<void> {
+  await trx
+    .updateTable('deliveries')
+    .set({ status: outcome.status, category: outcome.category, reason: outcome.reason })
+    .where('id', '=', deliveryId)
     .execute();
 }

@@ -4,6 +4,7 @@ import * as initial from './migrations/2026_11_27_0001_initial';
 import * as derivedWorkflowId from './migrations/2026_11_29_0001_delivery_workflow_id_derived';
 import * as acceptances from './migrations/2026_11_29_0002_delivery_acceptances';
 import * as emailKey from './migrations/2026_11_29_0003_email_key';
+import * as lateReports from './migrations/2026_11_29_0004_late_reports';
 
 /**
  * Listed here rather than read from the folder: the migrations then travel with the code whatever
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_29_0001_delivery_workflow_id_derived': derivedWorkflowId,
   '2026_11_29_0002_delivery_acceptances': acceptances,
   '2026_11_29_0003_email_key': emailKey,
+  '2026_11_29_0004_late_reports': lateReports,
 };
 
 function migrator(db: Db): Migrator {

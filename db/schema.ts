@@ -8,7 +8,8 @@ type Ref = ColumnType<string, string | number | bigint, string | number | bigint
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
-export type ContactStatus = 'active' | 'incorrect';
+/** `unsubscribed`: a complaint or a one-click unsubscribe; never sent to until set back to active. */
+export type ContactStatus = 'active' | 'incorrect' | 'unsubscribed';
 export type MailingStatus = 'draft' | 'sending' | 'done';
 
 export interface AccountsTable {
@@ -39,6 +40,9 @@ export interface ContactsTable {
   status: ColumnType<ContactStatus, ContactStatus | undefined, ContactStatus>;
   incorrect_reason: string | null;
   incorrect_since: Timestamp | null;
+  unsubscribed_at: Timestamp | null;
+  /** `complaint` or `one_click`. */
+  unsubscribed_reason: string | null;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
@@ -120,6 +124,8 @@ export interface DeliveryAttemptsTable {
   mx_host: string | null;
   smtp_phase: string | null;
   duration_ms: number | null;
+  /** A report that came back after the attempt (a DSN, a complaint), not an attempt of ours. */
+  late: Generated<boolean>;
 }
 
 export interface DeliveryAcceptancesTable {
@@ -137,6 +143,8 @@ export interface MailingCountersTable {
   incorrect_addresses: Generated<number>;
   technical_problems: Generated<number>;
   retrying: Generated<number>;
+  complaints: Generated<number>;
+  unsubscribed: Generated<number>;
 }
 
 export interface MailingReasonCountersTable {
@@ -144,6 +152,14 @@ export interface MailingReasonCountersTable {
   shard: number;
   reason: string;
   n: Generated<number>;
+}
+
+/** Late reports already applied: the same report received twice changes nothing the second time. */
+export interface LateReportsTable {
+  delivery_id: Ref;
+  report_key: string;
+  kind: string;
+  received_at: CreatedAt;
 }
 
 export interface Database {
@@ -158,6 +174,7 @@ export interface Database {
   deliveries: DeliveriesTable;
   delivery_attempts: DeliveryAttemptsTable;
   delivery_acceptances: DeliveryAcceptancesTable;
+  late_reports: LateReportsTable;
   mailing_counters: MailingCountersTable;
   mailing_reason_counters: MailingReasonCountersTable;
 }

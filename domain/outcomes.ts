@@ -63,3 +63,8 @@ export type DeliveryOutcome = {
 export function outcomeOf(category: BounceCategory, reason: string): DeliveryOutcome {
   return { status: OUTCOMES[category].status, category, reason };
 }
+
+/** The counter of an ended status (each status has one, whatever the category that led to it). */
+export function counterOf(status: EndedStatus): Counter {
+  return Object.values(OUTCOMES).find((o) => o.status === status)!.counter;
+}

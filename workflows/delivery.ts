@@ -18,6 +18,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AttemptRecord, DeliveryInput, DeliveryState } from '../contract/delivery';
+import type { LateReport } from '../contract/late-report';
 import { searchAttributes as sa } from '../contract/names';
 import { recipientDomain } from '../domain/address';
 import {
@@ -91,6 +92,11 @@ export const statusQuery = defineQuery<DeliveryState>('status');
 export const retryNowSignal = defineSignal('retryNow');
 /** Stop retrying: the delivery ends as a technical problem, reason `cancelled_by_operator`. */
 export const giveUpSignal = defineSignal('giveUp');
+/**
+ * A report that came back after a 250 (a DSN) says an earlier message failed: the delivery ends
+ * with that verdict instead of waiting for its next attempt. Sent by the late-report workflow.
+ */
+export const lateFailureSignal = defineSignal<[LateReport]>('lateFailure');
 
 export async function delivery(input: DeliveryInput): Promise<DeliveryState> {
   const bounds = validRetryBounds({ ...BOUNDS_OF_OLDER_INPUTS, ...input.retry });
@@ -111,9 +117,14 @@ export async function delivery(input: DeliveryInput): Promise<DeliveryState> {
   };
   let retryNow = false;
   let giveUp = false;
+  let lateFailure: Extract<LateReport, { kind: 'bounce' }> | undefined;
   setHandler(statusQuery, () => state);
   setHandler(retryNowSignal, () => void (retryNow = true));
   setHandler(giveUpSignal, () => void (giveUp = true));
+  setHandler(lateFailureSignal, (report) => {
+    if (report.kind === 'bounce' && report.action === 'failed' && report.category !== 'delivered')
+      lateFailure ??= report;
+  });
 
   upsertSearchAttributes([
     { key: sa.RecipientEmail, value: input.email },
@@ -193,8 +204,11 @@ export async function delivery(input: DeliveryInput): Promise<DeliveryState> {
     // A retryNow that came while the attempt was in flight had no wait to skip.
     if (patched(RETRY_NOW_SKIPS_CURRENT_WAIT)) retryNow = false;
 
-    await condition(() => retryNow || giveUp, delay, { summary: `retry ${n + 1} after ${reason}` });
+    await condition(() => retryNow || giveUp || lateFailure !== undefined, delay, {
+      summary: `retry ${n + 1} after ${reason}`,
+    });
     if (giveUp) return finish(outcomeOf(category, CANCELLED_BY_OPERATOR), null);
+    if (lateFailure) return finish(outcomeOf(lateFailure.category, lateFailure.reason), null);
   }
 }
 

@@ -37,7 +37,7 @@ export const contactSchema = z.strictObject({
   email: z.string(),
   firstName: z.string().nullable(),
   lastName: z.string().nullable(),
-  status: z.enum(['active', 'incorrect']),
+  status: z.enum(['active', 'incorrect', 'unsubscribed']),
   incorrectReason: z.string().nullable(),
   incorrectSince: timestamp.nullable(),
   groupIds: z.array(z.string()),
@@ -156,7 +156,10 @@ export function contactRoutes(db: Db) {
       path: '/v1/contacts',
       tag: 'contacts',
       summary: 'List contacts; status=incorrect is the "Incorrect addresses" section',
-      query: z.strictObject({ status: z.enum(['active', 'incorrect']).optional(), ...pageQuery }),
+      query: z.strictObject({
+        status: z.enum(['active', 'incorrect', 'unsubscribed']).optional(),
+        ...pageQuery,
+      }),
       status: 200,
       response: pageOf(contactSchema),
       handler: ({ accountId, query }) =>
@@ -179,19 +182,36 @@ export function contactRoutes(db: Db) {
       path: '/v1/contacts/:id',
       tag: 'contacts',
       summary:
-        'Change a contact; a new email for an incorrect contact makes it active and restores its groups',
+        'Change a contact; a new email for an incorrect contact makes it active and restores its groups; ' +
+        'status "active" takes an unsubscribed contact back',
       body: z
-        .strictObject({ email: emailField.optional(), firstName: name, lastName: name })
+        .strictObject({
+          email: emailField.optional(),
+          firstName: name,
+          lastName: name,
+          status: z.literal('active').optional(),
+        })
         .refine((b) => Object.keys(b).length > 0, 'names nothing to change'),
       status: 200,
       response: contactSchema,
-      errors: [404, 409],
+      errors: [404, 409, 422],
       async handler({ accountId, params, body }) {
         const id = idParam(params.id, 'contact');
         await db.transaction().execute(async (trx) => {
           const before = await contacts.lock(trx, accountId, id);
           if (!before) throw new ApiError('not_found', `No contact ${id}.`);
-          const change = { email: body.email, first_name: body.firstName, last_name: body.lastName };
+          if (body.status === 'active' && before.status === 'incorrect' && body.email === undefined)
+            throw new ApiError(
+              'unprocessable',
+              'An incorrect address becomes active when its email is corrected: send the new email.',
+              [{ field: 'status', message: 'an incorrect address needs a corrected email' }],
+            );
+          const change = {
+            email: body.email,
+            first_name: body.firstName,
+            last_name: body.lastName,
+            status: body.status,
+          };
           await contacts.update(trx, id, before, change).catch((err: unknown) => {
             throw isUniqueViolation(err) ? emailTaken(body.email!) : err;
           });

@@ -20,6 +20,8 @@ const attemptSchema = z.strictObject({
   mx: z.string().nullable(),
   phase: z.string().nullable(),
   durationMs: z.number().int().nullable(),
+  /** A report that came back after a 250 (a DSN, a complaint): not an attempt of ours. */
+  late: z.literal(true).optional(),
 });
 
 const deliverySchema = z.strictObject({
@@ -71,6 +73,7 @@ export function deliveryRoutes({ db, temporalUiUrl, namespace }: DeliveryDeps) {
             mx: a.mx_host,
             phase: a.smtp_phase,
             durationMs: a.duration_ms,
+            ...(a.late && { late: true as const }),
           })),
           workflowId: d.workflow_id,
           temporalUiUrl: ui + encodeURIComponent(d.workflow_id),

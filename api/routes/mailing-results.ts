@@ -31,6 +31,9 @@ const statsSchema = z.strictObject({
   inProgress: count,
   /** In progress and waiting for the next attempt: part of inProgress. */
   retrying: count,
+  /** Complaints about this mailing (feedback loops), and its recipients who unsubscribed because of it. */
+  complaints: count,
+  unsubscribed: count,
   byReason: z.record(z.string(), count),
 });
 
@@ -69,9 +72,8 @@ export function mailingResultRoutes(db: Db) {
       async handler({ accountId, params }) {
         const stats = await readStats({ accountId, id: idParam(params.id, 'mailing') });
         if (!stats) throw new ApiError('not_found', `No mailing ${params.id}.`);
-        const { total, delivered, incorrectAddresses, technicalProblems, inProgress, retrying, byReason } =
-          stats;
-        return { total, delivered, incorrectAddresses, technicalProblems, inProgress, retrying, byReason };
+        const { ended, ...graph } = stats; // ended is for the end check, not the graph
+        return graph;
       },
     }),
 

@@ -1,0 +1,101 @@
+/**
+ * Applies a late report (a DSN or a complaint that came back after a 250) to its delivery, in one
+ * transaction, once: the same report received twice changes nothing the second time. What a failed
+ * delivery leads to is the policy table of domain/outcomes.ts, as for a reply during the session.
+ */
+import { deliveryWorkflowId } from '../contract/delivery';
+import type { LateReport, LateReportResult } from '../contract/late-report';
+import { counterOf, OUTCOMES } from '../domain/outcomes';
+import type { Db } from '../db/connection';
+import * as contacts from '../db/contacts';
+import * as counters from '../db/counters';
+import * as deliveries from '../db/deliveries';
+
+export async function applyLateReport(db: Db, report: LateReport): Promise<LateReportResult> {
+  return db.transaction().execute(async (trx) => {
+    const d = await deliveries.lockIfExists(trx, report.deliveryId);
+    const none = { effect: 'ignored', signalled: false } as const;
+    if (!d) return none;
+    // A failure of a delivery still running is its workflow's to record: it is told, and the report
+    // is noted (noteLateReport) once it has been.
+    if (report.kind === 'bounce' && report.action === 'failed' && d.status === 'in_progress')
+      return {
+        effect: 'recorded',
+        signalled: true,
+        deliveryWorkflowId: deliveryWorkflowId(d.mailing_id, d.contact_id),
+      };
+    if (!(await noted(trx, report))) return none;
+
+    if (report.kind === 'complaint') {
+      const unsubscribed = await contacts.unsubscribe(trx, d.contact_id, 'complaint');
+      await counters.bump(trx, d.mailing_id, report.deliveryId, {
+        complaints: 1,
+        unsubscribed: unsubscribed ? 1 : 0,
+      });
+      return { effect: unsubscribed ? 'unsubscribed' : 'recorded', signalled: false };
+    }
+    // Delays and successes are information only.
+    if (report.action !== 'failed' || report.category === 'delivered' || d.status === 'in_progress')
+      return { effect: 'recorded', signalled: false };
+
+    const policy = OUTCOMES[report.category];
+    // An incorrect address stays one; a technical problem does not become "less" ended.
+    if (d.status === policy.status || d.status === 'incorrect_address')
+      return { effect: 'recorded', signalled: false };
+    if (d.status === 'technical_problem' && policy.status !== 'incorrect_address')
+      return { effect: 'recorded', signalled: false };
+
+    await deliveries.changeOutcome(trx, report.deliveryId, {
+      status: policy.status,
+      category: report.category,
+      reason: report.reason,
+    });
+    await counters.bump(trx, d.mailing_id, report.deliveryId, {
+      [counterOf(d.status)]: -1,
+      [policy.counter]: 1,
+    });
+    if (d.reason !== null) await counters.countReason(trx, d.mailing_id, report.deliveryId, d.reason, -1);
+    await counters.countReason(trx, d.mailing_id, report.deliveryId, report.reason);
+    // Only while the contact's address is still the one that bounced: a correction is never undone.
+    if (policy.contact === 'mark_incorrect')
+      await contacts.markIncorrect(trx, d.contact_id, d.email_key, report.deliveryId, report.reason);
+    return {
+      effect: policy.status === 'incorrect_address' ? 'incorrect_address' : 'technical_problem',
+      signalled: false,
+    };
+  });
+}
+
+/** Notes a report told to a running delivery: among its attempts, once. */
+export async function noteLateReport(db: Db, report: LateReport): Promise<void> {
+  await db.transaction().execute((trx) => noted(trx, report));
+}
+
+/** The report claimed (false: seen before) and shown among the delivery's attempts. */
+async function noted(trx: Db, report: LateReport): Promise<boolean> {
+  if (!(await deliveries.claimLateReport(trx, report.deliveryId, report.key, report.kind))) return false;
+  await deliveries.addLateAttempt(trx, report.deliveryId, lateAttempt(report));
+  return true;
+}
+
+function lateAttempt(report: LateReport) {
+  const at = report.receivedAt;
+  if (report.kind === 'complaint')
+    return {
+      at,
+      reply: `complaint: ${report.feedbackType}`,
+      category: 'complaint',
+      reason: report.feedbackType,
+      mxHost: null,
+      status: null,
+    };
+  const said = report.diagnosticCode ?? [report.action, report.status].filter(Boolean).join(' ');
+  return {
+    at,
+    reply: `${report.action}: ${said}`,
+    category: report.category,
+    reason: report.reason,
+    mxHost: report.remoteMta,
+    status: report.status,
+  };
+}

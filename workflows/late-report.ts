@@ -1,0 +1,28 @@
+/**
+ * One late report (a DSN or a complaint that came back after a 250) applied to its delivery. Ops
+ * find it in the Temporal UI by the recipient's address. A delivery that is still running is told
+ * with the `lateFailure` signal and ends by itself; one that ended meanwhile gets the report applied.
+ */
+import { getExternalWorkflowHandle, proxyActivities } from '@temporalio/workflow';
+import type { LateReport, LateReportResult } from '../contract/late-report';
+import type { DeliveryActivities } from '../activities';
+import { lateFailureSignal } from './delivery';
+
+const { applyLateReport, noteLateReport } = proxyActivities<DeliveryActivities>({
+  startToCloseTimeout: '30s',
+  // A database outage must delay the report, never lose it: retry without a limit.
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+export async function lateReport(report: LateReport): Promise<LateReportResult> {
+  const result = await applyLateReport(report);
+  if (!result.signalled || !result.deliveryWorkflowId) return result;
+  try {
+    await getExternalWorkflowHandle(result.deliveryWorkflowId).signal(lateFailureSignal, report);
+  } catch {
+    // The delivery ended between the two steps: the report applies to its outcome now.
+    return applyLateReport(report);
+  }
+  await noteLateReport(report);
+  return result;
+}
