@@ -27,6 +27,7 @@ describe('migrations', () => {
       '2026_11_29_0001_delivery_workflow_id_derived',
       '2026_11_29_0002_delivery_acceptances',
       '2026_11_29_0003_email_key',
+      '2026_11_29_0004_late_reports',
     ]);
     expect(await tables()).toEqual([
       'accounts',
@@ -37,6 +38,7 @@ describe('migrations', () => {
       'delivery_attempts',
       'group_members',
       'groups',
+      'late_reports',
       'mailing_counters',
       'mailing_groups',
       'mailing_reason_counters',
@@ -47,6 +49,7 @@ describe('migrations', () => {
     expect(await migrateToLatest(t.db)).toEqual([]);
 
     expect(await migrateDownToEmpty(t.db)).toEqual([
+      '2026_11_29_0004_late_reports',
       '2026_11_29_0003_email_key',
       '2026_11_29_0002_delivery_acceptances',
       '2026_11_29_0001_delivery_workflow_id_derived',
