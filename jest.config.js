@@ -3,7 +3,7 @@
 //   workflow     workflows on the time-skipping test server: mock activities, end-to-end runs, replay;
 //   integration  the API over HTTP, the database, SMTP, processes (every other file at the top of test/);
 //   drills       test/drills: failures provoked on purpose against real servers.
-const UNIT = ['classification', 'config', 'database-errors', 'docker-compose', 'email'];
+const UNIT = ['classification', 'config', 'database-errors', 'docker-compose', 'email', 'parse-bounce-cli'];
 const WORKFLOW = ['delivery', 'delivery-ops', 'mailing'];
 const topLevel = (names) => names.map((n) => `<rootDir>/test/${n}.test.ts`);
 
