@@ -5,6 +5,7 @@
  */
 import { deliveryWorkflowId } from '../contract/delivery';
 import type { LateReport, LateReportResult } from '../contract/late-report';
+import { emailKey } from '../domain/address';
 import { counterOf, OUTCOMES } from '../domain/outcomes';
 import type { Db } from '../db/connection';
 import * as contacts from '../db/contacts';
@@ -16,6 +17,11 @@ export async function applyLateReport(db: Db, report: LateReport): Promise<LateR
     const d = await deliveries.lockIfExists(trx, report.deliveryId);
     const none = { effect: 'ignored', signalled: false } as const;
     if (!d) return none;
+    if (
+      report.proof === 'headers' &&
+      (report.recipient === null || emailKey(report.recipient) !== d.email_key)
+    )
+      return none;
     // A failure of a delivery still running is its workflow's to record: it is told, and the report
     // is noted (noteLateReport) once it has been.
     if (report.kind === 'bounce' && report.action === 'failed' && d.status === 'in_progress')

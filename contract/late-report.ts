@@ -12,6 +12,11 @@ export type LateReport = {
   receivedAt: string;
   /** The address the report is about (the recipient of the returned message). */
   recipient: string | null;
+  /**
+   * How the delivery was found: its signed return path, or (the feedback-loop address) headers of
+   * the returned message, which anyone can write: then the recipient must be the delivery's own.
+   */
+  proof?: 'return_path' | 'headers';
 } & (
   | {
       kind: 'bounce';

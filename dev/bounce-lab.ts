@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
 import { recipientDomain } from '../domain/address';
+import { LATE_DOMAINS, sendLateReport } from './lab-reports';
 
 type Reply = { code: number; message: string } | 'accept' | 'hang';
 
@@ -37,7 +38,14 @@ export type BounceLab = {
   stop(): Promise<void>;
 };
 
-export async function startBounceLab(opts: { port?: number; host?: string } = {}): Promise<BounceLab> {
+export type LabOptions = {
+  port?: number;
+  host?: string;
+  /** The late-bounce listener: where DSNs (to the return path) and complaints (to the feedback address) go. */
+  reportsTo?: { url: string; feedbackAddress: string; delayMs?: number };
+};
+
+export async function startBounceLab(opts: LabOptions = {}): Promise<BounceLab> {
   const attempts = new Map<string, number>();
   const received = new Map<string, number>();
   let open = 0;
@@ -65,11 +73,30 @@ export async function startBounceLab(opts: { port?: number; host?: string } = {}
       callback(Object.assign(new Error(reply.message), { responseCode: reply.code }));
     },
     onData(stream, session, callback) {
-      stream.on('data', () => undefined);
+      // The header block is kept (bounded) for the late reports that return it.
+      let head = '';
+      stream.on('data', (chunk: Buffer) => {
+        if (head.length < 64_000 && !head.includes('\r\n\r\n')) head += chunk.toString('latin1');
+      });
       stream.on('end', () => {
         for (const rcpt of session.envelope.rcptTo) {
           const addr = rcpt.address.toLowerCase();
           received.set(addr, (received.get(addr) ?? 0) + 1);
+          const late = LATE_DOMAINS[recipientDomain(addr)];
+          const from = session.envelope.mailFrom;
+          if (late && opts.reportsTo && from) {
+            const returned = {
+              returnPath: from.address,
+              recipient: rcpt.address,
+              headers: head.split('\r\n\r\n')[0]!,
+            };
+            // A little later, as a receiving server that accepted first and checked afterwards.
+            setTimeout(() => {
+              sendLateReport(late, returned, opts.reportsTo!).catch((err: Error) =>
+                console.warn(`bounce lab: could not send a late report: ${err.message}`),
+              );
+            }, opts.reportsTo.delayMs ?? 500).unref();
+          }
         }
         callback(null, 'Message accepted');
       });

@@ -12,6 +12,7 @@ import type { DeliveryInput } from '../../contract/delivery';
 import { startDelivery } from '../../contract/starters';
 import { type BounceLab, startBounceLab } from '../../dev/bounce-lab';
 import { emailKey } from '../../domain/address';
+import { type BounceListener, startBounceListener } from '../../inbound/listener';
 import { bundleWorkflows, createWorker } from '../../worker/worker';
 import { createTestDatabase, type TestDatabase } from './database';
 import { createTimeSkippingEnv } from './temporal';
@@ -23,6 +24,8 @@ export type Harness = {
   env: TestWorkflowEnvironment;
   t: TestDatabase;
   lab: BounceLab;
+  /** The late-bounce listener, when the harness was asked for late reports. */
+  listener: BounceListener | undefined;
   taskQueue: string;
   accountId: string;
   newWorker(): ReturnType<typeof createWorker>;
@@ -48,19 +51,42 @@ export function workflowBundle(): Promise<WorkflowBundleOption> {
   return bundle;
 }
 
-export async function createHarness(opts: { smtpTimeoutMs?: number } = {}): Promise<Harness> {
-  const [env, t, lab, codeBundle] = await Promise.all([
+/** The feedback-loop address of test listeners. */
+export const TEST_FEEDBACK_ADDRESS = 'fbl@test.localhost';
+
+export async function createHarness(
+  opts: { smtpTimeoutMs?: number; lateReports?: boolean } = {},
+): Promise<Harness> {
+  const [env, t, codeBundle] = await Promise.all([
     createTimeSkippingEnv(),
     createTestDatabase(),
-    startBounceLab(),
     workflowBundle(),
   ]);
+  const taskQueue = `deliveries-${randomBytes(4).toString('hex')}`;
+  // With late reports: the listener first, so that the lab knows where to send them.
+  const listener = opts.lateReports
+    ? await startBounceListener(
+        {
+          client: env.client,
+          taskQueue,
+          keys: TEST_RETURN_PATH,
+          feedbackAddress: TEST_FEEDBACK_ADDRESS,
+          maxBytes: 1_000_000,
+          maxConnections: 20,
+        },
+        { port: 0, host: '127.0.0.1' },
+      )
+    : undefined;
+  const lab = await startBounceLab(
+    listener
+      ? { reportsTo: { url: listener.url, feedbackAddress: TEST_FEEDBACK_ADDRESS, delayMs: 200 } }
+      : {},
+  );
   const smtp = createSmtpSender({
     relayUrl: lab.url,
     ehloHostname: 'test.localhost',
     timeoutMs: opts.smtpTimeoutMs ?? 2_000,
   });
-  const taskQueue = `deliveries-${randomBytes(4).toString('hex')}`;
   const { id: accountId } = await t.db
     .insertInto('accounts')
     .values({ name: `acct-${taskQueue}` })
@@ -71,6 +97,7 @@ export async function createHarness(opts: { smtpTimeoutMs?: number } = {}): Prom
     env,
     t,
     lab,
+    listener,
     taskQueue,
     accountId,
     newWorker: () =>
@@ -127,6 +154,7 @@ export async function createHarness(opts: { smtpTimeoutMs?: number } = {}): Prom
       ),
     async teardown() {
       smtp.close();
+      await listener?.stop();
       await Promise.allSettled([env.teardown(), lab.stop(), t.drop()]);
     },
   };

@@ -1,0 +1,97 @@
+/**
+ * The late-bounce listener: an SMTP server for what comes back after a 250 (DSNs, feedback-loop
+ * complaints). It takes mail only for return paths we signed and for the feedback address (550 at
+ * RCPT for anything else), limits message size and connections, and answers 250 only once every
+ * report of the message is in Temporal: a message it accepted is never lost.
+ */
+import type { Client } from '@temporalio/client';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import { startLateReport } from '../contract/starters';
+import { parseInbound } from './parse';
+import { envelopeRecipient, reportsOf } from './reports';
+import type { ReturnPathKeys } from './return-path';
+
+export type ListenerDeps = {
+  client: Client;
+  taskQueue: string;
+  keys: ReturnPathKeys;
+  feedbackAddress: string;
+  maxBytes: number;
+  maxConnections: number;
+  log?: (line: string) => void;
+};
+
+export type BounceListener = { port: number; url: string; stop(): Promise<void> };
+
+type Session = SMTPServerSession & { deliveries?: Array<string | null> };
+
+const smtpError = (code: number, message: string) =>
+  Object.assign(new Error(message), { responseCode: code });
+
+export async function startBounceListener(
+  deps: ListenerDeps,
+  at: { port: number; host: string },
+): Promise<BounceListener> {
+  const log = deps.log ?? (() => undefined);
+  const server = new SMTPServer({
+    name: deps.keys.domain,
+    banner: 'late bounces and feedback reports',
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    size: deps.maxBytes,
+    maxClients: deps.maxConnections,
+    // A silent client does not hold a connection slot for long.
+    socketTimeout: 60_000,
+    logger: false,
+    onRcptTo(address, session: Session, callback) {
+      const delivery = envelopeRecipient(address.address, deps.keys, deps.feedbackAddress);
+      if (delivery === undefined) return callback(smtpError(550, '5.1.1 No such recipient here'));
+      (session.deliveries ??= []).push(delivery);
+      callback();
+    },
+    onData(stream, session: Session, callback) {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= deps.maxBytes) chunks.push(chunk);
+      });
+      stream.on('end', () => {
+        if ((stream as { sizeExceeded?: boolean }).sizeExceeded || size > deps.maxBytes)
+          return callback(smtpError(552, '5.3.4 Message too big'));
+        handle(Buffer.concat(chunks), session.deliveries ?? []).then(
+          () => callback(null, 'Report received'),
+          (err: unknown) => {
+            log(`could not hand a report to Temporal: ${(err as Error).message}`);
+            // Not accepted: the sending server keeps the message and tries again later.
+            callback(smtpError(451, '4.3.0 Try again later'));
+          },
+        );
+      });
+    },
+  });
+  server.on('error', () => undefined); // a client hanging up mid-session is not the listener's failure
+
+  async function handle(raw: Buffer, deliveries: Array<string | null>): Promise<void> {
+    const parsed = await parseInbound(raw);
+    const receivedAt = new Date().toISOString();
+    const reports = [...new Set(deliveries)].flatMap((deliveryId) =>
+      reportsOf(parsed, { deliveryId, receivedAt }),
+    );
+    for (const report of reports) await startLateReport(deps.client, report, { taskQueue: deps.taskQueue });
+    if (reports.length)
+      log(`${reports.length} report(s): ${reports.map((r) => `${r.kind} ${r.deliveryId}`).join(', ')}`);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at.port, at.host, () => resolve());
+  });
+  const { port } = server.server.address() as AddressInfo;
+  return {
+    port,
+    url: `smtp://${at.host}:${port}`,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

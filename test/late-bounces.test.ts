@@ -1,0 +1,141 @@
+/**
+ * Late bounces end to end over SMTP: a mailing in relay mode (the bounce lab as the relay) whose
+ * receiving server accepts first and sends a DSN later to the signed return path, through the
+ * late-bounce listener and Temporal, into the statistics and the contact.
+ */
+import nodemailer from 'nodemailer';
+import { countersOfMailing } from '../db/counters';
+import { sendLateReport } from '../dev/lab-reports';
+import { until } from '../dev/until';
+import { returnPathFor } from '../inbound/return-path';
+import {
+  createHarness,
+  type Harness,
+  TEST_FEEDBACK_ADDRESS,
+  TEST_RETURN_PATH,
+} from './support/delivery-harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness({ lateReports: true });
+});
+afterAll(async () => {
+  await h?.teardown();
+});
+
+/** One delivery to a new contact at `domain`, run to its end by a worker that stays up for `more`. */
+async function deliverThen(
+  domain: string,
+  more: (d: { deliveryId: string; mailingId: string; contactId: string; email: string }) => Promise<void>,
+) {
+  const mailingId = await h.newMailing();
+  const contact = await h.newContact(domain);
+  const worker = await h.newWorker();
+  await worker.runUntil(async () => {
+    const state = await (await h.start(mailingId, contact)).result();
+    expect(state.outcome?.status).toBe('delivered');
+    await more({ deliveryId: state.deliveryId!, mailingId, contactId: contact.id, email: contact.email });
+  });
+  return { mailingId, contact };
+}
+
+const contact = (id: string) =>
+  h.t.db.selectFrom('contacts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+const memberships = async (id: string) =>
+  (await h.t.db.selectFrom('group_members').select('group_id').where('contact_id', '=', id).execute()).length;
+
+test('when a hard bounce arrives after the relay accepted, then the address is incorrect and out of its groups; the same DSN again counts once', async () => {
+  const { mailingId, contact: c } = await deliverThen('latehard.test', async ({ mailingId }) => {
+    await until(
+      async () => (await countersOfMailing(h.t.db, mailingId)).incorrectAddresses === 1,
+      'the late bounce applied',
+    );
+  });
+  expect(await countersOfMailing(h.t.db, mailingId)).toMatchObject({ delivered: 0, incorrectAddresses: 1 });
+  expect(await contact(c.id)).toMatchObject({ status: 'incorrect', incorrect_reason: 'user_unknown' });
+  expect(await memberships(c.id)).toBe(0);
+
+  // The receiving server sends the same DSN again.
+  const row = await h.t.db
+    .selectFrom('deliveries')
+    .select('id')
+    .where('mailing_id', '=', mailingId)
+    .executeTakeFirstOrThrow();
+  const worker = await h.newWorker();
+  await worker.runUntil(async () => {
+    await sendLateReport(
+      'hard',
+      { returnPath: returnPathFor(row.id, TEST_RETURN_PATH), recipient: c.email, headers: 'Subject: Hello' },
+      { url: h.listener!.url, feedbackAddress: TEST_FEEDBACK_ADDRESS },
+    );
+    await new Promise((r) => setTimeout(r, 1_500));
+  });
+  expect(await countersOfMailing(h.t.db, mailingId)).toMatchObject({
+    delivered: 0,
+    incorrectAddresses: 1,
+    total: 1,
+  });
+});
+
+test('when a late mailbox-full report arrives, then it is a technical problem and the contact stays', async () => {
+  const { contact: c } = await deliverThen('latefull.test', async ({ mailingId }) => {
+    await until(
+      async () => (await countersOfMailing(h.t.db, mailingId)).technicalProblems === 1,
+      'the late report applied',
+    );
+  });
+  expect(await contact(c.id)).toMatchObject({ status: 'active' });
+  expect(await memberships(c.id)).toBe(2);
+});
+
+test('when a complaint comes through the feedback loop, then the contact is unsubscribed', async () => {
+  const { mailingId, contact: c } = await deliverThen('complain.test', async ({ mailingId }) => {
+    await until(
+      async () => (await countersOfMailing(h.t.db, mailingId)).complaints === 1,
+      'the complaint applied',
+    );
+  });
+  expect(await contact(c.id)).toMatchObject({ status: 'unsubscribed', unsubscribed_reason: 'complaint' });
+  expect(await countersOfMailing(h.t.db, mailingId)).toMatchObject({ unsubscribed: 1, delivered: 1 });
+});
+
+test('when the address was corrected before the late bounce, then the correction survives it', async () => {
+  await deliverThen('ok.test', async ({ deliveryId, mailingId, contactId, email }) => {
+    await h.t.db
+      .updateTable('contacts')
+      .set({ email: `new-${email}`, email_key: `new-${email}` })
+      .where('id', '=', contactId)
+      .execute();
+    await sendLateReport(
+      'hard',
+      {
+        returnPath: returnPathFor(deliveryId, TEST_RETURN_PATH),
+        recipient: email,
+        headers: 'Subject: Hello',
+      },
+      { url: h.listener!.url, feedbackAddress: TEST_FEEDBACK_ADDRESS },
+    );
+    await until(
+      async () => (await countersOfMailing(h.t.db, mailingId)).incorrectAddresses === 1,
+      'the late bounce applied',
+    );
+    expect(await contact(contactId)).toMatchObject({ status: 'active' });
+    expect(await memberships(contactId)).toBe(2);
+  });
+});
+
+test('when a bounce is sent to a forged or unsigned return path, then the listener refuses it at RCPT and nothing changes', async () => {
+  const { mailingId } = await deliverThen('ok.test', async ({ deliveryId }) => {
+    const transport = nodemailer.createTransport({ url: h.listener!.url } as never);
+    for (const rcpt of [
+      `bounces+${deliveryId}-aaaaaaaaaaaaaaaa@test.localhost`,
+      `bounces+${deliveryId}@test.localhost`,
+      'postmaster@test.localhost',
+    ])
+      await expect(
+        transport.sendMail({ envelope: { from: '', to: [rcpt] }, raw: 'Subject: x\r\n\r\nx' }),
+      ).rejects.toMatchObject({ responseCode: 550 });
+    transport.close();
+  });
+  expect(await countersOfMailing(h.t.db, mailingId)).toMatchObject({ delivered: 1, incorrectAddresses: 0 });
+});
