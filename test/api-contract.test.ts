@@ -154,7 +154,7 @@ describe('malformed input', () => {
     ['POST', '/v1/contacts/import', { contacts: [], extra: 1 }, 400, 'invalid_input', 'extra'],
     ['PATCH', `/v1/contacts/${r.contact}`, {}, 400, 'invalid_input', 'body'],
     ['PATCH', `/v1/contacts/${r.contact}`, { email: 'bob@unknown.test' }, 409, 'conflict', 'email'],
-    ['PATCH', `/v1/contacts/${r.contact}`, { status: 'active' }, 400, 'invalid_input', 'status'],
+    ['PATCH', `/v1/contacts/${r.contact}`, { status: 'unsubscribed' }, 400, 'invalid_input', 'status'],
     ['GET', '/v1/contacts?status=deleted', undefined, 400, 'invalid_input', 'status'],
     ['GET', '/v1/contacts?limit=0', undefined, 400, 'invalid_input', 'limit'],
     ['GET', '/v1/contacts?limit=1001', undefined, 400, 'invalid_input', 'limit'],

@@ -84,6 +84,8 @@ test('the whole seed scenario', async () => {
     technicalProblems: 3,
     inProgress: 0,
     retrying: 0,
+    complaints: 0,
+    unsubscribed: 0,
     byReason: { accepted: 1, user_unknown: 1, mailbox_full: 1, retries_exhausted: 1, ip_blocklisted: 1 },
   });
 

@@ -78,6 +78,7 @@ test('request schemas are the validating ones: strict objects, required fields, 
   expect(list.find((p: { name: string }) => p.name === 'status').schema.enum).toEqual([
     'active',
     'incorrect',
+    'unsubscribed',
   ]);
   const recipients = doc.paths['/v1/mailings/{id}/recipients'].get.parameters;
   expect(recipients.find((p: { name: string }) => p.name === 'status').schema.enum).toEqual([
@@ -105,5 +106,9 @@ test('every success answer has its schema in the document, for typed clients', a
     expect.arrayContaining(['total', 'delivered', 'incorrectAddresses', 'technicalProblems', 'inProgress']),
   );
   const contacts = doc.paths['/v1/contacts'].get.responses['200'].content['application/json'].schema;
-  expect(contacts.properties.items.items.properties.status.enum).toEqual(['active', 'incorrect']);
+  expect(contacts.properties.items.items.properties.status.enum).toEqual([
+    'active',
+    'incorrect',
+    'unsubscribed',
+  ]);
 });
