@@ -42,13 +42,17 @@ export function reportDrill(drill: string, counts: Record<string, number | strin
   if (process.env.DRILL_REPORT) fs.appendFileSync(process.env.DRILL_REPORT, `${JSON.stringify(line)}\n`);
 }
 
-/** Retry bounds of drill deliveries: real time, so seconds where production has hours. */
+/**
+ * Retry bounds of drill deliveries: real time, so seconds where production has hours. The window
+ * outlasts a killed worker's sends, which Temporal retries only after their 30 s heartbeat timeout:
+ * a delivery retried across the kill must still reach its third attempt (flaky.test).
+ */
 export const DRILL_RETRY = {
   minDelayMs: 3_000,
   maxDelayMs: 4_000,
   greylistMinDelayMs: 1_000,
   greylistMaxDelayMs: 2_000,
-  windowMs: 30_000,
+  windowMs: 60_000,
 };
 
 /**
