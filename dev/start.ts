@@ -1,16 +1,17 @@
 /**
  * `npm start`: the whole service on one machine, on real servers, nothing to install by hand.
  * Starts (unless given from outside) embedded PostgreSQL, the Temporal dev server with its UI and
- * the bounce lab; runs migrations; then the worker and the API as child processes, and once both are
- * ready prints a banner with the URLs and the dev API key. Ctrl-C stops every child in order: API,
- * worker (fully exited first), Temporal, lab, PostgreSQL; then "All stopped.".
+ * the bounce lab; runs migrations; then the worker, the late-bounce listener and the API as child
+ * processes, and once the worker and the API are ready prints a banner with the URLs and the dev API
+ * key. Ctrl-C stops every child in order: API, listener, worker (fully exited first), Temporal, lab,
+ * PostgreSQL; then "All stopped.".
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { loadConfigOrExit } from '../runtime/config';
+import { feedbackAddress, loadConfigOrExit } from '../runtime/config';
 import { ensureAccountWithKey } from '../db/accounts';
 import { createDb, ensureDatabase, withDatabase } from '../db/connection';
 import { migrateToLatest } from '../db/migrate';
@@ -80,10 +81,16 @@ async function main(): Promise<void> {
     temporalAddress = `127.0.0.1:${port}`;
   }
 
+  const bounceListenerUrl = `smtp://${config.BOUNCE_HOST}:${config.BOUNCE_PORT}`;
   let smtpUrl = config.SMTP_URL;
   let lab: BounceLab | undefined;
   if (!smtpUrl) {
-    lab = await startBounceLab({ port: config.LAB_PORT });
+    // The lab also plays the receiving servers that accept first and report later (latehard.test,
+    // latefull.test, complain.test): their reports go to the late-bounce listener started below.
+    lab = await startBounceLab({
+      port: config.LAB_PORT,
+      reportsTo: { url: bounceListenerUrl, feedbackAddress: feedbackAddress(config) },
+    });
     cleanups.unshift({ what: 'the bounce lab', stop: () => lab!.stop() });
     smtpUrl = lab.url;
   }
@@ -115,6 +122,12 @@ async function main(): Promise<void> {
     stop: () => stopChild(worker, 40_000),
   });
   watch(worker);
+  const bounces = startScript('bounces', path.join(__dirname, '..', 'inbound', 'main.ts'), env, [], {
+    ownGroup: true,
+  });
+  children.push(bounces);
+  cleanups.unshift({ what: 'the late-bounce listener', stop: () => stopChild(bounces) });
+  watch(bounces);
   const api = startScript('api', path.join(__dirname, '..', 'api', 'main.ts'), env, [], { ownGroup: true });
   children.push(api);
   cleanups.unshift({ what: 'the API', stop: () => stopChild(api) });
@@ -141,6 +154,7 @@ async function main(): Promise<void> {
     `Temporal UI   ${env.TEMPORAL_UI_URL}`,
     `Temporal      ${temporalAddress}, namespace "${config.TEMPORAL_NAMESPACE}"   (npm run temporal -- …)`,
     `SMTP          ${lab ? `bounce lab on ${lab.url}` : 'relay from SMTP_URL'}`,
+    `Bounces       ${bounceListenerUrl}   (late bounces; complaints to ${feedbackAddress(config)})`,
     '',
     'Ctrl-C stops everything.',
   ]);

@@ -24,13 +24,14 @@ const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'ut
   services: Record<string, Service>;
 };
 const services = compose.services;
-const ours = ['worker', 'api', 'migrate'] as const;
+const ours = ['worker', 'api', 'migrate', 'bounces'] as const;
 
 describe('docker-compose.yml', () => {
   it('when read, then it has the whole production topology', () => {
     expect(Object.keys(services).sort()).toEqual(
       [
         'api',
+        'bounces',
         'migrate',
         'postgresql',
         'temporal',
@@ -52,7 +53,7 @@ describe('docker-compose.yml', () => {
     expect(services.api!.environment!.PORT).toBe('3000');
   });
 
-  it('when deployed, then Temporal stays on the internal network: its frontend unpublished, its UI on the loopback only, the API alone on every interface', () => {
+  it('when deployed, then Temporal stays on the internal network: its frontend unpublished, its UI on the loopback only, the API and the bounce listener alone on every interface', () => {
     const published = Object.entries(services).flatMap(([name, s]) =>
       (s.ports ?? []).map((p) => ({ service: name, ...publishedPort(p) })),
     );
@@ -65,6 +66,8 @@ describe('docker-compose.yml', () => {
     ]);
     expect(published.filter((p) => !LOOPBACK.includes(p.hostIp))).toEqual([
       { service: 'api', hostIp: '', published: 3000, target: 3000 },
+      // Returned mail comes from the whole internet, to the MX of BOUNCE_DOMAIN.
+      { service: 'bounces', hostIp: '', published: 25, target: 2525 },
     ]);
     for (const s of Object.values(services)) expect(s.network_mode).toBeUndefined();
   });
