@@ -8,6 +8,7 @@ import { authenticate } from './auth';
 import { ApiError, errorMiddleware } from './errors';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limit';
 import { openApiDocument, register, route, type Route } from './route';
+import { contactImportRoutes } from './routes/contact-import';
 import { contactRoutes } from './routes/contacts';
 import { deliveryRoutes } from './routes/deliveries';
 import { groupRoutes } from './routes/groups';
@@ -52,6 +53,7 @@ export function createApp(deps: AppDeps): express.Express {
       },
     }),
     ...contactRoutes(deps.db),
+    ...contactImportRoutes(deps.db),
     ...groupRoutes(deps.db),
     ...mailingRoutes({ db: deps.db, client, taskQueue: deps.taskQueue ?? DEFAULT_TASK_QUEUE }),
     ...mailingResultRoutes(deps.db),

@@ -80,6 +80,26 @@ export async function accountOf(db: Db, id: string): Promise<string | undefined>
   return row?.account_id;
 }
 
+/**
+ * Undoes a send whose workflow start failed: sending → draft, but only while no workflow has taken
+ * the recipients (`recipients_total` is set by the workflow's first step, under the row's lock, after
+ * it has checked the status). So either this runs first and a workflow that did start after all finds
+ * a draft and ends without sending (MailingNotSending), or the workflow was first and this changes
+ * nothing: false, the mailing is being sent. A second send cannot slip in between: it finds `sending`.
+ */
+export async function backToDraft(db: Db, accountId: string, id: string): Promise<boolean> {
+  const row = await db
+    .updateTable('mailings')
+    .set({ status: 'draft', sent_at: null, workflow_id: null })
+    .where('id', '=', id)
+    .where('account_id', '=', accountId)
+    .where('status', '=', 'sending')
+    .where('recipients_total', 'is', null)
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /** What a message is made of: read by the send activity. */
 export function content(db: Db, id: string) {
   return db

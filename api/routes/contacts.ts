@@ -1,5 +1,4 @@
-/** Contacts: create, import, list ("Incorrect addresses" is `status=incorrect`), get, correct. */
-import express from 'express';
+/** Contacts: create, list ("Incorrect addresses" is `status=incorrect`), get, correct (the import: contact-import.ts). */
 import { z } from 'zod';
 import { checkEmail } from '../../domain/address';
 import { type Db, isUniqueViolation } from '../../db/connection';
@@ -8,9 +7,7 @@ import type { ContactRow } from '../../db/contacts';
 import { ApiError } from '../errors';
 import { pageOf, pageQuery, paginate } from '../pagination';
 import { route } from '../route';
-import { idField, idParam, refuseUnstorable, text, timestamp } from '../validation';
-import { requireGroup } from '../lookups';
-import { forEachYielding } from '../yielding';
+import { idParam, refuseUnstorable, text, timestamp } from '../validation';
 
 /**
  * An email field: checked and normalised by the one check (domain/address.ts: local part in NFC as
@@ -27,10 +24,7 @@ export const emailField = z
     return z.NEVER;
   });
 const name = z.union([text(200), z.null()]).optional();
-const contactBody = z.strictObject({ email: emailField, firstName: name, lastName: name });
-
-export const MAX_IMPORT = 100_000;
-const IMPORT_BATCH = 1_000;
+export const contactBody = z.strictObject({ email: emailField, firstName: name, lastName: name });
 
 export const contactSchema = z.strictObject({
   id: z.string(),
@@ -69,34 +63,6 @@ const emailTaken = (email: string) =>
     { field: 'email', message: 'already exists in this account' },
   ]);
 
-/**
- * Each row checked on its own: the valid ones (first of each email) and why the others are not.
- * 100,000 rows take seconds of CPU: the loop yields every few milliseconds so /health still answers.
- */
-async function sortImport(rows: unknown[]) {
-  const invalid: Array<{ index: number; email: string | null; message: string }> = [];
-  const valid = new Map<string, contacts.NewContact>();
-  await forEachYielding(rows, (row, index) => {
-    const parsed = contactBody.safeParse(row);
-    if (parsed.success) {
-      const { email, firstName, lastName } = parsed.data;
-      if (!valid.has(email))
-        valid.set(email, { email, first_name: firstName ?? null, last_name: lastName ?? null });
-      return;
-    }
-    const issue = parsed.error.issues[0]!;
-    const field = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.');
-    const email = (row as { email?: unknown } | null)?.email;
-    invalid.push({
-      index,
-      email: typeof email === 'string' ? email : null,
-      message:
-        issue.code === 'unrecognized_keys' ? `unknown field ${field}` : `${field || 'row'}: ${issue.message}`,
-    });
-  });
-  return { valid: [...valid.values()], invalid };
-}
-
 export function contactRoutes(db: Db) {
   return [
     route({
@@ -117,37 +83,6 @@ export function contactRoutes(db: Db) {
         });
         if (id === undefined) throw emailTaken(email);
         return getContact(db, accountId, id);
-      },
-    }),
-
-    route({
-      method: 'post',
-      path: '/v1/contacts/import',
-      tag: 'contacts',
-      summary: `Import up to ${MAX_IMPORT} contacts; invalid rows are reported, the others created`,
-      // 100,000 rows with names are ~10 MB of JSON; the default limit is for everything else.
-      bodyParser: express.json({ limit: '32mb' }),
-      body: z.strictObject({ contacts: z.array(z.unknown()).max(MAX_IMPORT), groupId: idField.optional() }),
-      status: 200,
-      response: z.strictObject({
-        created: z.number().int(),
-        existing: z.number().int(),
-        invalid: z.array(
-          z.strictObject({ index: z.number().int(), email: z.string().nullable(), message: z.string() }),
-        ),
-      }),
-      errors: [404],
-      async handler({ accountId, body }) {
-        if (body.groupId !== undefined) await requireGroup(db, accountId, body.groupId);
-        const { valid, invalid } = await sortImport(body.contacts);
-        let created = 0;
-        for (let i = 0; i < valid.length; i += IMPORT_BATCH) {
-          const batch = valid.slice(i, i + IMPORT_BATCH);
-          created += await db
-            .transaction()
-            .execute((trx) => contacts.importBatch(trx, accountId, batch, body.groupId));
-        }
-        return { created, existing: body.contacts.length - invalid.length - created, invalid };
       },
     }),
 

@@ -82,26 +82,6 @@ async function getMailing(db: Db, accountId: string, id: string) {
   return mailingJson(m, await counters.countersOfMailing(db, id));
 }
 
-/**
- * Undoes a send whose workflow start failed: sending → draft, but only while no workflow has taken
- * the recipients (`recipients_total` is set by the workflow's first step, under the row's lock, after
- * it has checked the status). So either this runs first and a workflow that did start after all finds
- * a draft and ends without sending (MailingNotSending), or the workflow was first and this changes
- * nothing: false, the mailing is being sent. A second send cannot slip in between: it finds `sending`.
- */
-async function backToDraft(db: Db, accountId: string, id: string): Promise<boolean> {
-  const row = await db
-    .updateTable('mailings')
-    .set({ status: 'draft', sent_at: null, workflow_id: null })
-    .where('id', '=', id)
-    .where('account_id', '=', accountId)
-    .where('status', '=', 'sending')
-    .where('recipients_total', 'is', null)
-    .returning('id')
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
 export function mailingRoutes({ db, client, taskQueue }: MailingDeps) {
   return [
     route({
@@ -205,7 +185,7 @@ export function mailingRoutes({ db, client, taskQueue }: MailingDeps) {
         } catch (err) {
           // Temporal's own words stay in our log; the client gets ours.
           console.error(`send of mailing ${id}: the mailing workflow did not start`, err);
-          if (await backToDraft(db, accountId, id))
+          if (await mailings.backToDraft(db, accountId, id))
             throw new ApiError(
               'unavailable',
               'Temporal did not accept the mailing in time: nothing was sent and the mailing is a draft again. Try again shortly.',
