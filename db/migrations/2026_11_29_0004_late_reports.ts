@@ -38,7 +38,11 @@ export async function up(db: Kysely<any>): Promise<void> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('late_reports').execute();
-  await db.schema.alterTable('mailing_counters').dropColumn('complaints').dropColumn('unsubscribed').execute();
+  await db.schema
+    .alterTable('mailing_counters')
+    .dropColumn('complaints')
+    .dropColumn('unsubscribed')
+    .execute();
   await db.schema.alterTable('delivery_attempts').dropColumn('late').execute();
   await sql`update contacts set status = 'active' where status = 'unsubscribed'`.execute(db);
   await db.schema
