@@ -197,6 +197,10 @@ function session(
       settled = true;
       clearTimeout(timer);
       stop.removeEventListener('abort', onAbort);
+      // The session is over whatever the verdict: say goodbye after a success, otherwise hang up.
+      // (Left open, a refused session would hold its socket until the server timed it out.)
+      if (!(outcome instanceof Error) && outcome.phase === 'DONE') conn.quit();
+      else conn.close();
       if (outcome instanceof Error) reject(outcome);
       else resolve(outcome);
     };
@@ -262,7 +266,6 @@ function session(
         conn.send(envelope, raw, (err, info) => {
           if (err) return failed(err);
           finish({ reply: String(info.response ?? '250'), phase: 'DONE' });
-          conn.quit();
         });
       if (!target.auth) return deliver();
       conn.login(target.auth, (err) => (err ? failed(err) : deliver()));

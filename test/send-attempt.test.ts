@@ -104,3 +104,12 @@ test('when the activity is cancelled mid-session, then the SMTP session is cut a
   expect(Date.now() - started).toBeLessThan(5_000); // not the 20 s phase timeout
   await until(() => Promise.resolve(lab.openSessions() === 0), 'the session closed');
 });
+
+test('when a server refuses the recipient, then the session is closed at once, not left to the server to time out', async () => {
+  const input = await deliveryTo('gone@unknown.test');
+  const result: AttemptResult = await new MockActivityEnvironment({ attempt: 1 }).run(sendAttempt, input);
+  expect(result.classification.category).toBe('hard_bounce');
+  await until(() => Promise.resolve(lab.openSessions() === 0), 'the refused session closed', {
+    timeoutMs: 2_000,
+  });
+});
