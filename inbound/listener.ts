@@ -20,6 +20,8 @@ export type ListenerDeps = {
   maxBytes: number;
   maxConnections: number;
   log?: (line: string) => void;
+  /** How long handing one report to Temporal may take before the message is refused for now (451). */
+  handoffDeadlineMs?: number;
 };
 
 export type BounceListener = { port: number; url: string; stop(): Promise<void> };
@@ -79,7 +81,11 @@ export async function startBounceListener(
     const reports = [...new Set(deliveries)].flatMap((deliveryId) =>
       reportsOf(parsed, { deliveryId, receivedAt }),
     );
-    for (const report of reports) await startLateReport(deps.client, report, { taskQueue: deps.taskQueue });
+    // Bounded: while Temporal is away the sending server is told to come back (451), not kept waiting.
+    for (const report of reports)
+      await deps.client.connection.withDeadline(Date.now() + (deps.handoffDeadlineMs ?? 15_000), () =>
+        startLateReport(deps.client, report, { taskQueue: deps.taskQueue }),
+      );
     if (reports.length)
       log(`${reports.length} report(s): ${reports.map((r) => `${r.kind} ${r.deliveryId}`).join(', ')}`);
   }
