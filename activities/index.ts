@@ -20,6 +20,8 @@ export type ActivityDeps = {
   mailDomain: string;
   /** Signs each message's return path, so that its bounces can name their delivery. */
   returnPath: ReturnPathKeys;
+  /** The API's public base URL (PUBLIC_URL): each message's one-click unsubscribe link points at it. */
+  publicUrl: string;
   /** The mailing fan-out starts delivery workflows with this client, on this task queue. */
   temporal: Client;
   taskQueue: string;

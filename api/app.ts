@@ -14,6 +14,7 @@ import { deliveryRoutes } from './routes/deliveries';
 import { groupRoutes } from './routes/groups';
 import { mailingResultRoutes } from './routes/mailing-results';
 import { mailingRoutes } from './routes/mailings';
+import { unsubscribeOpenApi, unsubscribeRouter } from './routes/unsubscribe';
 
 export type AppDeps = {
   db: Db;
@@ -25,6 +26,8 @@ export type AppDeps = {
   checkResponses?: boolean;
   /** Rate limits (api/rate-limit.ts); unset, the configuration's defaults; false, none. */
   rateLimits?: RateLimits | false;
+  /** BOUNCE_SECRET, which signs the one-click unsubscribe tokens; unset, `/u/<token>` answers 404. */
+  unsubscribeSecret?: string;
 };
 
 const health = z.enum(['ok', 'down']);
@@ -74,10 +77,7 @@ export function createApp(deps: AppDeps): express.Express {
       auth: false,
       status: 200,
       response: z.looseObject({ openapi: z.string(), paths: z.record(z.string(), z.unknown()) }),
-      handler: () =>
-        Promise.resolve(
-          (document ??= openApiDocument(routes, { title: 'Deliverability API', version: '1' })),
-        ),
+      handler: () => Promise.resolve((document ??= withUnsubscribe(openApiDocument(routes, info)))),
     }),
   );
 
@@ -86,6 +86,7 @@ export function createApp(deps: AppDeps): express.Express {
     checkResponses: deps.checkResponses ?? false,
   });
   app.use(router);
+  if (deps.unsubscribeSecret) app.use(unsubscribeRouter({ db: deps.db, secret: deps.unsubscribeSecret }));
 
   app.use((req, _res, next) => next(new ApiError('not_found', `No route ${req.method} ${req.path}.`)));
   app.use((err: unknown, req: express.Request, res: express.Response, next: express.NextFunction) => {
@@ -93,6 +94,13 @@ export function createApp(deps: AppDeps): express.Express {
     errorMiddleware(err, req, res, next);
   });
   return app;
+}
+
+const info = { title: 'Deliverability API', version: '1' };
+
+/** The HTML routes of one-click unsubscribe are outside the JSON route table: added to its document. */
+function withUnsubscribe(doc: ReturnType<typeof openApiDocument>) {
+  return { ...doc, paths: { ...doc.paths, ...unsubscribeOpenApi } };
 }
 
 /** /health answers 503 in its own shape (which part is down), not the error shape. */

@@ -20,11 +20,15 @@ async function main(): Promise<void> {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       temporalUiUrl: config.TEMPORAL_UI_URL,
       rateLimits: rateLimitsFromConfig(config),
+      // Signs the one-click unsubscribe tokens of the worker's messages: the worker's BOUNCE_SECRET.
+      ...(config.BOUNCE_SECRET && { unsubscribeSecret: config.BOUNCE_SECRET }),
     },
     config.PORT,
     config.HOST,
   );
   console.log(`API listening on ${api.url}`);
+  if (!config.BOUNCE_SECRET)
+    console.warn('BOUNCE_SECRET is not set: one-click unsubscribe links (/u/<token>) answer 404.');
   onShutdown(async () => {
     await api.stop();
     await temporal.close();

@@ -8,6 +8,7 @@ import type { AttemptRecord, AttemptResult } from '../contract/delivery';
 import { deliveryWorkflowId } from '../contract/delivery';
 import type { DeliveryStatus } from '../domain/outcomes';
 import type { Db } from './connection';
+import * as contacts from './contacts';
 import * as counters from './counters';
 import { keysetPage, type Page } from './page';
 import type { Database } from './schema';
@@ -320,4 +321,32 @@ export async function changeOutcome(
     .set({ status: outcome.status, category: outcome.category, reason: outcome.reason })
     .where('id', '=', deliveryId)
     .execute();
+}
+
+/** A delivery's contact as its one-click unsubscribe page shows it (address and status); undefined: no such delivery. */
+export function recipientOf(db: Db, deliveryId: string) {
+  return db
+    .selectFrom('deliveries')
+    .innerJoin('contacts', 'contacts.id', 'deliveries.contact_id')
+    .select(['deliveries.mailing_id', 'deliveries.contact_id', 'contacts.email', 'contacts.status'])
+    .where('deliveries.id', '=', deliveryId)
+    .executeTakeFirst();
+}
+
+/**
+ * One-click unsubscribe through a delivery: its contact becomes `unsubscribed` (reason `one_click`)
+ * and, when that changed it, the mailing's `unsubscribed` counter moves, in one transaction. Calling
+ * it again changes nothing. Undefined: no such delivery.
+ */
+export function unsubscribeRecipient(
+  db: Db,
+  deliveryId: string,
+): Promise<{ email: string; changed: boolean } | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const r = await recipientOf(trx, deliveryId);
+    if (!r) return undefined;
+    const changed = await contacts.unsubscribe(trx, r.contact_id, 'one_click');
+    if (changed) await counters.bump(trx, r.mailing_id, deliveryId, { unsubscribed: 1 });
+    return { email: r.email, changed };
+  });
 }

@@ -22,6 +22,8 @@ const burst = z.coerce.number().int().min(1).max(1_000_000);
 export const configSchema = z.object({
   PORT: port.default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  /** The API's public base URL (https in production): one-click unsubscribe links point at it; unset: http://127.0.0.1:PORT. */
+  PUBLIC_URL: url(['http:', 'https:']).optional(),
   TEMPORAL_ADDRESS: z
     .string()
     .regex(/^[^\s:/]+:\d+$/, 'must be host:port')
@@ -133,6 +135,11 @@ export function redactUrl(url: string): string {
 export function returnPathKeys(config: Config): { secret: string; domain: string } {
   if (!config.BOUNCE_SECRET) throw new ConfigError(['BOUNCE_SECRET: is required']);
   return { secret: config.BOUNCE_SECRET, domain: config.BOUNCE_DOMAIN ?? config.EHLO_HOSTNAME };
+}
+
+/** The API's public base URL, without a trailing slash: the base of one-click unsubscribe links. */
+export function publicUrl(config: Config): string {
+  return (config.PUBLIC_URL ?? `http://127.0.0.1:${config.PORT}`).replace(/\/+$/, '');
 }
 
 /** The feedback-loop address complaints are sent to. */

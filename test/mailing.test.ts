@@ -14,6 +14,7 @@ import {
   createHarness,
   type Harness,
   maybeRecordHistory,
+  TEST_PUBLIC_URL,
   TEST_RETURN_PATH,
 } from './support/delivery-harness';
 import { expectWorkflowFailure } from './support/temporal';
@@ -95,6 +96,7 @@ test('a fan-out over batches and runs starts every delivery once and ends the ma
       smtp: { send: () => Promise.reject(new Error('unused')), close: () => undefined },
       mailDomain: 'test.localhost',
       returnPath: TEST_RETURN_PATH,
+      publicUrl: TEST_PUBLIC_URL,
       temporal: h.env.client,
       taskQueue: h.taskQueue,
     });

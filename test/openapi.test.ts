@@ -30,6 +30,8 @@ const CONTRACT = [
   'get /v1/mailings/{id}/recipients',
   'post /v1/mailings/{id}/technical-problems/add-to-group',
   'get /v1/deliveries/{id}',
+  'get /u/{token}',
+  'post /u/{token}',
 ];
 
 test('every route of the contract is documented, with auth, parameters and the error shape', async () => {
@@ -42,6 +44,7 @@ test('every route of the contract is documented, with auth, parameters and the e
   expect(documented).toEqual(expect.arrayContaining(CONTRACT));
   expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
   expect(doc.paths['/health'].get.security).toEqual([]);
+  expect(doc.paths['/u/{token}'].post.security).toEqual([]); // the token is the proof
   expect(doc.paths['/v1/contacts'].post.security).toBeUndefined(); // the document-wide bearer applies
   expect(doc.paths['/v1/contacts'].post.responses['401'].content['application/json'].schema).toEqual({
     $ref: '#/components/schemas/Error',
@@ -96,8 +99,9 @@ test('every success answer has its schema in the document, for typed clients', a
   for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, Operation>>))
     for (const [method, op] of Object.entries(ops)) {
       const [status, success] = Object.entries(op.responses).find(([s]) => s.startsWith('2'))!;
-      if (status !== '204' && !success.content?.['application/json']?.schema)
-        missing.push(`${method} ${path}`);
+      // The one-click unsubscribe pages answer HTML; every other success is JSON.
+      const type = path.startsWith('/u/') ? 'text/html' : 'application/json';
+      if (status !== '204' && !success.content?.[type]?.schema) missing.push(`${method} ${path}`);
     }
   expect(missing).toEqual([]);
   const stats = doc.paths['/v1/mailings/{id}/stats'].get.responses['200'].content['application/json'].schema;

@@ -12,7 +12,7 @@ import { emailKey } from '../domain/address';
 import { type BounceLab, startBounceLab } from '../dev/bounce-lab';
 import { until } from '../dev/until';
 import { createTestDatabase, type TestDatabase } from './support/database';
-import { TEST_RETURN_PATH } from './support/delivery-harness';
+import { TEST_PUBLIC_URL, TEST_RETURN_PATH } from './support/delivery-harness';
 
 let t: TestDatabase;
 let lab: BounceLab;
@@ -26,6 +26,7 @@ beforeAll(async () => {
     db: t.db,
     mailDomain: 'test.localhost',
     returnPath: TEST_RETURN_PATH,
+    publicUrl: TEST_PUBLIC_URL,
   });
   sendAttempt = createSendAttempt({ db: t.db, smtp, messageFor });
 });

@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createSmtpSender } from '../activities/smtp';
 import fs from 'node:fs';
-import { ConfigError, loadConfigOrExit, redactUrl, returnPathKeys } from '../runtime/config';
+import { ConfigError, loadConfigOrExit, publicUrl, redactUrl, returnPathKeys } from '../runtime/config';
 import { createDb } from '../db/connection';
 import { createWorker } from './worker';
 import { runMain } from '../runtime/run-main';
@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     smtp,
     mailDomain: config.EHLO_HOSTNAME,
     returnPath: returnPathKeys(config),
+    publicUrl: publicUrl(config),
     temporal,
     ...(config.WORKFLOW_BUNDLE_PATH && { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }),
     tuning: {

@@ -4,7 +4,7 @@
  */
 import { startApi, type RunningApi } from '../../api/server';
 import { createAccount } from '../../db/accounts';
-import { createHarness, type Harness } from './delivery-harness';
+import { createHarness, type Harness, TEST_RETURN_PATH } from './delivery-harness';
 
 export type ApiHarness = Harness & {
   api: RunningApi;
@@ -33,6 +33,8 @@ export async function createApiHarness(): Promise<ApiHarness> {
       taskQueue: h.taskQueue,
       // Every answer of every API test is checked against its route's response schema.
       checkResponses: true,
+      // The worker signs its messages' unsubscribe tokens with the same secret.
+      unsubscribeSecret: TEST_RETURN_PATH.secret,
     },
     0,
   );

@@ -18,6 +18,8 @@ import { createTestDatabase, type TestDatabase } from './database';
 import { createTimeSkippingEnv } from './temporal';
 
 /** The return path keys of test workers: their bounces come back to the test's own listener. */
+/** The API base URL the test messages' unsubscribe links point at (the API harness does not know its port yet). */
+export const TEST_PUBLIC_URL = 'https://api.test.localhost';
 export const TEST_RETURN_PATH = { secret: 'the-return-path-secret-of-the-tests', domain: 'test.localhost' };
 
 export type Harness = {
@@ -109,6 +111,7 @@ export async function createHarness(
         smtp,
         mailDomain: 'test.localhost',
         returnPath: TEST_RETURN_PATH,
+        publicUrl: TEST_PUBLIC_URL,
         temporal: env.client,
         workflowBundle: codeBundle,
       }),
