@@ -13,6 +13,11 @@ import * as counters from '../db/counters';
 import * as deliveries from '../db/deliveries';
 
 export async function applyLateReport(db: Db, report: LateReport): Promise<LateReportResult> {
+  // A mail to the List-Unsubscribe mailto: the same as the one-click POST, idempotent by itself.
+  if (report.kind === 'unsubscribe') {
+    const done = await deliveries.unsubscribeRecipient(db, report.deliveryId);
+    return { effect: done?.changed ? 'unsubscribed' : done ? 'recorded' : 'ignored', signalled: false };
+  }
   return db.transaction().execute(async (trx) => {
     const d = await deliveries.lockIfExists(trx, report.deliveryId);
     const none = { effect: 'ignored', signalled: false } as const;
@@ -92,6 +97,16 @@ function lateAttempt(report: LateReport) {
       reply: `complaint: ${report.feedbackType}`,
       category: 'complaint',
       reason: report.feedbackType,
+      mxHost: null,
+      status: null,
+    };
+  // Not reached (applied without being noted), but typed: a mail to the unsubscribe mailto.
+  if (report.kind === 'unsubscribe')
+    return {
+      at,
+      reply: 'unsubscribe by mail',
+      category: 'unsubscribe',
+      reason: 'one_click',
       mxHost: null,
       status: null,
     };

@@ -28,6 +28,8 @@ export type LateReport = {
       reason: string;
     }
   | { kind: 'complaint'; feedbackType: string }
+  /** A mail to the List-Unsubscribe mailto, `unsubscribe+<token>@BOUNCE_DOMAIN`: the token is the proof. */
+  | { kind: 'unsubscribe' }
 );
 
 /** What applying a report did. */

@@ -100,7 +100,9 @@ export async function startLateReport(
       staticSummary:
         report.kind === 'complaint'
           ? `complaint (${report.feedbackType}) about ${report.recipient ?? 'an unknown recipient'}`
-          : `late ${report.action} ${report.status ?? ''} for ${report.recipient ?? 'an unknown recipient'}`,
+          : report.kind === 'unsubscribe'
+            ? `unsubscribe by mail, delivery ${report.deliveryId}`
+            : `late ${report.action} ${report.status ?? ''} for ${report.recipient ?? 'an unknown recipient'}`,
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

@@ -1,15 +1,16 @@
 /**
  * The late-bounce listener: an SMTP server for what comes back after a 250 (DSNs, feedback-loop
- * complaints). It takes mail only for return paths we signed and for the feedback address (550 at
- * RCPT for anything else), limits message size and connections, and answers 250 only once every
- * report of the message is in Temporal: a message it accepted is never lost.
+ * complaints) and for the List-Unsubscribe mailto. It takes mail only for return paths we signed, for
+ * `unsubscribe+<token>@` with a token we signed and for the feedback address (550 at RCPT for anything
+ * else), limits message size and connections, and answers 250 only once every report of the message is
+ * in Temporal: a message it accepted is never lost.
  */
 import type { Client } from '@temporalio/client';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { startLateReport } from '../contract/starters';
 import { parseInbound } from './parse';
-import { envelopeRecipient, reportsOf } from './reports';
+import { envelopeRecipient, reportsOf, unsubscribeReport, unsubscribeRecipient } from './reports';
 import type { ReturnPathKeys } from './return-path';
 
 export type ListenerDeps = {
@@ -26,7 +27,7 @@ export type ListenerDeps = {
 
 export type BounceListener = { port: number; url: string; stop(): Promise<void> };
 
-type Session = SMTPServerSession & { deliveries?: Array<string | null> };
+type Session = SMTPServerSession & { deliveries?: Array<string | null>; unsubscribes?: string[] };
 
 const smtpError = (code: number, message: string) =>
   Object.assign(new Error(message), { responseCode: code });
@@ -47,6 +48,12 @@ export async function startBounceListener(
     socketTimeout: 60_000,
     logger: false,
     onRcptTo(address, session: Session, callback) {
+      // The List-Unsubscribe mailto: a verified token unsubscribes its delivery's contact.
+      const unsubscribe = unsubscribeRecipient(address.address, deps.keys);
+      if (unsubscribe !== null) {
+        (session.unsubscribes ??= []).push(unsubscribe);
+        return callback();
+      }
       const delivery = envelopeRecipient(address.address, deps.keys, deps.feedbackAddress);
       if (delivery === undefined) return callback(smtpError(550, '5.1.1 No such recipient here'));
       (session.deliveries ??= []).push(delivery);
@@ -62,7 +69,7 @@ export async function startBounceListener(
       stream.on('end', () => {
         if ((stream as { sizeExceeded?: boolean }).sizeExceeded || size > deps.maxBytes)
           return callback(smtpError(552, '5.3.4 Message too big'));
-        handle(Buffer.concat(chunks), session.deliveries ?? []).then(
+        handle(Buffer.concat(chunks), session.deliveries ?? [], session.unsubscribes ?? []).then(
           () => callback(null, 'Report received'),
           (err: unknown) => {
             log(`could not hand a report to Temporal: ${(err as Error).message}`);
@@ -75,12 +82,20 @@ export async function startBounceListener(
   });
   server.on('error', () => undefined); // a client hanging up mid-session is not the listener's failure
 
-  async function handle(raw: Buffer, deliveries: Array<string | null>): Promise<void> {
-    const parsed = await parseInbound(raw);
+  async function handle(
+    raw: Buffer,
+    deliveries: Array<string | null>,
+    unsubscribes: string[],
+  ): Promise<void> {
     const receivedAt = new Date().toISOString();
-    const reports = [...new Set(deliveries)].flatMap((deliveryId) =>
-      reportsOf(parsed, { deliveryId, receivedAt }),
-    );
+    // A mail to the unsubscribe mailto may say anything: only returned mail is parsed.
+    const parsed = deliveries.length ? await parseInbound(raw) : null;
+    const reports = [
+      ...[...new Set(unsubscribes)].map((deliveryId) => unsubscribeReport(deliveryId, receivedAt)),
+      ...(parsed
+        ? [...new Set(deliveries)].flatMap((deliveryId) => reportsOf(parsed, { deliveryId, receivedAt }))
+        : []),
+    ];
     // Bounded: while Temporal is away the sending server is told to come back (451), not kept waiting.
     for (const report of reports)
       await deps.client.connection.withDeadline(Date.now() + (deps.handoffDeadlineMs ?? 15_000), () =>

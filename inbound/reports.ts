@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { LateReport } from '../contract/late-report';
 import { isComplaintFeedback, type OriginalRefs, type ParsedInbound } from './parse';
 import { deliveryOfReturnPath, type ReturnPathKeys } from './return-path';
+import { deliveryOfToken } from './unsubscribe-token';
 
 /**
  * Whom a returned message was sent to: a signed return path names its delivery; the feedback-loop
@@ -21,6 +22,23 @@ export function envelopeRecipient(
 ): string | null | undefined {
   if (rcpt.toLowerCase() === feedbackAddress.toLowerCase()) return null;
   return deliveryOfReturnPath(rcpt, keys) ?? undefined;
+}
+
+/**
+ * The delivery a mail to the List-Unsubscribe mailto (`unsubscribe+<token>@BOUNCE_DOMAIN`) is about,
+ * when its token verifies; null for any other address. A mail system may change the case of a local part.
+ */
+export function unsubscribeRecipient(rcpt: string, keys: ReturnPathKeys): string | null {
+  const at = rcpt.lastIndexOf('@');
+  if (at < 0 || rcpt.slice(at + 1).toLowerCase() !== keys.domain.toLowerCase()) return null;
+  const m = /^unsubscribe\+(.+)$/.exec(rcpt.slice(0, at).toLowerCase());
+  return m ? deliveryOfToken(m[1]!, keys.secret) : null;
+}
+
+/** The report a mail to the unsubscribe mailto makes, whatever it says: one per delivery (its key). */
+export function unsubscribeReport(deliveryId: string, receivedAt: string): LateReport {
+  const fields = { kind: 'unsubscribe' as const, recipient: null };
+  return { deliveryId, receivedAt, ...fields, key: keyOf(deliveryId, fields) };
 }
 
 export function reportsOf(parsed: ParsedInbound, envelope: Envelope): LateReport[] {

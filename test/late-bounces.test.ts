@@ -8,6 +8,7 @@ import { countersOfMailing } from '../db/counters';
 import { sendLateReport } from '../dev/lab-reports';
 import { until } from '../dev/until';
 import { returnPathFor } from '../inbound/return-path';
+import { tokenFor } from '../inbound/unsubscribe-token';
 import {
   createHarness,
   type Harness,
@@ -138,4 +139,37 @@ test('when a bounce is sent to a forged or unsigned return path, then the listen
     transport.close();
   });
   expect(await countersOfMailing(h.t.db, mailingId)).toMatchObject({ delivered: 1, incorrectAddresses: 0 });
+});
+
+test('when a mail comes to the List-Unsubscribe mailto, then its contact is unsubscribed, once; a forged token is refused at RCPT', async () => {
+  const { mailingId, contact: c } = await deliverThen('ok.test', async ({ deliveryId, contactId }) => {
+    const token = tokenFor(deliveryId, TEST_RETURN_PATH.secret);
+    const transport = nodemailer.createTransport({ url: h.listener!.url } as never);
+    for (const rcpt of [
+      `unsubscribe+${deliveryId}.${'a'.repeat(26)}@test.localhost`,
+      `unsubscribe+${token}@other.localhost`,
+      `unsubscribe+${token.slice(0, -1)}@test.localhost`,
+    ])
+      await expect(
+        transport.sendMail({ envelope: { from: 'ann@ok.test', to: [rcpt] }, raw: 'Subject: x\r\n\r\nx' }),
+      ).rejects.toMatchObject({ responseCode: 550 });
+    // Mail systems may change the case of a local part; the mail says anything (here: nothing).
+    for (const rcpt of [
+      `unsubscribe+${token}@test.localhost`,
+      `UNSUBSCRIBE+${token.toUpperCase()}@test.localhost`,
+    ])
+      await transport.sendMail({
+        envelope: { from: 'ann@ok.test', to: [rcpt] },
+        raw: 'Subject: unsubscribe\r\n\r\n',
+      });
+    transport.close();
+    await until(async () => (await contact(contactId)).status === 'unsubscribed', 'the unsubscribe applied');
+    await new Promise((r) => setTimeout(r, 1_000));
+  });
+  expect(await contact(c.id)).toMatchObject({ status: 'unsubscribed', unsubscribed_reason: 'one_click' });
+  expect(await countersOfMailing(h.t.db, mailingId)).toMatchObject({
+    unsubscribed: 1,
+    delivered: 1,
+    complaints: 0,
+  });
 });
