@@ -4,17 +4,16 @@
  * signed can touch a delivery, so a forged or garbled bounce changes nothing. The signature is
  * lower-case base32 (mail systems may change the case of a local part) of an HMAC-SHA256.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { sameSignature, signature } from './signature';
 
 export type ReturnPathKeys = { secret: string; domain: string };
 
 const PREFIX = 'bounces';
 /** 16 base32 characters: 80 bits of the HMAC, far beyond guessing by sending mail. */
 const SIGNATURE_CHARS = 16;
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 
 export function returnPathFor(deliveryId: string, keys: ReturnPathKeys): string {
-  return `${PREFIX}+${deliveryId}-${signature(deliveryId, keys.secret)}@${keys.domain}`;
+  return `${PREFIX}+${deliveryId}-${signature(keys.secret, 'return-path', deliveryId, SIGNATURE_CHARS)}@${keys.domain}`;
 }
 
 /**
@@ -27,24 +26,6 @@ export function deliveryOfReturnPath(address: string, keys: ReturnPathKeys): str
   const m = /^bounces\+([1-9][0-9]{0,18})-([a-z2-7]+)$/.exec(address.slice(0, at).toLowerCase());
   if (!m) return null;
   const [, deliveryId, given] = m as unknown as [string, string, string];
-  const expected = signature(deliveryId, keys.secret);
-  if (given.length !== expected.length) return null;
-  return timingSafeEqual(Buffer.from(given), Buffer.from(expected)) ? deliveryId : null;
-}
-
-function signature(deliveryId: string, secret: string): string {
-  const mac = createHmac('sha256', secret).update(`return-path:${deliveryId}`).digest();
-  let bits = 0;
-  let value = 0;
-  let out = '';
-  for (const byte of mac) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5 && out.length < SIGNATURE_CHARS) {
-      out += ALPHABET[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-    if (out.length === SIGNATURE_CHARS) break;
-  }
-  return out;
+  const expected = signature(keys.secret, 'return-path', deliveryId, SIGNATURE_CHARS);
+  return sameSignature(given, expected) ? deliveryId : null;
 }
