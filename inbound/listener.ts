@@ -27,6 +27,9 @@ export type ListenerDeps = {
 
 export type BounceListener = { port: number; url: string; stop(): Promise<void> };
 
+/** Recipients of one message the listener takes: returned mail has one, a DSN of a list a few. */
+const MAX_RECIPIENTS = 20;
+
 type Session = SMTPServerSession & { deliveries?: Array<string | null>; unsubscribes?: string[] };
 
 const smtpError = (code: number, message: string) =>
@@ -48,6 +51,9 @@ export async function startBounceListener(
     socketTimeout: 60_000,
     logger: false,
     onRcptTo(address, session: Session, callback) {
+      // A report names one delivery; a message to many of ours is no report (and costs work each).
+      if ((session.deliveries?.length ?? 0) + (session.unsubscribes?.length ?? 0) >= MAX_RECIPIENTS)
+        return callback(smtpError(452, '4.5.3 Too many recipients'));
       // The List-Unsubscribe mailto: a verified token unsubscribes its delivery's contact.
       const unsubscribe = unsubscribeRecipient(address.address, deps.keys);
       if (unsubscribe !== null) {

@@ -58,3 +58,19 @@ test('when a message is larger than the limit, then it is refused (552) and noth
     transport.close();
   }
 });
+
+test('when a message names more recipients than a report has, then the extra ones are refused (452)', async () => {
+  const transport = nodemailer.createTransport({ url: listener.url } as never);
+  const to = Array.from({ length: 25 }, (_, i) => returnPathFor(String(i + 1), TEST_RETURN_PATH));
+  try {
+    // The message itself is no report: it is taken (250) for the 20 first and changes nothing.
+    const info = (await transport.sendMail({ envelope: { from: '', to }, raw: 'Subject: x\r\n\r\nx' })) as {
+      accepted: string[];
+      rejectedErrors?: Array<{ responseCode?: number }>;
+    };
+    expect(info.accepted).toHaveLength(20);
+    expect(info.rejectedErrors?.map((e) => e.responseCode)).toEqual([452, 452, 452, 452, 452]);
+  } finally {
+    transport.close();
+  }
+});
