@@ -37,76 +37,81 @@ export async function sendLateReport(
   }
 }
 
-const boundary = () => `lab-${Math.random().toString(36).slice(2)}`;
-
-function dsn(kind: 'hard' | 'full', msg: Returned, to: string): string {
-  const b = boundary();
-  const [status, diagnostic] =
-    kind === 'hard'
-      ? ['5.1.1', `550 5.1.1 <${msg.recipient}>: Recipient address rejected: User unknown`]
-      : ['5.2.2', `552 5.2.2 <${msg.recipient}>: Mailbox full`];
+/**
+ * A multipart/report (RFC 6522): a human-readable part, the machine-readable report, and the
+ * returned message's headers. Only the lab writes one; the service reads them with mailparser.
+ */
+function report(r: {
+  headers: string[];
+  reportType: 'delivery-status' | 'feedback-report';
+  text: string;
+  fields: string[];
+  returnedHeaders: string;
+}): string {
+  const b = `lab-${Math.random().toString(36).slice(2)}`;
   return [
-    'From: Mail Delivery System <MAILER-DAEMON@bounce-lab.localhost>',
-    `To: ${to}`,
-    'Subject: Undelivered Mail Returned to Sender',
-    'Auto-Submitted: auto-replied',
+    ...r.headers,
     'MIME-Version: 1.0',
-    `Content-Type: multipart/report; report-type=delivery-status; boundary="${b}"`,
+    `Content-Type: multipart/report; report-type=${r.reportType}; boundary="${b}"`,
     '',
     `--${b}`,
     'Content-Type: text/plain; charset=us-ascii',
     '',
-    `Your message could not be delivered to <${msg.recipient}>.`,
+    r.text,
     '',
     `--${b}`,
-    'Content-Type: message/delivery-status',
+    `Content-Type: message/${r.reportType}`,
     '',
-    'Reporting-MTA: dns; bounce-lab.localhost',
-    '',
-    `Final-Recipient: rfc822; ${msg.recipient}`,
-    'Action: failed',
-    `Status: ${status}`,
-    'Remote-MTA: dns; mx.bounce-lab.localhost',
-    `Diagnostic-Code: smtp; ${diagnostic}`,
+    ...r.fields,
     '',
     `--${b}`,
     'Content-Type: text/rfc822-headers',
     '',
-    msg.headers.trim(),
+    r.returnedHeaders.trim(),
     '',
     `--${b}--`,
     '',
   ].join('\r\n');
 }
 
+function dsn(kind: 'hard' | 'full', msg: Returned, to: string): string {
+  const [status, diagnostic] =
+    kind === 'hard'
+      ? ['5.1.1', `550 5.1.1 <${msg.recipient}>: Recipient address rejected: User unknown`]
+      : ['5.2.2', `552 5.2.2 <${msg.recipient}>: Mailbox full`];
+  return report({
+    headers: [
+      'From: Mail Delivery System <MAILER-DAEMON@bounce-lab.localhost>',
+      `To: ${to}`,
+      'Subject: Undelivered Mail Returned to Sender',
+      'Auto-Submitted: auto-replied',
+    ],
+    reportType: 'delivery-status',
+    text: `Your message could not be delivered to <${msg.recipient}>.`,
+    fields: [
+      'Reporting-MTA: dns; bounce-lab.localhost',
+      '',
+      `Final-Recipient: rfc822; ${msg.recipient}`,
+      'Action: failed',
+      `Status: ${status}`,
+      'Remote-MTA: dns; mx.bounce-lab.localhost',
+      `Diagnostic-Code: smtp; ${diagnostic}`,
+    ],
+    returnedHeaders: msg.headers,
+  });
+}
+
 function arf(msg: Returned, to: string): string {
-  const b = boundary();
-  return [
-    'From: Feedback Loop <fbl@bounce-lab.localhost>',
-    `To: ${to}`,
-    'Subject: FW: complaint',
-    'MIME-Version: 1.0',
-    `Content-Type: multipart/report; report-type=feedback-report; boundary="${b}"`,
-    '',
-    `--${b}`,
-    'Content-Type: text/plain; charset=us-ascii',
-    '',
-    'This is an email abuse report for an email message received from your IP.',
-    '',
-    `--${b}`,
-    'Content-Type: message/feedback-report',
-    '',
-    'Feedback-Type: abuse',
-    'User-Agent: bounce-lab/1.0',
-    'Version: 1',
-    `Original-Rcpt-To: ${msg.recipient}`,
-    '',
-    `--${b}`,
-    'Content-Type: text/rfc822-headers',
-    '',
-    msg.headers.trim(),
-    '',
-    `--${b}--`,
-    '',
-  ].join('\r\n');
+  return report({
+    headers: ['From: Feedback Loop <fbl@bounce-lab.localhost>', `To: ${to}`, 'Subject: FW: complaint'],
+    reportType: 'feedback-report',
+    text: 'This is an email abuse report for an email message received from your IP.',
+    fields: [
+      'Feedback-Type: abuse',
+      'User-Agent: bounce-lab/1.0',
+      'Version: 1',
+      `Original-Rcpt-To: ${msg.recipient}`,
+    ],
+    returnedHeaders: msg.headers,
+  });
 }
