@@ -4,13 +4,19 @@
  * in the shape of docs/performance.md.
  *
  *   npm run bench -- --sizes 1000,10000,100000 --workers 1,2 --stats-rows 1000000 --sleeping 100000
+ *                    [--repeat 2] [--skip-floor] [--temporal-db-port 5433]
  *                    [--sqlite-pragmas journal_mode=wal,synchronous=normal]
+ *
+ * Each size runs, in turn, the floor (the simplest workflows on the same server: bench/floor/) and
+ * the delivery mailing; with --repeat N the turns are repeated and the medians reported.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runMain } from '../runtime/run-main';
+import { FLOOR_KINDS, floor } from './floor/run';
+import { median, round } from './measure';
 import { bareSmtp, endToEnd, sleeping, statsLatency } from './scenarios';
 import { startStack } from './stack';
 
@@ -33,8 +39,14 @@ async function main(): Promise<void> {
       sleeping: { type: 'string', default: '100000' },
       /** Dev server SQLite pragmas, comma-separated ('' for SQLite's defaults). */
       'sqlite-pragmas': { type: 'string' },
+      /** Runs of each scenario (floor and end to end, interleaved); medians are reported. */
+      repeat: { type: 'string', default: '1' },
+      'skip-floor': { type: 'boolean', default: false },
+      /** The port of an external Temporal's own PostgreSQL on this machine, for its CPU column. */
+      'temporal-db-port': { type: 'string' },
     },
   });
+  const repeat = Math.max(1, list(values.repeat)[0] ?? 1);
   const sizes = list(values.sizes);
   const workerCounts = list(values.workers);
   const statsRows = list(values['stats-rows'])[0] ?? 0;
@@ -42,15 +54,19 @@ async function main(): Promise<void> {
   const log = (m: string) => console.log(`[bench] ${m}`);
 
   const pragmas = values['sqlite-pragmas'];
+  const temporalDbPort = values['temporal-db-port'];
   const stack = await startStack(log, {
     ...(pragmas !== undefined && { sqlitePragmas: pragmas.split(',').filter(Boolean) }),
+    ...(temporalDbPort !== undefined && { temporalDatabasePort: list(temporalDbPort)[0] }),
   });
   const results = {
     at: new Date().toISOString(),
     machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.arch()}, ${os.cpus()[0]?.model.trim() ?? ''}`,
     temporal: stack.temporalKind,
     database: process.env.DATABASE_URL ? 'external (DATABASE_URL)' : 'embedded PostgreSQL',
-    endToEnd: [] as Awaited<ReturnType<typeof endToEnd>>[],
+    repeat,
+    endToEnd: [] as EndToEndRow[],
+    floor: [] as FloorRow[],
     bareSmtp: [] as Awaited<ReturnType<typeof bareSmtp>>[],
     stats: null as Awaited<ReturnType<typeof statsLatency>> | null,
     sleeping: null as Awaited<ReturnType<typeof sleeping>> | null,
@@ -61,12 +77,42 @@ async function main(): Promise<void> {
     for (const size of sizes) {
       log(`bare SMTP, ${size} messages ...`);
       results.bareSmtp.push(await bareSmtp(stack, size));
-      for (const workers of workerCounts) {
-        log(`end to end, ${size} deliveries, ${workers} worker(s) ...`);
-        results.endToEnd.push(await endToEnd(stack, size, workers, log));
-        log(`  ${JSON.stringify(results.endToEnd.at(-1))}`);
-        await save();
+      const floorRuns = new Map<string, Awaited<ReturnType<typeof floor>>[]>();
+      const e2eRuns = new Map<number, Awaited<ReturnType<typeof endToEnd>>[]>();
+      for (let r = 1; r <= repeat; r++) {
+        const turn = repeat > 1 ? ` (run ${r} of ${repeat})` : '';
+        if (!values['skip-floor'])
+          for (const kind of FLOOR_KINDS) {
+            log(`floor ${kind}, ${size} workflows${turn} ...`);
+            const row = await floor(stack, kind, size);
+            floorRuns.set(kind, [...(floorRuns.get(kind) ?? []), row]);
+            log(`  ${JSON.stringify(row)}`);
+          }
+        for (const workers of workerCounts) {
+          log(`end to end, ${size} deliveries, ${workers} worker(s)${turn} ...`);
+          const row = await endToEnd(stack, size, workers, log);
+          e2eRuns.set(workers, [...(e2eRuns.get(workers) ?? []), row]);
+          log(`  ${JSON.stringify(row)}`);
+        }
       }
+      const floorRows = [...floorRuns.values()].map((runs) => ({
+        ...medians(runs),
+        runs: runs.map((f) => f.workflowsPerSecond),
+      })) as FloorRow[];
+      results.floor.push(...floorRows);
+      for (const runs of e2eRuns.values()) {
+        const row = medians(runs);
+        const ratio = (kind: string) => {
+          const f = floorRows.find((x) => x.kind === kind);
+          return f ? round(row.deliveriesPerSecond / f.workflowsPerSecond, 2) : null;
+        };
+        results.endToEnd.push({
+          ...row,
+          floorRatio: { oneActivity: ratio('oneActivity'), oneSend: ratio('oneSend') },
+          runs: runs.map((e) => e.deliveriesPerSecond),
+        });
+      }
+      await save();
     }
     if (statsRows > 0) {
       log(`statistics with ${statsRows} delivery rows ...`);
@@ -85,32 +131,55 @@ async function main(): Promise<void> {
   printTable(results);
 }
 
+type EndToEndRow = Awaited<ReturnType<typeof endToEnd>> & {
+  floorRatio: { oneActivity: number | null; oneSend: number | null };
+  runs: number[];
+};
+type FloorRow = Awaited<ReturnType<typeof floor>> & { runs: number[] };
+
+/** The median of every numeric field (nested ones too) over several runs of one scenario. */
+function medians<T>(runs: T[]): T {
+  const first = runs[0] as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(first)) {
+    const values = runs.map((r) => (r as Record<string, unknown>)[key]);
+    if (typeof value === 'number' && values.every((v) => typeof v === 'number'))
+      out[key] = round(median(values), 2);
+    else if (value && typeof value === 'object' && !Array.isArray(value)) out[key] = medians(values);
+    else out[key] = value;
+  }
+  return out as T;
+}
+
 function printTable(r: {
   machine: string;
   temporal: string;
-  endToEnd: Array<{
-    size: number;
-    workers: number;
-    seconds: number;
-    deliveriesPerSecond: number;
-    workerPeakRssMb: number | null;
-    temporalPeakRssMb: number | null;
-  }>;
+  endToEnd: EndToEndRow[];
+  floor: FloorRow[];
   bareSmtp: Array<{ size: number; messagesPerSecond: number }>;
   stats: { rows: number; p50Ms: number; p99Ms: number; naiveGroupByMs: number } | null;
   sleeping: { deliveries: number; workerRssMb: number | null } | null;
 }) {
   console.log(`\n${r.machine}; Temporal: ${r.temporal}\n`);
   console.log(
-    '| size | workers | seconds | deliveries/s | bare SMTP msg/s | ratio | worker peak RSS MB | Temporal peak RSS MB |',
+    '| size | workers | seconds | deliveries/s | ÷ oneActivity floor | ÷ oneSend floor | bare SMTP msg/s | worker peak RSS MB | Temporal peak RSS MB |',
   );
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const e of r.endToEnd) {
     const bare = r.bareSmtp.find((b) => b.size === e.size)?.messagesPerSecond ?? NaN;
     console.log(
-      `| ${e.size} | ${e.workers} | ${e.seconds} | ${e.deliveriesPerSecond} | ${bare} | ${(e.deliveriesPerSecond / bare).toFixed(3)} | ${e.workerPeakRssMb ?? '–'} | ${e.temporalPeakRssMb ?? '–'} |`,
+      `| ${e.size} | ${e.workers} | ${e.seconds} | ${e.deliveriesPerSecond} | ${e.floorRatio.oneActivity ?? '–'} | ${e.floorRatio.oneSend ?? '–'} | ${bare} | ${e.workerPeakRssMb ?? '–'} | ${e.temporalPeakRssMb ?? '–'} |`,
     );
   }
+  const parts = ['temporal', 'temporalDatabase', 'workers', 'api', 'postgres', 'total'];
+  console.log(`\nCPU-ms per delivery or floor workflow (${parts.join(' / ')}):\n`);
+  console.log('| run | size | per second | ' + parts.join(' | ') + ' |');
+  console.log('|---|---:|---:|' + parts.map(() => '---:').join('|') + '|');
+  const cpuRow = (name: string, size: number, rate: number, cpu: Record<string, number>) =>
+    console.log(`| ${name} | ${size} | ${rate} | ${parts.map((p) => cpu[p] ?? '–').join(' | ')} |`);
+  for (const f of r.floor) cpuRow(`floor ${f.kind}`, f.size, f.workflowsPerSecond, f.cpuMsPerWorkflow);
+  for (const e of r.endToEnd)
+    cpuRow(`delivery, ${e.workers} worker(s)`, e.size, e.deliveriesPerSecond, e.cpuMsPerDelivery);
   if (r.stats)
     console.log(
       `\nstatistics, ${r.stats.rows} rows: p50 ${r.stats.p50Ms} ms, p99 ${r.stats.p99Ms} ms; naive GROUP BY ${r.stats.naiveGroupByMs} ms`,

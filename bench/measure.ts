@@ -54,28 +54,101 @@ function cpuSeconds(pid: number): number {
   }
 }
 
-/** Every process whose command name is `name` (e.g. the postgres backends), from /proc. */
-export function pidsNamed(name: string): number[] {
-  try {
-    return fs
-      .readdirSync('/proc')
-      .filter((d) => /^\d+$/.test(d))
-      .map(Number)
-      .filter((pid) => {
-        try {
-          return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name;
-        } catch {
-          return false;
-        }
-      });
-  } catch {
-    return [];
+/** The local TCP ports in LISTEN state, by socket inode, from /proc/net/tcp and tcp6. */
+function listeningInodes(port: number): Set<string> {
+  const inodes = new Set<string>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is HEX_IP:HEX_PORT, st 0A is LISTEN, the inode is the tenth field.
+      if (f.length > 9 && f[3] === '0A' && parseInt(f[1]!.split(':')[1]!, 16) === port) inodes.add(f[9]!);
+    }
   }
+  return inodes;
+}
+
+const allPids = () =>
+  fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number);
+
+/**
+ * The process listening on a local TCP port (an external Temporal server or PostgreSQL on this
+ * machine), from /proc; null when none is found (another host, or not allowed to look).
+ */
+export function pidListeningOn(port: number): number | null {
+  try {
+    const inodes = listeningInodes(port);
+    if (!inodes.size) return null;
+    for (const pid of allPids()) {
+      let fds: string[];
+      try {
+        fds = fs.readdirSync(`/proc/${pid}/fd`);
+      } catch {
+        continue;
+      }
+      for (const fd of fds) {
+        try {
+          const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+          if (m && inodes.has(m[1]!)) return pid;
+        } catch {
+          // gone meanwhile
+        }
+      }
+    }
+  } catch {
+    // no /proc
+  }
+  return null;
+}
+
+/**
+ * `pid` and every process below it (a PostgreSQL server is its postmaster and the backends it
+ * forks, one per connection): only that server's processes, not every postgres on the machine.
+ */
+export function withDescendants(pid: number | null): number[] {
+  if (pid === null) return [];
+  const children = new Map<number, number[]>();
+  try {
+    for (const p of allPids()) {
+      try {
+        const ppid = Number(fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+        children.set(ppid, [...(children.get(ppid) ?? []), p]);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  } catch {
+    return [pid];
+  }
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    const p = queue.shift()!;
+    out.push(p);
+    queue.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+/** The port of a `host:port` address or a URL, when the host is this machine; null otherwise. */
+export function localPort(address: string): number | null {
+  const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? new URL(address) : new URL(`tcp://${address}`);
+  const local = ['127.0.0.1', 'localhost', '[::1]', '::1', '0.0.0.0'].includes(url.hostname);
+  return local && url.port ? Number(url.port) : null;
 }
 
 /**
  * Where the CPU went during a scenario: seconds per part. The parts' processes are listed at the
- * start and again at the end (postgres forks a backend per connection).
+ * start and again at the end (postgres forks a backend per connection). A backend that ended in
+ * between is not counted: the bench's and the services' pools keep theirs open.
  */
 export function cpuProfile(parts: Record<string, () => number[]>): { stop(): Record<string, number> } {
   const start = new Map<number, number>();
@@ -85,9 +158,12 @@ export function cpuProfile(parts: Record<string, () => number[]>): { stop(): Rec
     stop() {
       const out: Record<string, number> = {};
       for (const [part, list] of Object.entries(parts))
-        out[part] = round(list().reduce((sum, pid) => sum + cpuSeconds(pid) - (start.get(pid) ?? 0), 0));
+        out[part] = round(
+          list().reduce((sum, pid) => sum + cpuSeconds(pid) - (start.get(pid) ?? 0), 0),
+          2,
+        );
       const used = process.cpuUsage(self);
-      out.benchProcess = round((used.user + used.system) / 1e6);
+      out.benchProcess = round((used.user + used.system) / 1e6, 2);
       return out;
     },
   };

@@ -7,7 +7,8 @@ import { startApi } from '../api/server';
 import { createAccount } from '../db/accounts';
 import { seedMailing } from '../dev/seed';
 import { until } from '../dev/until';
-import { cpuProfile, peakRss, median, pidsNamed, round, rssMb } from './measure';
+import { cpuMsPer } from './floor/run';
+import { cpuProfile, peakRss, median, round, rssMb } from './measure';
 import { stopProcess } from '../dev/service-process';
 import type { Stack } from './stack';
 
@@ -54,6 +55,12 @@ async function sendAndWatch(
           .where('id', '=', mailingId)
           .executeTakeFirstOrThrow();
         watch.log(`  ${watch.progress(c, m)} after ${round((lastReport - started) / 1000)} s`);
+        // Never a silent stall: a fan-out that has started nothing after two minutes is not coming.
+        if (m.deliveries_started === 0 && lastReport - started > 120_000)
+          throw new Error(
+            `mailing ${mailingId}: no delivery started within 120 s of the send; is a worker polling ` +
+              `its task queue in namespace ${stack.namespace}, and is workflow mailing-${mailingId} not an earlier run's?`,
+          );
       }
       return watch.done(c);
     },
@@ -63,19 +70,24 @@ async function sendAndWatch(
   return (performance.now() - started) / 1000;
 }
 
-/** From the `send` call over HTTP until every outcome is recorded. */
+/**
+ * From the `send` call over HTTP until every outcome is recorded. The API runs in its own process,
+ * as in production, so that its CPU is its own.
+ */
 export async function endToEnd(stack: Stack, size: number, workers: number, log: (m: string) => void) {
   const taskQueue = `bench-${size}-${workers}-${Date.now()}`;
   const procs = await stack.startWorkers(workers, taskQueue);
-  const api = await startApi({ db: stack.db, temporal: stack.connection, taskQueue }, 0);
+  const api = await stack.startApiProcess(taskQueue);
   try {
     const { key, mailingId } = await seedBenchMailing(stack, size, 'ok.test');
     const workerRss = peakRss(procs.map((p) => p.pid!));
-    const temporalRss = peakRss(stack.temporalPid ? [stack.temporalPid] : []);
+    const temporalRss = peakRss(stack.serverPids.temporal());
     const cpu = cpuProfile({
-      temporal: () => (stack.temporalPid ? [stack.temporalPid] : []),
+      temporal: stack.serverPids.temporal,
+      temporalDatabase: stack.serverPids.temporalDatabase,
       workers: () => procs.map((p) => p.pid!),
-      postgres: () => pidsNamed('postgres'),
+      api: () => [api.process.pid!],
+      postgres: stack.serverPids.postgres,
     });
     const seconds = await sendAndWatch(stack, api.url, key, mailingId, {
       what: `${size} deliveries`,
@@ -83,6 +95,7 @@ export async function endToEnd(stack: Stack, size: number, workers: number, log:
       done: (c) => c.ended >= size,
       progress: (c, m) => `${m.deliveries_started} started, ${c.ended} ended`,
     });
+    const cpuSeconds = cpu.stop();
     return {
       size,
       workers,
@@ -90,11 +103,12 @@ export async function endToEnd(stack: Stack, size: number, workers: number, log:
       deliveriesPerSecond: round(size / seconds),
       workerPeakRssMb: workerRss.stop(),
       temporalPeakRssMb: temporalRss.stop(),
-      // Where the time went (API, lab and the bench's own polling are in benchProcess).
-      cpuSeconds: cpu.stop(),
+      // Where the time went (the bounce lab and the bench's own polling are in benchProcess).
+      cpuSeconds,
+      cpuMsPerDelivery: cpuMsPer(cpuSeconds, size),
     };
   } finally {
-    await api.stop();
+    await stopProcess(api.process);
     await Promise.all(procs.map((p) => stopProcess(p)));
   }
 }
@@ -186,7 +200,10 @@ export async function statsLatency(stack: Stack, rows: number, log: (m: string) 
 export async function sleeping(stack: Stack, count: number, log: (m: string) => void) {
   const taskQueue = `bench-sleep-${Date.now()}`;
   const [worker] = await stack.startWorkers(1, taskQueue);
-  const api = await startApi({ db: stack.db, temporal: stack.connection, taskQueue }, 0);
+  const api = await startApi(
+    { db: stack.db, temporal: stack.connection, namespace: stack.namespace, taskQueue },
+    0,
+  );
   try {
     const { key, mailingId } = await seedBenchMailing(stack, count, 'busy.test');
     const atStart = rssMb(worker!.pid!);

@@ -1,11 +1,15 @@
 /**
  * The servers a benchmark runs against: embedded PostgreSQL and the Temporal dev server (fresh, in
- * .data/bench) and the bounce lab, unless DATABASE_URL / TEMPORAL_ADDRESS name external ones.
+ * .data/bench) and the bounce lab, unless DATABASE_URL / TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE)
+ * name external ones. Servers on this machine are found by their listening port, so that each
+ * one's CPU is its own processes' only.
  */
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { sql } from 'kysely';
 import { type Db, createDb, ensureDatabase, withDatabase } from '../db/connection';
 import { startEmbeddedPostgres } from '../db/embedded';
 import { migrateToLatest } from '../db/migrate';
@@ -15,11 +19,13 @@ import { locateTemporalBinary } from '../dev/temporal-binaries';
 import { DEFAULT_SQLITE_PRAGMAS, startDevServer } from '../dev/temporal-dev-server';
 import { freePort } from '../dev/ports';
 import { forkApi, forkWorker, stopProcess, waitForPoller } from '../dev/service-process';
+import { localPort, pidListeningOn, withDescendants } from './measure';
 
 export type Stack = {
   db: Db;
   databaseUrl: string;
   temporalAddress: string;
+  namespace: string;
   /** What the numbers were measured against, for results.json. */
   temporalKind: string;
   /** The dev server's pid when we run it (its RSS is measured), else null. */
@@ -27,15 +33,25 @@ export type Stack = {
   client: Client;
   connection: Connection;
   lab: BounceLab;
+  /**
+   * The processes of each server part, looked up when called (PostgreSQL forks a backend per
+   * connection): Temporal, Temporal's own database (external servers only, `--temporal-db-port`),
+   * and the application's PostgreSQL. Empty where the server is on another machine.
+   */
+  serverPids: {
+    temporal: () => number[];
+    temporalDatabase: () => number[];
+    postgres: () => number[];
+  };
   startWorkers(n: number, taskQueue: string, env?: NodeJS.ProcessEnv): Promise<ChildProcess[]>;
   /** The API in its own process, as in production: its latency is not shared with the load generator. */
-  startApiProcess(): Promise<{ url: string; process: ChildProcess }>;
+  startApiProcess(taskQueue?: string): Promise<{ url: string; process: ChildProcess }>;
   stop(): Promise<void>;
 };
 
 export async function startStack(
   log: (m: string) => void,
-  opts: { sqlitePragmas?: string[] } = {},
+  opts: { sqlitePragmas?: string[]; temporalDatabasePort?: number } = {},
 ): Promise<Stack> {
   const dir = path.resolve('.data', 'bench');
   await fs.rm(dir, { recursive: true, force: true });
@@ -78,12 +94,33 @@ export async function startStack(
     temporalAddress = `127.0.0.1:${port}`;
     temporalKind = `embedded dev server (SQLite file; pragmas ${(opts.sqlitePragmas ?? DEFAULT_SQLITE_PRAGMAS).join(', ') || 'none'})`;
   }
+  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
   const connection = await Connection.connect({ address: temporalAddress });
   stops.unshift(() => connection.close());
-  const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+  const client = new Client({ connection, namespace });
+  if (temporalPid === null) {
+    // An external Temporal keeps the workflows of earlier runs, while a fresh database numbers its
+    // mailings from 1 again: `mailing-1` would be found running or done, and nothing started.
+    // Mailing ids from now on start at this moment's milliseconds, past every earlier run's.
+    await sql`select setval(pg_get_serial_sequence('mailings', 'id'),
+                            greatest((select coalesce(max(id), 0) from mailings), ${Date.now()}))`.execute(
+      db,
+    );
+  }
+  const byPort = (port: number | null) => () => withDescendants(port === null ? null : pidListeningOn(port));
+  const serverPids = {
+    temporal: temporalPid !== null ? () => withDescendants(temporalPid) : byPort(localPort(temporalAddress)),
+    temporalDatabase: byPort(opts.temporalDatabasePort ?? null),
+    postgres: byPort(localPort(databaseUrl)),
+  };
+  if (temporalPid === null) {
+    const found = serverPids.temporal().length > 0;
+    temporalKind = `external (${temporalAddress}, namespace ${namespace}${found ? '' : '; not on this machine: no CPU figures'})`;
+  }
   const lab = await startBounceLab({ port: await freePort() });
   stops.unshift(() => lab.stop());
 
+  const benchSecret = randomBytes(24).toString('base64url');
   const children: ChildProcess[] = []; // workers and API processes, stopped with the stack
   stops.unshift(async () => {
     await Promise.all(children.map((c) => stopProcess(c)));
@@ -93,8 +130,10 @@ export async function startStack(
     db,
     databaseUrl,
     temporalAddress,
+    namespace,
     temporalKind,
     temporalPid,
+    serverPids,
     client,
     connection,
     lab,
@@ -105,8 +144,11 @@ export async function startStack(
           forkWorker({
             DATABASE_URL: databaseUrl,
             TEMPORAL_ADDRESS: temporalAddress,
+            TEMPORAL_NAMESPACE: namespace,
             TEMPORAL_TASK_QUEUE: taskQueue,
             SMTP_URL: lab.url,
+            // Seals nothing the bench reads; required wherever the worker signs with DKIM.
+            DKIM_ENCRYPTION_KEY: benchSecret,
             // The table is the output: the workers' state changes would bury it.
             LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
             ...env,
@@ -117,10 +159,13 @@ export async function startStack(
       await waitForPoller(client, taskQueue, n);
       return started;
     },
-    async startApiProcess() {
+    async startApiProcess(taskQueue) {
       const api = await forkApi({
         DATABASE_URL: databaseUrl,
         TEMPORAL_ADDRESS: temporalAddress,
+        TEMPORAL_NAMESPACE: namespace,
+        ...(taskQueue && { TEMPORAL_TASK_QUEUE: taskQueue }),
+        DKIM_ENCRYPTION_KEY: benchSecret,
         // The statistics scenario fires ~11,000 requests a second with one key from 127.0.0.1, far
         // over the production rate limits: it measures the API, not them (their check stays in the path).
         RATE_LIMIT_KEY_PER_SECOND: '1000000',
