@@ -16,8 +16,8 @@ import type { createSmtpSender } from './smtp';
 export type ActivityDeps = {
   db: Db;
   smtp: ReturnType<typeof createSmtpSender>;
-  /** Domain of Message-IDs. */
-  mailDomain: string;
+  /** DKIM_ENCRYPTION_KEY: opens the sealed DKIM key each message is signed with. */
+  dkimKeySecret: string;
   /** Signs each message's return path, so that its bounces can name their delivery. */
   returnPath: ReturnPathKeys;
   /** The API's public base URL (PUBLIC_URL): each message's one-click unsubscribe link points at it. */

@@ -4,13 +4,15 @@
  * phase has its own deadline (domain/smtp-timeouts.ts) and a cancelled activity can cut the session.
  * Every refusal comes back as data; only our own failures (bad relay credentials, bad message) throw.
  */
-import { promises as dns, type MxRecord } from 'node:dns';
+import type { MxRecord } from 'node:dns';
 import { isIP } from 'node:net';
+import DKIM from 'nodemailer/lib/dkim';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { AttemptResult } from '../contract/delivery';
 import { recipientDomain } from '../domain/address';
 import { classify } from '../domain/classification';
+import { resolverFor } from '../runtime/dns';
 import { cleanReply } from '../domain/reply';
 import { cappedTimeouts, SEND_DEADLINE_MS, type SmtpTimeouts } from '../domain/smtp-timeouts';
 
@@ -25,7 +27,14 @@ export type OutgoingMessage = {
   html: string | null;
   messageId: string;
   headers: Record<string, string>;
+  /**
+   * The From domain's key (d= the From domain, so DMARC aligns). Every message of a delivery has one
+   * (activities/message.ts); only tests of the SMTP session alone leave it out.
+   */
+  dkim?: DkimKey;
 };
+
+export type DkimKey = { domainName: string; keySelector: string; privateKey: string };
 
 export type SmtpOptions = {
   /** Relay URL; without it, direct to MX. */
@@ -35,8 +44,10 @@ export type SmtpOptions = {
   timeoutMs?: number;
   /** Direct mode only: the port of receiving servers (25; tests point it elsewhere). */
   mxPort?: number;
-  /** Direct mode only: where MX and A records come from (the system resolver unless given). */
+  /** Direct mode only: where MX and A records come from (DNS_SERVER's resolver unless given). */
   resolver?: MxResolver;
+  /** DNS_SERVER (ip[:port]); unset, the system's resolvers. */
+  dnsServer?: string;
   /** Longest send, all hosts tried (tests shorten it). */
   deadlineMs?: number;
 };
@@ -79,7 +90,7 @@ type Outcome = { reply: string; phase: string };
 export function createSmtpSender(opts: SmtpOptions) {
   const timeouts = cappedTimeouts(opts.timeoutMs);
   const relay = opts.relayUrl ? relayTarget(opts.relayUrl) : null;
-  const resolver = opts.resolver ?? new dns.Resolver({ timeout: timeouts.connect, tries: 2 });
+  const resolver = opts.resolver ?? resolverFor(opts.dnsServer, { timeoutMs: timeouts.connect });
 
   async function send(msg: OutgoingMessage, signal?: AbortSignal): Promise<AttemptResult> {
     const started = Date.now();
@@ -136,8 +147,8 @@ function relayTarget(url: string): Target {
   };
 }
 
-function buildMessage(msg: OutgoingMessage): Promise<Buffer> {
-  return new MailComposer({
+async function buildMessage(msg: OutgoingMessage): Promise<Buffer> {
+  const raw = await new MailComposer({
     from: msg.fromName ? { name: msg.fromName, address: msg.from } : msg.from,
     to: msg.to,
     subject: msg.subject,
@@ -148,6 +159,13 @@ function buildMessage(msg: OutgoingMessage): Promise<Buffer> {
   })
     .compile()
     .build();
+  // nodemailer's signer covers From, Subject, Date, Message-ID, To and both List-Unsubscribe fields
+  // (RFC 8058 asks for them under the signature). A bad key is ours to fix: it throws.
+  if (!msg.dkim) return raw;
+  const signed = new DKIM(msg.dkim).sign(raw);
+  const chunks: Buffer[] = [];
+  for await (const chunk of signed) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 /** Where a session stands, by the last command we sent: the phase decides the deadline. */

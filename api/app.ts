@@ -4,6 +4,7 @@ import express from 'express';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../contract/names';
 import { type Db, pingDb } from '../db/connection';
+import { resolverFor } from '../runtime/dns';
 import { authenticate } from './auth';
 import { ApiError, errorMiddleware } from './errors';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limit';
@@ -14,7 +15,9 @@ import { deliveryRoutes } from './routes/deliveries';
 import { groupRoutes } from './routes/groups';
 import { mailingResultRoutes } from './routes/mailing-results';
 import { mailingRoutes } from './routes/mailings';
+import { sendingDomainRoutes } from './routes/sending-domains';
 import { unsubscribeOpenApi, unsubscribeRouter } from './routes/unsubscribe';
+import { webApp } from './web';
 
 export type AppDeps = {
   db: Db;
@@ -28,6 +31,12 @@ export type AppDeps = {
   rateLimits?: RateLimits | false;
   /** BOUNCE_SECRET, which signs the one-click unsubscribe tokens; unset, `/u/<token>` answers 404. */
   unsubscribeSecret?: string;
+  /** DKIM_ENCRYPTION_KEY, which seals the DKIM keys of new sending domains; unset, adding one answers 503. */
+  dkimKeySecret?: string;
+  /** DNS_SERVER (ip:port): the resolver of sending-domain verification; unset, the system's. */
+  dnsServer?: string;
+  /** EHLO_HOSTNAME: the host the suggested SPF record names. */
+  mailHost?: string;
 };
 
 const health = z.enum(['ok', 'down']);
@@ -60,6 +69,12 @@ export function createApp(deps: AppDeps): express.Express {
     ...groupRoutes(deps.db),
     ...mailingRoutes({ db: deps.db, client, taskQueue: deps.taskQueue ?? DEFAULT_TASK_QUEUE }),
     ...mailingResultRoutes(deps.db),
+    ...sendingDomainRoutes({
+      db: deps.db,
+      keySecret: deps.dkimKeySecret,
+      resolver: resolverFor(deps.dnsServer, { timeoutMs: 5_000 }),
+      spfHost: deps.mailHost ?? 'localhost',
+    }),
     ...deliveryRoutes({
       db: deps.db,
       namespace,
@@ -87,6 +102,8 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use(router);
   if (deps.unsubscribeSecret) app.use(unsubscribeRouter({ db: deps.db, secret: deps.unsubscribeSecret }));
+  // The customer's web app at `/`, after every API route: it never answers for one.
+  app.use(webApp());
 
   app.use((req, _res, next) => next(new ApiError('not_found', `No route ${req.method} ${req.path}.`)));
   app.use((err: unknown, req: express.Request, res: express.Response, next: express.NextFunction) => {

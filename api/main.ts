@@ -8,7 +8,7 @@ import { startApi } from './server';
 import { runMain } from '../runtime/run-main';
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit(['DATABASE_URL']);
+  const config = loadConfigOrExit(['DATABASE_URL', 'DKIM_ENCRYPTION_KEY']);
   const db = createDb(config.DATABASE_URL!);
   // Lazy: the API starts (and /health says 503) even while Temporal is still coming up.
   const temporal = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
@@ -22,6 +22,10 @@ async function main(): Promise<void> {
       rateLimits: rateLimitsFromConfig(config),
       // Signs the one-click unsubscribe tokens of the worker's messages: the worker's BOUNCE_SECRET.
       ...(config.BOUNCE_SECRET && { unsubscribeSecret: config.BOUNCE_SECRET }),
+      // Seals the DKIM keys of new sending domains: the worker's DKIM_ENCRYPTION_KEY, which opens them.
+      dkimKeySecret: config.DKIM_ENCRYPTION_KEY,
+      dnsServer: config.DNS_SERVER,
+      mailHost: config.EHLO_HOSTNAME,
     },
     config.PORT,
     config.HOST,

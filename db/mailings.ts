@@ -28,11 +28,11 @@ export function list(db: Db, accountId: string, page: Page): Promise<MailingRow[
   return keysetPage(selectMailings(db, accountId), 'm.id', page);
 }
 
-/** The mailing's status, when the account has it. */
+/** The mailing's status and From address, when the account has it. */
 export function statusOf(db: Db, accountId: string, id: string) {
   return db
     .selectFrom('mailings')
-    .select(['id', 'status'])
+    .select(['id', 'status', 'from_email'])
     .where('id', '=', id)
     .where('account_id', '=', accountId)
     .executeTakeFirst();
@@ -100,12 +100,21 @@ export async function backToDraft(db: Db, accountId: string, id: string): Promis
   return row !== undefined;
 }
 
-/** What a message is made of: read by the send activity. */
+/**
+ * What a message is made of: read by the send activity. With it, the DKIM key of the From address's
+ * domain (null columns when the account has no such sending domain), still sealed.
+ */
 export function content(db: Db, id: string) {
   return db
-    .selectFrom('mailings')
-    .select(['from_email', 'from_name', 'subject', 'text_body', 'html_body'])
-    .where('id', '=', id)
+    .selectFrom('mailings as m')
+    .leftJoin('sending_domains as d', (j) =>
+      j
+        .onRef('d.account_id', '=', 'm.account_id')
+        .on('d.domain', '=', sql<string>`split_part(m.from_email, '@', 2)`),
+    )
+    .select(['m.from_email', 'm.from_name', 'm.subject', 'm.text_body', 'm.html_body'])
+    .select(['d.domain as dkim_domain', 'd.dkim_selector', 'd.dkim_private_key_sealed'])
+    .where('m.id', '=', id)
     .executeTakeFirst();
 }
 export type MailingContent = NonNullable<Awaited<ReturnType<typeof content>>>;

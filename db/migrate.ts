@@ -5,6 +5,7 @@ import * as derivedWorkflowId from './migrations/2026_11_29_0001_delivery_workfl
 import * as acceptances from './migrations/2026_11_29_0002_delivery_acceptances';
 import * as emailKey from './migrations/2026_11_29_0003_email_key';
 import * as lateReports from './migrations/2026_11_29_0004_late_reports';
+import * as sendingDomains from './migrations/2026_11_29_0005_sending_domains';
 
 /**
  * Listed here rather than read from the folder: the migrations then travel with the code whatever
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_29_0002_delivery_acceptances': acceptances,
   '2026_11_29_0003_email_key': emailKey,
   '2026_11_29_0004_late_reports': lateReports,
+  '2026_11_29_0005_sending_domains': sendingDomains,
 };
 
 function migrator(db: Db): Migrator {

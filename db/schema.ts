@@ -162,6 +162,23 @@ export interface LateReportsTable {
   received_at: CreatedAt;
 }
 
+/** A domain an account sends from: verified by a DNS record, signing with its own DKIM key. */
+export interface SendingDomainsTable {
+  id: Id;
+  account_id: Ref;
+  /** Lower-case ASCII, no trailing dot: as published in DNS and signed as DKIM's d=. */
+  domain: string;
+  verification_token: string;
+  dkim_selector: string;
+  /** Base64 SubjectPublicKeyInfo: the p= of the published record. */
+  dkim_public_key: string;
+  /** The private key, sealed under DKIM_ENCRYPTION_KEY (sending-domains/keys.ts). */
+  dkim_private_key_sealed: string;
+  verified_at: Timestamp | null;
+  checked_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -177,6 +194,7 @@ export interface Database {
   late_reports: LateReportsTable;
   mailing_counters: MailingCountersTable;
   mailing_reason_counters: MailingReasonCountersTable;
+  sending_domains: SendingDomainsTable;
 }
 
 export type Account = Selectable<AccountsTable>;

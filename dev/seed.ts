@@ -6,6 +6,10 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connection';
 import { emailKey } from '../domain/address';
+import { ensureSendingDomain } from './fixture-domain';
+
+/** The From address of seeded mailings: a verified domain of their account, signed with a fixture key. */
+export const SEED_FROM = 'news@sender.example';
 
 export type Mix = Record<string, number>;
 
@@ -37,12 +41,13 @@ export async function seedMailing(
         returning id)
       insert into group_members (group_id, contact_id) select ${groupId}, id from c`.execute(db);
   }
+  await ensureSendingDomain(db, accountId, 'sender.example');
   const { id: mailingId } = await db
     .insertInto('mailings')
     .values({
       account_id: accountId,
       name: 'seeded',
-      from_email: 'news@sender.example',
+      from_email: SEED_FROM,
       subject: 'Hello',
       text_body: 'Hi there',
       status: opts.status ?? 'draft',

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { WORKER_NODE_FLAGS } from '../worker/node-flags';
+import { FIXTURE_DKIM_KEY_SECRET } from './fixture-domain';
 import { freePort } from './ports';
 import { until } from './until';
 import { writeWorkflowBundle } from '../worker/worker';
@@ -31,7 +32,7 @@ export function prebuiltBundlePath(): Promise<string> {
 /**
  * Forks worker/main.ts with `env` on top of this process's; its stdout is dropped, stderr kept.
  * Its return paths are signed with a throw-away secret unless `env` gives one: the bounces of drill
- * and bench messages go nowhere.
+ * and bench messages go nowhere. Its DKIM keys open with the fixture secret of seeded domains.
  */
 export async function forkWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   return fork(path.join(__dirname, '..', 'worker', 'main.ts'), [], {
@@ -39,6 +40,7 @@ export async function forkWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> 
     env: {
       ...process.env,
       BOUNCE_SECRET: randomBytes(24).toString('base64url'),
+      DKIM_ENCRYPTION_KEY: FIXTURE_DKIM_KEY_SECRET,
       WORKFLOW_BUNDLE_PATH: await prebuiltBundlePath(),
       ...env,
     },
@@ -51,7 +53,7 @@ export async function forkApi(env: NodeJS.ProcessEnv): Promise<{ url: string; pr
   const port = await freePort();
   const api = fork(path.join(__dirname, '..', 'api', 'main.ts'), [], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, ...env, PORT: String(port) },
+    env: { ...process.env, DKIM_ENCRYPTION_KEY: FIXTURE_DKIM_KEY_SECRET, ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   const url = `http://127.0.0.1:${port}`;

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../contract/names';
@@ -57,6 +58,19 @@ export const configSchema = z.object({
   BOUNCE_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(10_000).default(100),
   /** Caps every SMTP phase's timeout (tests, the lab); unset, RFC 5321's per phase (10 min after DATA). */
   SMTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).optional(),
+  /**
+   * The DNS server (IP, or IP:port) that verifies sending domains and finds MX hosts; unset, the
+   * system's resolvers. Tests and `npm start` point it at a local one.
+   */
+  DNS_SERVER: z
+    .string()
+    .refine(isDnsServer, 'must be an IP address, optionally with :port ([::1]:53 for IPv6)')
+    .optional(),
+  /**
+   * Seals the DKIM private keys of sending domains in the database (AES-256-GCM under a key derived
+   * from it): required by the API and the worker, the same in both; npm start keeps one in DATA_DIR.
+   */
+  DKIM_ENCRYPTION_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   LAB_PORT: port.default(2525),
   API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   DATA_DIR: z.string().min(1).default('.data'),
@@ -82,6 +96,17 @@ export const configSchema = z.object({
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** `1.2.3.4`, `1.2.3.4:5353`, `::1` or `[::1]:5353`: what c-ares' setServers takes. */
+function isDnsServer(v: string): boolean {
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(v);
+  if (bracketed) return isIP(bracketed[1]!) === 6 && validPort(bracketed[2]);
+  if (isIP(v)) return true;
+  const [host, portText, ...rest] = v.split(':');
+  return rest.length === 0 && isIP(host!) === 4 && validPort(portText);
+}
+
+const validPort = (p: string | undefined) => p === undefined || (Number(p) >= 1 && Number(p) <= 65535);
 
 /** The names of every environment variable the service understands. */
 export const configKeys = Object.keys(configSchema.shape) as (keyof Config)[];

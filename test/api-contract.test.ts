@@ -114,7 +114,7 @@ describe('isolation between accounts', () => {
       [
         'POST',
         '/v1/mailings',
-        { name: 'M', fromEmail: 'a@b.example', subject: 'S', text: 'T', groupIds: [r.group] },
+        { name: 'M', fromEmail: 'a@other.example', subject: 'S', text: 'T', groupIds: [r.group] },
       ],
       ['POST', `/v1/groups/${other}/members`, { contactIds: [r.contact] }],
       ['POST', '/v1/contacts/import', { contacts: [{ email: 'x@ok.test' }], groupId: r.group }],
@@ -180,7 +180,7 @@ describe('malformed input', () => {
     [
       'POST',
       '/v1/mailings',
-      { name: 'M', fromEmail: 'a@b.example', subject: 'S', groupIds: [r.group] },
+      { name: 'M', fromEmail: 'a@sender.example', subject: 'S', groupIds: [r.group] },
       400,
       'invalid_input',
       'text',
@@ -196,7 +196,7 @@ describe('malformed input', () => {
     [
       'POST',
       '/v1/mailings',
-      { name: 'M', fromEmail: 'a@b.example', subject: 'S', text: 'T', groupIds: [] },
+      { name: 'M', fromEmail: 'a@sender.example', subject: 'S', text: 'T', groupIds: [] },
       400,
       'invalid_input',
       'groupIds',
@@ -204,7 +204,7 @@ describe('malformed input', () => {
     [
       'POST',
       '/v1/mailings',
-      { name: 'M', fromEmail: 'a@b.example', subject: 'S', text: 'T', groupIds: ['424242'] },
+      { name: 'M', fromEmail: 'a@sender.example', subject: 'S', text: 'T', groupIds: ['424242'] },
       404,
       'not_found',
       'groupIds[0]',
@@ -268,7 +268,7 @@ describe('malformed input', () => {
     expectError(plain, 400, 'invalid_input');
     const huge = {
       name: 'M',
-      fromEmail: 'a@b.example',
+      fromEmail: 'a@sender.example',
       subject: 'S',
       html: 'x'.repeat(3_000_000),
       groupIds: [r.group],

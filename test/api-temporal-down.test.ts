@@ -5,6 +5,7 @@
 import { Connection } from '@temporalio/client';
 import { startApi, type RunningApi } from '../api/server';
 import { createAccount } from '../db/accounts';
+import { ensureSendingDomain } from '../dev/fixture-domain';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { fingerprint } from './support/fingerprint';
 import { freePort } from '../dev/ports';
@@ -17,7 +18,9 @@ beforeAll(async () => {
   t = await createTestDatabase();
   temporal = Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
   api = await startApi({ db: t.db, temporal, checkResponses: true }, 0);
-  ({ key } = await createAccount(t.db, 'down'));
+  const account = await createAccount(t.db, 'down');
+  key = account.key;
+  await ensureSendingDomain(t.db, account.id, 'sender.example');
 });
 afterAll(async () => {
   await api?.stop();

@@ -2,6 +2,7 @@
  * One-click unsubscribe over HTTP (RFC 8058): the headers of a delivered message, the confirmation
  * page a GET shows (and that changes nothing), the POST that unsubscribes, once, and forged tokens.
  */
+import { FIXTURE_DKIM_KEY_SECRET } from '../dev/fixture-domain';
 import { createMessageBuilder } from '../activities/message';
 import { tokenFor } from '../inbound/unsubscribe-token';
 import { type ApiHarness, createApiHarness } from './support/api-harness';
@@ -63,7 +64,7 @@ test('a delivered message can be unsubscribed in one click, once; a GET or a for
   // The headers every message carries (the builder the worker sends with).
   const message = await createMessageBuilder({
     db: h.t.db,
-    mailDomain: 'test.localhost',
+    dkimKeySecret: FIXTURE_DKIM_KEY_SECRET,
     returnPath: TEST_RETURN_PATH,
     publicUrl: `${TEST_PUBLIC_URL}/`,
   })({ deliveryId: delivery.deliveryId, mailingId, email: ann.email });

@@ -2,6 +2,7 @@
  * The mailing workflow on its own: the recipient snapshot, a fan-out across batches and
  * continue-as-new, a retried batch that starts nothing twice, and the end of the mailing.
  */
+import { FIXTURE_DKIM_KEY_SECRET } from '../dev/fixture-domain';
 import { WorkflowFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { createActivities } from '../activities';
@@ -94,7 +95,7 @@ test('a fan-out over batches and runs starts every delivery once and ends the ma
     const activities = createActivities({
       db: h.t.db,
       smtp: { send: () => Promise.reject(new Error('unused')), close: () => undefined },
-      mailDomain: 'test.localhost',
+      dkimKeySecret: FIXTURE_DKIM_KEY_SECRET,
       returnPath: TEST_RETURN_PATH,
       publicUrl: TEST_PUBLIC_URL,
       temporal: h.env.client,

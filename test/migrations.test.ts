@@ -28,6 +28,7 @@ describe('migrations', () => {
       '2026_11_29_0002_delivery_acceptances',
       '2026_11_29_0003_email_key',
       '2026_11_29_0004_late_reports',
+      '2026_11_29_0005_sending_domains',
     ]);
     expect(await tables()).toEqual([
       'accounts',
@@ -44,11 +45,13 @@ describe('migrations', () => {
       'mailing_reason_counters',
       'mailings',
       'removed_group_members',
+      'sending_domains',
     ]);
     // Running again changes nothing.
     expect(await migrateToLatest(t.db)).toEqual([]);
 
     expect(await migrateDownToEmpty(t.db)).toEqual([
+      '2026_11_29_0005_sending_domains',
       '2026_11_29_0004_late_reports',
       '2026_11_29_0003_email_key',
       '2026_11_29_0002_delivery_acceptances',

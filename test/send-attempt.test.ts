@@ -3,6 +3,7 @@
  * activity returns, so a retry of the activity (its worker died after the 250) reports it instead of
  * sending again; a cancelled activity cuts its SMTP session.
  */
+import { ensureSendingDomain, FIXTURE_DKIM_KEY_SECRET } from '../dev/fixture-domain';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createMessageBuilder } from '../activities/message';
 import { createSendAttempt, type SendInput } from '../activities/send';
@@ -24,7 +25,7 @@ beforeAll(async () => {
   smtp = createSmtpSender({ relayUrl: lab.url, ehloHostname: 'test.localhost', timeoutMs: 20_000 });
   const messageFor = createMessageBuilder({
     db: t.db,
-    mailDomain: 'test.localhost',
+    dkimKeySecret: FIXTURE_DKIM_KEY_SECRET,
     returnPath: TEST_RETURN_PATH,
     publicUrl: TEST_PUBLIC_URL,
   });
@@ -41,6 +42,7 @@ async function deliveryTo(email: string): Promise<SendInput> {
     .values({ name: `a-${email}` })
     .returning('id')
     .executeTakeFirstOrThrow();
+  await ensureSendingDomain(t.db, accountId, 'sender.example');
   const { id: mailingId } = await t.db
     .insertInto('mailings')
     .values({

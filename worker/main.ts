@@ -9,7 +9,7 @@ import { createWorker } from './worker';
 import { runMain } from '../runtime/run-main';
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit(['DATABASE_URL', 'BOUNCE_SECRET']);
+  const config = loadConfigOrExit(['DATABASE_URL', 'BOUNCE_SECRET', 'DKIM_ENCRYPTION_KEY']);
   const level = config.LOG_LEVEL.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   Runtime.install({
     logger: new DefaultLogger(level),
@@ -24,6 +24,7 @@ async function main(): Promise<void> {
   const smtp = createSmtpSender({
     relayUrl: config.SMTP_URL,
     ehloHostname: config.EHLO_HOSTNAME,
+    ...(config.DNS_SERVER && { dnsServer: config.DNS_SERVER }),
     ...(config.SMTP_TIMEOUT_MS !== undefined && { timeoutMs: config.SMTP_TIMEOUT_MS }),
   });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     db,
     smtp,
-    mailDomain: config.EHLO_HOSTNAME,
+    dkimKeySecret: config.DKIM_ENCRYPTION_KEY!,
     returnPath: returnPathKeys(config),
     publicUrl: publicUrl(config),
     temporal,

@@ -15,6 +15,7 @@ import { pageOf, pageQuery, paginate } from '../pagination';
 import { route } from '../route';
 import { bodyText, idField, idParam, text, timestamp } from '../validation';
 import { emailField } from './contacts';
+import { requireVerifiedFrom } from './sending-domains';
 
 export type MailingDeps = { db: Db; client: Client; taskQueue: string };
 
@@ -92,8 +93,9 @@ export function mailingRoutes({ db, client, taskQueue }: MailingDeps) {
       body: mailingBody,
       status: 201,
       response: mailingSchema,
-      errors: [404],
+      errors: [404, 422],
       async handler({ accountId, body }) {
+        await requireVerifiedFrom(db, accountId, body.fromEmail);
         const groupIds = [...new Set(body.groupIds)];
         const id = await db.transaction().execute(async (trx) => {
           const found = await groups.existing(trx, accountId, groupIds);
@@ -168,9 +170,12 @@ export function mailingRoutes({ db, client, taskQueue }: MailingDeps) {
       summary: 'Send a draft: its recipients are the active contacts of its groups at this moment',
       status: 202,
       response: z.strictObject({ id: z.string(), status: z.literal('sending') }),
-      errors: [404, 409, 503],
+      errors: [404, 409, 422, 503],
       async handler({ accountId, params }) {
         const id = idParam(params.id, 'mailing');
+        const mailing = await requireMailing(db, accountId, id);
+        // A draft only: a mailing already sent answers 409 below, whatever its domain has become.
+        if (mailing.status === 'draft') await requireVerifiedFrom(db, accountId, mailing.from_email);
         // Draft → sending in a statement of its own, committed before Temporal is asked: no lock is
         // held while the start waits, and a second send meanwhile finds `sending` (409).
         if (!(await mailings.markSending(db, accountId, id, mailingWorkflowId(id)))) {

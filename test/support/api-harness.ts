@@ -4,6 +4,7 @@
  */
 import { startApi, type RunningApi } from '../../api/server';
 import { createAccount } from '../../db/accounts';
+import { ensureSendingDomain, FIXTURE_DKIM_KEY_SECRET } from '../../dev/fixture-domain';
 import { createHarness, type Harness, TEST_RETURN_PATH } from './delivery-harness';
 
 export type ApiHarness = Harness & {
@@ -35,13 +36,18 @@ export async function createApiHarness(): Promise<ApiHarness> {
       checkResponses: true,
       // The worker signs its messages' unsubscribe tokens with the same secret.
       unsubscribeSecret: TEST_RETURN_PATH.secret,
+      dkimKeySecret: FIXTURE_DKIM_KEY_SECRET,
     },
     0,
   );
-  const [{ key }, { key: otherKey }] = await Promise.all([
+  const [{ id: firstId, key }, { id: otherId, key: otherKey }] = await Promise.all([
     createAccount(h.t.db, `first-${h.taskQueue}`),
     createAccount(h.t.db, `second-${h.taskQueue}`),
   ]);
+  // Mailings are sent from verified domains only: each account has one (test/sending-domains.test.ts
+  // verifies domains the real way, through DNS).
+  await ensureSendingDomain(h.t.db, firstId, 'sender.example');
+  await ensureSendingDomain(h.t.db, otherId, 'other.example');
   return {
     ...h,
     api,

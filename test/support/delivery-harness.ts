@@ -12,6 +12,8 @@ import type { DeliveryInput } from '../../contract/delivery';
 import { startDelivery } from '../../contract/starters';
 import { type BounceLab, startBounceLab } from '../../dev/bounce-lab';
 import { emailKey } from '../../domain/address';
+import { ensureSendingDomain, FIXTURE_DKIM_KEY_SECRET } from '../../dev/fixture-domain';
+import { SEED_FROM } from '../../dev/seed';
 import { type BounceListener, startBounceListener } from '../../inbound/listener';
 import { bundleWorkflows, createWorker } from '../../worker/worker';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -109,19 +111,20 @@ export async function createHarness(
         taskQueue,
         db: t.db,
         smtp,
-        mailDomain: 'test.localhost',
+        dkimKeySecret: FIXTURE_DKIM_KEY_SECRET,
         returnPath: TEST_RETURN_PATH,
         publicUrl: TEST_PUBLIC_URL,
         temporal: env.client,
         workflowBundle: codeBundle,
       }),
     async newMailing() {
+      await ensureSendingDomain(t.db, accountId, 'sender.example');
       const { id } = await t.db
         .insertInto('mailings')
         .values({
           account_id: accountId,
           name: 'test',
-          from_email: 'news@sender.example',
+          from_email: SEED_FROM,
           subject: 'Hello',
           text_body: 'Hi there',
           status: 'sending',

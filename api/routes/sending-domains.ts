@@ -1,0 +1,218 @@
+/**
+ * Sending domains: an account adds a domain, publishes the DNS records it is given (a verification
+ * token, the DKIM public key, suggested SPF and DMARC), and verifies it; only then may its mailings
+ * use a From address on it. The private key never leaves the service (sending-domains/keys.ts).
+ */
+import { z } from 'zod';
+import type { Db } from '../../db/connection';
+import * as sendingDomains from '../../db/sending-domains';
+import type { SendingDomainRow } from '../../db/sending-domains';
+import { sendingDomainProblem } from '../../sending-domains/domain-name';
+import { DnsLookupError, type TxtResolver } from '../../sending-domains/lookup';
+import { REQUIRED, type RecordCheck } from '../../sending-domains/records';
+import { newDomainKeys, recordsOf, verifyDomain } from '../../sending-domains/service';
+import { ApiError } from '../errors';
+import { pageOf, pageQuery, paginate } from '../pagination';
+import { route } from '../route';
+import { idParam, timestamp } from '../validation';
+
+export type SendingDomainDeps = {
+  db: Db;
+  /** DKIM_ENCRYPTION_KEY: seals new private keys; unset, adding a domain answers 503. */
+  keySecret: string | undefined;
+  /** Answers the TXT lookups of verification (DNS_SERVER, or the system's resolvers). */
+  resolver: TxtResolver;
+  /** EHLO_HOSTNAME: the host named in the suggested SPF record. */
+  spfHost: string;
+};
+
+const recordSchema = z.strictObject({
+  type: z.literal('TXT'),
+  name: z.string(),
+  value: z.string(),
+  purpose: z.enum(['verification', 'dkim', 'spf', 'dmarc']),
+  /** Verification needs it; SPF and DMARC are advice. */
+  required: z.boolean(),
+  /** What the last lookup found (only in the answer of a verification). */
+  status: z.enum(['ok', 'missing', 'wrong']).optional(),
+  problem: z.string().nullable().optional(),
+});
+
+const sendingDomainSchema = z.strictObject({
+  id: z.string(),
+  domain: z.string(),
+  verified: z.boolean(),
+  verifiedAt: timestamp.nullable(),
+  lastCheckedAt: timestamp.nullable(),
+  dnsRecords: z.array(recordSchema),
+  createdAt: timestamp,
+});
+type SendingDomainJson = z.infer<typeof sendingDomainSchema>;
+
+function domainJson(row: SendingDomainRow, spfHost: string, checks?: RecordCheck[]): SendingDomainJson {
+  return {
+    id: row.id,
+    domain: row.domain,
+    verified: row.verified_at !== null,
+    verifiedAt: row.verified_at?.toISOString() ?? null,
+    lastCheckedAt: row.checked_at?.toISOString() ?? null,
+    dnsRecords: checks
+      ? checks.map((c) => ({ ...c }))
+      : recordsOf(row, spfHost).map((r) => ({ ...r, required: REQUIRED.has(r.purpose) })),
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+const domainField = z.string({ error: 'must be a string' }).max(1000, 'is too long');
+
+export function sendingDomainRoutes({ db, keySecret, resolver, spfHost }: SendingDomainDeps) {
+  async function requireDomain(accountId: string, rawId: string | undefined): Promise<SendingDomainRow> {
+    const id = idParam(rawId, 'sending domain');
+    const row = await sendingDomains.get(db, accountId, id);
+    if (!row) throw new ApiError('not_found', `No sending domain ${id}.`);
+    return row;
+  }
+
+  return [
+    route({
+      method: 'post',
+      path: '/v1/sending-domains',
+      tag: 'sending domains',
+      summary: 'Add a sending domain: answers the DNS records to publish before verifying it',
+      body: z.strictObject({ domain: domainField }),
+      status: 201,
+      response: sendingDomainSchema,
+      errors: [409, 422, 503],
+      async handler({ accountId, body }) {
+        const problem = sendingDomainProblem(body.domain);
+        if (problem)
+          throw new ApiError('unprocessable', `domain: ${JSON.stringify(body.domain)} ${problem}.`, [
+            { field: 'domain', message: problem },
+          ]);
+        if (await sendingDomains.verifiedElsewhere(db, accountId, body.domain))
+          throw new ApiError(
+            'unprocessable',
+            `${body.domain} is verified by another account: a domain sends for one account only.`,
+            [{ field: 'domain', message: 'is verified by another account' }],
+          );
+        if (!keySecret)
+          throw new ApiError(
+            'unavailable',
+            'Sending domains cannot be added: the service has no DKIM_ENCRYPTION_KEY to keep their keys with.',
+          );
+        const id = await sendingDomains.create(db, accountId, await newDomainKeys(body.domain, keySecret));
+        if (id === null)
+          throw new ApiError('conflict', `${body.domain} is already a sending domain of this account.`, [
+            { field: 'domain', message: 'already added' },
+          ]);
+        return domainJson((await sendingDomains.get(db, accountId, id))!, spfHost);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/sending-domains',
+      tag: 'sending domains',
+      summary: "List the account's sending domains",
+      query: z.strictObject(pageQuery),
+      status: 200,
+      response: pageOf(sendingDomainSchema),
+      handler: ({ accountId, query }) =>
+        paginate(
+          query,
+          (page) => sendingDomains.list(db, accountId, page),
+          (row) => domainJson(row, spfHost),
+        ),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/sending-domains/:id',
+      tag: 'sending domains',
+      summary: 'One sending domain with the DNS records to publish',
+      status: 200,
+      response: sendingDomainSchema,
+      errors: [404],
+      handler: async ({ accountId, params }) =>
+        domainJson(await requireDomain(accountId, params.id), spfHost),
+    }),
+    route({
+      method: 'post',
+      path: '/v1/sending-domains/:id/verify',
+      tag: 'sending domains',
+      summary: 'Look the DNS records up: 200 verified, or 422 naming each record missing or wrong',
+      status: 200,
+      response: sendingDomainSchema,
+      errors: [404, 422, 503],
+      async handler({ accountId, params }) {
+        const row = await requireDomain(accountId, params.id);
+        let verdict;
+        try {
+          verdict = await verifyDomain(db, resolver, accountId, row, spfHost);
+        } catch (err) {
+          if (err instanceof DnsLookupError)
+            throw new ApiError(
+              'unavailable',
+              `DNS could not answer: ${err.message}. Nothing changed; try again shortly.`,
+            );
+          throw err;
+        }
+        if (verdict.taken)
+          throw new ApiError(
+            'unprocessable',
+            `${row.domain} is verified by another account: a domain sends for one account only.`,
+            [{ field: 'domain', message: 'is verified by another account' }],
+          );
+        const after = (await sendingDomains.get(db, accountId, row.id)) ?? row;
+        if (verdict.verified) return domainJson(after, spfHost, verdict.checks);
+        const bad = verdict.checks.filter((c) => c.status !== 'ok');
+        const required = bad.filter((c) => c.required);
+        throw new ApiError(
+          'unprocessable',
+          `${row.domain} is not verified: ${required.map((c) => c.problem).join('; ')}.` +
+            (row.verified_at
+              ? ' It was verified before: mailings from it are refused until it is again.'
+              : ''),
+          bad.map((c) => ({
+            field: `dnsRecords[${verdict.checks.indexOf(c)}]`,
+            message: c.problem ?? c.status,
+            purpose: c.purpose,
+            name: c.name,
+            status: c.status,
+            required: c.required,
+          })),
+        );
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/v1/sending-domains/:id',
+      tag: 'sending domains',
+      summary: 'Remove a sending domain (and its DKIM key); 409 while a mailing from it is being sent',
+      status: 204,
+      errors: [404, 409],
+      async handler({ accountId, params }) {
+        const row = await requireDomain(accountId, params.id);
+        const sending = await sendingDomains.sendingFrom(db, accountId, row.domain);
+        if (sending.length)
+          throw new ApiError(
+            'conflict',
+            `${row.domain} signs mailing ${sending.join(', ')} being sent now: remove it once the sending is done.`,
+          );
+        await sendingDomains.remove(db, accountId, row.id);
+      },
+    }),
+  ];
+}
+
+/**
+ * The check mailings pass at create and at send: the From address must be on a verified domain of
+ * the account (a domain can lose its verification in between).
+ */
+export async function requireVerifiedFrom(db: Db, accountId: string, fromEmail: string): Promise<void> {
+  const domain = fromEmail.slice(fromEmail.lastIndexOf('@') + 1);
+  if (await sendingDomains.isVerified(db, accountId, domain)) return;
+  throw new ApiError(
+    'unprocessable',
+    `fromEmail: ${domain} is not a verified sending domain of this account: add it with POST /v1/sending-domains and verify it.`,
+    [{ field: 'fromEmail', message: `${domain} is not a verified sending domain of this account` }],
+  );
+}
