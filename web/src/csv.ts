@@ -1,0 +1,62 @@
+/**
+ * Pasted lines or a CSV file as contacts to import: one contact a line, `email, first name, last name`
+ * (comma, semicolon or tab), or columns named by a header line that has an "email" column.
+ */
+import type { ImportRow } from './api';
+
+export type ParsedRow = { line: number; row: ImportRow };
+
+export function parseContacts(text: string): ParsedRow[] {
+  const lines = text.split(/\r\n|\n|\r/);
+  const first = lines.findIndex((l) => l.trim() !== '');
+  if (first < 0) return [];
+  const separator = [',', ';', '\t'].find((s) => lines[first]!.includes(s)) ?? ',';
+  const header = cells(lines[first]!, separator).map((c) => c.toLowerCase().replace(/[\s_-]/g, ''));
+  const named = header.includes('email') || header.includes('emailaddress');
+  const column = (...names: string[]) => (named ? header.findIndex((h) => names.includes(h)) : -1);
+  const at = named
+    ? {
+        email: column('email', 'emailaddress'),
+        firstName: column('firstname', 'first', 'givenname'),
+        lastName: column('lastname', 'last', 'surname', 'familyname'),
+      }
+    : { email: 0, firstName: 1, lastName: 2 };
+  const rows: ParsedRow[] = [];
+  lines.forEach((text, i) => {
+    if (text.trim() === '' || (named && i === first)) return;
+    const c = cells(text, separator);
+    const pick = (n: number) => (n >= 0 ? c[n]?.trim() || undefined : undefined);
+    const row: ImportRow = { email: pick(at.email) ?? '' };
+    const firstName = pick(at.firstName);
+    const lastName = pick(at.lastName);
+    if (firstName) row.firstName = firstName;
+    if (lastName) row.lastName = lastName;
+    rows.push({ line: i + 1, row });
+  });
+  return rows;
+}
+
+/** One line's cells; a cell in double quotes may hold the separator and "" for a quote. */
+function cells(line: string, separator: string): string[] {
+  const out: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"' && cell.trim() === '') {
+      quoted = true;
+      cell = '';
+    } else if (ch === separator) {
+      out.push(cell);
+      cell = '';
+    } else cell += ch;
+  }
+  out.push(cell);
+  return out;
+}

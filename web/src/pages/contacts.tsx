@@ -1,0 +1,354 @@
+/** Contacts: the list with a search, the import (pasted or a CSV file), one added by hand. */
+import { type FormEvent, useState } from 'react';
+import { allPages, api, type ApiError, type Contact, type ContactStatus, type ImportResult } from '../api';
+import { type ParsedRow, parseContacts } from '../csv';
+import { Link } from '../router';
+import {
+  ErrorText,
+  Loading,
+  Pager,
+  Progress,
+  Section,
+  asApiError,
+  useLoad,
+  usePages,
+  when,
+  words,
+} from '../ui';
+import { ContactsTabs } from './incorrect';
+
+export function ContactsPage() {
+  const [status, setStatus] = useState<ContactStatus | ''>('');
+  const [search, setSearch] = useState('');
+  const [version, setVersion] = useState(0);
+  const changed = () => setVersion((v) => v + 1);
+  return (
+    <>
+      <ContactsTabs current="all" />
+      <h1>Contacts</h1>
+      <div className="filters">
+        <div className="field">
+          <label htmlFor="contact-search">Search</label>
+          <input
+            id="contact-search"
+            type="search"
+            value={search}
+            placeholder="Email or name"
+            onChange={(e) => setSearch(e.target.value)}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor="contact-status">Status</label>
+          <select
+            id="contact-status"
+            value={status}
+            onChange={(e) => setStatus(e.target.value as ContactStatus | '')}
+          >
+            <option value="">All</option>
+            <option value="active">Active</option>
+            <option value="incorrect">Incorrect</option>
+            <option value="unsubscribed">Unsubscribed</option>
+          </select>
+        </div>
+      </div>
+      {search.trim() ? (
+        <SearchResults search={search.trim()} status={status} version={version} />
+      ) : (
+        <ContactList status={status} version={version} />
+      )}
+      <div className="two">
+        <AddContact onAdded={changed} />
+        <ImportContacts onImported={changed} />
+      </div>
+    </>
+  );
+}
+
+function ContactList({ status, version }: { status: ContactStatus | ''; version: number }) {
+  const pages = usePages(
+    (cursor) => api('get', '/v1/contacts', { query: { status: status || undefined, cursor, limit: 50 } }),
+    [status, version],
+  );
+  return (
+    <>
+      <ErrorText error={pages.error} />
+      {!pages.data && pages.loading && <Loading what="contacts" />}
+      {pages.data && <ContactTable contacts={pages.data.items} />}
+      <Pager label="contacts" number={pages.number} previous={pages.previous} next={pages.next} />
+    </>
+  );
+}
+
+/** The API lists by status; the search reads every page of it and keeps what matches. */
+function SearchResults({
+  search,
+  status,
+  version,
+}: {
+  search: string;
+  status: ContactStatus | '';
+  version: number;
+}) {
+  const [read, setRead] = useState(0);
+  const all = useLoad(
+    () =>
+      allPages(
+        (cursor) =>
+          api('get', '/v1/contacts', { query: { status: status || undefined, cursor, limit: 1000 } }),
+        setRead,
+      ),
+    [status, version],
+  );
+  const needle = search.toLowerCase();
+  const found = all.data?.filter((c) =>
+    [c.email, c.firstName, c.lastName].some((v) => v?.toLowerCase().includes(needle)),
+  );
+  return (
+    <>
+      <ErrorText error={all.error} />
+      {!all.data && all.loading && <Progress label={`Searching: ${read} contacts read…`} />}
+      {found && (
+        <>
+          <p role="status">
+            {found.length} of {all.data!.length} contacts match “{search}”.
+          </p>
+          <ContactTable contacts={found.slice(0, 200)} />
+          {found.length > 200 && <p className="hint">The first 200 are shown: narrow the search.</p>}
+        </>
+      )}
+    </>
+  );
+}
+
+function ContactTable({ contacts }: { contacts: Contact[] }) {
+  if (contacts.length === 0) return <p>No contacts.</p>;
+  return (
+    <div className="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Email</th>
+            <th scope="col">Name</th>
+            <th scope="col">Status</th>
+            <th scope="col" className="num">
+              Groups
+            </th>
+            <th scope="col">Added</th>
+          </tr>
+        </thead>
+        <tbody>
+          {contacts.map((c) => (
+            <tr key={c.id} className={c.status === 'incorrect' ? 'incorrect' : undefined}>
+              <td>
+                {c.email}
+                {c.status === 'incorrect' && <span className="tag">incorrect address</span>}
+              </td>
+              <td>{[c.firstName, c.lastName].filter(Boolean).join(' ') || '—'}</td>
+              <td>
+                {c.status === 'incorrect' ? (
+                  <Link to="/contacts/incorrect">incorrect: {words(c.incorrectReason)}</Link>
+                ) : (
+                  c.status
+                )}
+              </td>
+              <td className="num">{c.groupIds.length}</td>
+              <td>{when(c.createdAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function AddContact({ onAdded }: { onAdded: () => void }) {
+  const [form, setForm] = useState({ email: '', firstName: '', lastName: '' });
+  const [error, setError] = useState<ApiError>();
+  const [added, setAdded] = useState<string>();
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    setAdded(undefined);
+    try {
+      const c = await api('post', '/v1/contacts', {
+        body: {
+          email: form.email,
+          ...(form.firstName.trim() && { firstName: form.firstName }),
+          ...(form.lastName.trim() && { lastName: form.lastName }),
+        },
+      });
+      setAdded(`Added ${c.email}.`);
+      setForm({ email: '', firstName: '', lastName: '' });
+      onAdded();
+    } catch (err) {
+      setError(asApiError(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+  const input = (name: keyof typeof form, label: string, type = 'text') => {
+    const problem = error?.about(name);
+    return (
+      <div className="field">
+        <label htmlFor={`add-${name}`}>{label}</label>
+        <input
+          id={`add-${name}`}
+          type={type}
+          required={name === 'email'}
+          value={form[name]}
+          onChange={(e) => setForm((f) => ({ ...f, [name]: e.target.value }))}
+          aria-invalid={problem ? true : undefined}
+          aria-describedby={problem ? `add-${name}-error` : undefined}
+        />
+        {problem && (
+          <p className="error" id={`add-${name}-error`}>
+            {problem}
+          </p>
+        )}
+      </div>
+    );
+  };
+  return (
+    <Section title="Add a contact" id="add-contact">
+      <form onSubmit={(e) => void submit(e)} noValidate>
+        {input('email', 'Email', 'email')}
+        {input('firstName', 'First name (optional)')}
+        {input('lastName', 'Last name (optional)')}
+        {error && !error.details.length && <ErrorText error={error} />}
+        <button type="submit" disabled={busy || !form.email.trim()}>
+          Add contact
+        </button>
+        {added && (
+          <p className="success" role="status">
+            {added}
+          </p>
+        )}
+      </form>
+    </Section>
+  );
+}
+
+const IMPORT_BATCH = 5_000;
+
+function ImportContacts({ onImported }: { onImported: () => void }) {
+  const groups = useLoad(
+    () => allPages((cursor) => api('get', '/v1/groups', { query: { cursor, limit: 1000 } })),
+    [],
+  );
+  const [text, setText] = useState('');
+  const [groupId, setGroupId] = useState('');
+  const [progress, setProgress] = useState<{ done: number; total: number }>();
+  const [result, setResult] = useState<{
+    outcome: ImportResult;
+    invalid: { line: number; email: string | null; message: string }[];
+  }>();
+  const [error, setError] = useState<ApiError>();
+
+  async function readFile(file: File | undefined) {
+    if (file) setText(await file.text());
+  }
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setError(undefined);
+    setResult(undefined);
+    const rows: ParsedRow[] = parseContacts(text);
+    if (rows.length === 0)
+      return setError(asApiError(new Error('There is nothing to import: paste addresses or choose a file.')));
+    const outcome: ImportResult = { created: 0, existing: 0, invalid: [] };
+    const invalid: { line: number; email: string | null; message: string }[] = [];
+    setProgress({ done: 0, total: rows.length });
+    try {
+      for (let i = 0; i < rows.length; i += IMPORT_BATCH) {
+        const batch = rows.slice(i, i + IMPORT_BATCH);
+        const r = await api('post', '/v1/contacts/import', {
+          body: { contacts: batch.map((b) => b.row), ...(groupId && { groupId }) },
+        });
+        outcome.created += r.created;
+        outcome.existing += r.existing;
+        // The API names a row by its index in the call: here, by its line in what was pasted.
+        invalid.push(...r.invalid.map((x) => ({ ...x, line: batch[x.index]!.line })));
+        setProgress({ done: i + batch.length, total: rows.length });
+      }
+      setResult({ outcome, invalid });
+      onImported();
+    } catch (err) {
+      setError(asApiError(err));
+    } finally {
+      setProgress(undefined);
+    }
+  }
+
+  return (
+    <Section title="Import contacts" id="import">
+      <form onSubmit={(e) => void submit(e)}>
+        <div className="field">
+          <label htmlFor="import-text">Contacts, one a line</label>
+          <textarea
+            id="import-text"
+            rows={6}
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            placeholder={'ann@example.com, Ann, Smith\nbob@example.com'}
+            aria-describedby="import-hint"
+          />
+          <p className="hint" id="import-hint">
+            <code>email, first name, last name</code>, or a CSV with a header line naming an email column.
+          </p>
+        </div>
+        <div className="field">
+          <label htmlFor="import-file">Or a CSV file</label>
+          <input
+            id="import-file"
+            type="file"
+            accept=".csv,.txt,text/csv,text/plain"
+            onChange={(e) => void readFile(e.target.files?.[0])}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor="import-group">Add them to the group</label>
+          <select id="import-group" value={groupId} onChange={(e) => setGroupId(e.target.value)}>
+            <option value="">No group</option>
+            {groups.data?.map((g) => (
+              <option key={g.id} value={g.id}>
+                {g.name}
+              </option>
+            ))}
+          </select>
+          <ErrorText error={groups.error} />
+        </div>
+        <button type="submit" disabled={progress !== undefined || !text.trim()}>
+          Import
+        </button>
+        {progress && (
+          <Progress
+            label={`Importing: ${progress.done} of ${progress.total} rows sent…`}
+            value={progress.done}
+            max={progress.total}
+          />
+        )}
+        <ErrorText error={error} />
+        {result && (
+          <div role="status" className="success">
+            <p>
+              {result.outcome.created} created, {result.outcome.existing} already there,{' '}
+              {result.invalid.length} invalid.
+            </p>
+            {result.invalid.length > 0 && (
+              <ul className="invalid-rows">
+                {result.invalid.slice(0, 100).map((x) => (
+                  <li key={x.line}>
+                    Line {x.line}: <code>{x.email ?? '(no email)'}</code>: {x.message}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </div>
+        )}
+      </form>
+    </Section>
+  );
+}

@@ -1,0 +1,282 @@
+/**
+ * One mailing: its send (with a confirmation that says how many it will reach, then its progress)
+ * and the delivery graph, which updates by itself while the mailing is sending. Each number links
+ * to the recipients behind it.
+ */
+import { ArcElement, Chart as ChartJS, Tooltip } from 'chart.js';
+import { useEffect, useRef, useState } from 'react';
+import { Doughnut } from 'react-chartjs-2';
+import { allPages, api, type ApiError, type DeliveryStatus, type Mailing, type Stats } from '../api';
+import { Link } from '../router';
+import { ErrorText, Loading, Progress, Section, asApiError, useLoad, when, words } from '../ui';
+
+ChartJS.register(ArcElement, Tooltip);
+
+/** The four parts of the graph, in its order, with their colours and their recipients' status. */
+export const PARTS = [
+  { key: 'delivered', label: 'Delivered', status: 'delivered', colour: '#2f855a' },
+  { key: 'incorrectAddresses', label: 'Incorrect addresses', status: 'incorrect_address', colour: '#8a8f98' },
+  { key: 'technicalProblems', label: 'Technical problems', status: 'technical_problem', colour: '#c05621' },
+  { key: 'inProgress', label: 'In progress', status: 'in_progress', colour: '#2b6cb0' },
+] as const satisfies readonly { key: keyof Stats; label: string; status: DeliveryStatus; colour: string }[];
+
+const POLL_MS = 2_000;
+
+export function MailingPage({ id }: { id: string }) {
+  const view = useLoad(async () => {
+    const [mailing, stats] = await Promise.all([
+      api('get', '/v1/mailings/{id}', { path: { id } }),
+      api('get', '/v1/mailings/{id}/stats', { path: { id } }),
+    ]);
+    // The next attempt: the earliest of the deliveries waiting to retry.
+    let nextAttemptAt: string | null = null;
+    if (stats.retrying > 0) {
+      const waiting = await api('get', '/v1/mailings/{id}/recipients', {
+        path: { id },
+        query: { status: 'in_progress', limit: 1000 },
+      });
+      nextAttemptAt =
+        waiting.items
+          .map((r) => r.nextAttemptAt)
+          .filter((t): t is string => t !== null)
+          .sort()[0] ?? null;
+    }
+    return { mailing, stats, nextAttemptAt };
+  }, [id]);
+
+  const sending = view.data?.mailing.status === 'sending';
+  const { reload } = view;
+  useEffect(() => {
+    if (!sending) return;
+    const timer = setInterval(() => void reload(), POLL_MS);
+    return () => clearInterval(timer);
+  }, [sending, reload]);
+
+  if (!view.data) return view.error ? <ErrorText error={view.error} /> : <Loading what="the mailing" />;
+  const { mailing, stats, nextAttemptAt } = view.data;
+  return (
+    <>
+      <p className="crumbs">
+        <Link to="/mailings">Mailings</Link> /
+      </p>
+      <div className="title-row">
+        <h1>{mailing.name}</h1>
+        <span className={`badge ${mailing.status}`}>{mailing.status}</span>
+      </div>
+      <p className="hint">
+        From {mailing.fromName ? `${mailing.fromName} <${mailing.fromEmail}>` : mailing.fromEmail} · Subject “
+        {mailing.subject}”
+      </p>
+      {/* A failed refresh while sending says so, and the last numbers stay. */}
+      <ErrorText error={view.error} />
+      {mailing.status === 'draft' ? (
+        <SendPanel mailing={mailing} onSent={() => void reload()} />
+      ) : (
+        <>
+          <SendProgress mailing={mailing} />
+          <Graph mailingId={id} stats={stats} nextAttemptAt={nextAttemptAt} live={sending} />
+        </>
+      )}
+    </>
+  );
+}
+
+function SendProgress({ mailing }: { mailing: Mailing }) {
+  if (mailing.status === 'done')
+    return (
+      <p className="notice">
+        Sent {when(mailing.sentAt)}; all {mailing.recipients} deliveries ended {when(mailing.doneAt)}.
+      </p>
+    );
+  if (mailing.recipients === null) return <Progress label="Finding the recipients…" />;
+  return (
+    <Progress
+      label={`Sending: ${mailing.deliveriesEnded} of ${mailing.recipients} deliveries ended (${mailing.deliveriesStarted} started)`}
+      value={mailing.deliveriesEnded}
+      max={Math.max(mailing.recipients, 1)}
+    />
+  );
+}
+
+function Graph({
+  mailingId,
+  stats,
+  nextAttemptAt,
+  live,
+}: {
+  mailingId: string;
+  stats: Stats;
+  nextAttemptAt: string | null;
+  live: boolean;
+}) {
+  const summary = PARTS.map((p) => `${p.label}: ${stats[p.key]}`).join(', ');
+  return (
+    <Section title="Delivery graph" id="graph">
+      <div className="graph">
+        <div className="chart">
+          <Doughnut
+            role="img"
+            aria-label={`Delivery graph of ${stats.total} recipients. ${summary}.`}
+            data={{
+              labels: PARTS.map((p) => p.label),
+              datasets: [
+                {
+                  data: PARTS.map((p) => stats[p.key]),
+                  backgroundColor: PARTS.map((p) => p.colour),
+                  borderWidth: 2,
+                },
+              ],
+            }}
+            options={{
+              animation: false,
+              maintainAspectRatio: true,
+              cutout: '58%',
+              plugins: { legend: { display: false } },
+            }}
+          />
+          <div className="chart-total" aria-hidden="true">
+            <strong>{stats.total}</strong>
+            <span>recipients</span>
+          </div>
+        </div>
+        <ul className="legend">
+          {PARTS.map((p) => (
+            <li key={p.key}>
+              <span className="swatch" style={{ background: p.colour }} aria-hidden="true" />
+              <span className="legend-label">{p.label}</span>
+              <Link
+                className="count"
+                to={`/mailings/${mailingId}/recipients?status=${p.status}`}
+                aria-label={`${stats[p.key]} ${p.label.toLowerCase()}: show the contacts`}
+              >
+                {stats[p.key]}
+              </Link>
+              {p.key === 'inProgress' && stats.retrying > 0 && (
+                <span className="legend-note">
+                  {stats.retrying} waiting to retry
+                  {nextAttemptAt && <>, next attempt {when(nextAttemptAt)}</>}
+                </span>
+              )}
+            </li>
+          ))}
+        </ul>
+      </div>
+      {(stats.complaints > 0 || stats.unsubscribed > 0) && (
+        <p className="hint">
+          {stats.complaints} spam complaints · {stats.unsubscribed} unsubscribed
+        </p>
+      )}
+      {Object.keys(stats.byReason).length > 0 && (
+        <details>
+          <summary>By reason</summary>
+          <ul className="reasons">
+            {Object.entries(stats.byReason)
+              .sort(([, a], [, b]) => b - a)
+              .map(([reason, n]) => (
+                <li key={reason}>
+                  {words(reason)}: {n}
+                </li>
+              ))}
+          </ul>
+        </details>
+      )}
+      <p className="hint" aria-live="polite">
+        {live ? 'Updating by itself while the mailing is sending.' : `Total ${stats.total}.`}{' '}
+        <Link to={`/mailings/${mailingId}/recipients`}>All recipients</Link>
+      </p>
+    </Section>
+  );
+}
+
+/**
+ * Send, after a confirmation that says how many it will reach: the distinct active contacts of its
+ * groups, counted now (the API takes them at the moment of the send).
+ */
+function SendPanel({ mailing, onSent }: { mailing: Mailing; onSent: () => void }) {
+  const [count, setCount] = useState<{ recipients: number; groups: string[] }>();
+  const [counting, setCounting] = useState<number>();
+  const [error, setError] = useState<ApiError>();
+  const [sending, setSending] = useState(false);
+  const confirmRef = useRef<HTMLButtonElement>(null);
+
+  async function prepare() {
+    setError(undefined);
+    setCounting(0);
+    try {
+      const active = new Set<string>();
+      const names: string[] = [];
+      let loaded = 0;
+      for (const groupId of mailing.groupIds) {
+        const group = await api('get', '/v1/groups/{id}', { path: { id: groupId } });
+        names.push(group.name);
+        const members = await allPages(
+          (cursor) =>
+            api('get', '/v1/groups/{id}/members', { path: { id: groupId }, query: { cursor, limit: 1000 } }),
+          (n) => setCounting(loaded + n),
+        );
+        loaded += members.length;
+        members.filter((c) => c.status === 'active').forEach((c) => active.add(c.id));
+      }
+      setCount({ recipients: active.size, groups: names });
+    } catch (err) {
+      setError(asApiError(err));
+    } finally {
+      setCounting(undefined);
+    }
+  }
+  useEffect(() => confirmRef.current?.focus(), [count]);
+
+  async function send() {
+    setSending(true);
+    setError(undefined);
+    try {
+      await api('post', '/v1/mailings/{id}/send', { path: { id: mailing.id } });
+      onSent();
+    } catch (err) {
+      setError(asApiError(err));
+      setSending(false);
+    }
+  }
+
+  return (
+    <Section title="Send" id="send">
+      <p>This mailing is a draft.</p>
+      {!count && (
+        <button type="button" onClick={() => void prepare()} disabled={counting !== undefined}>
+          Send…
+        </button>
+      )}
+      {counting !== undefined && <Progress label={`Counting the recipients: ${counting} contacts read…`} />}
+      {count && (
+        <div className="confirm" role="group" aria-labelledby="confirm-text">
+          <p id="confirm-text">
+            {count.recipients === 0 ? (
+              <>This mailing would reach no one: its groups have no active contacts.</>
+            ) : (
+              <>
+                Send “{mailing.name}” to <strong>{count.recipients}</strong>{' '}
+                {count.recipients === 1 ? 'recipient' : 'recipients'}, the active contacts of{' '}
+                {count.groups.join(', ')}?
+              </>
+            )}
+          </p>
+          <div className="actions">
+            <button
+              type="button"
+              ref={confirmRef}
+              onClick={() => void send()}
+              disabled={sending || count.recipients === 0}
+            >
+              Send to {count.recipients} {count.recipients === 1 ? 'recipient' : 'recipients'}
+            </button>
+            <button type="button" className="quiet" onClick={() => setCount(undefined)} disabled={sending}>
+              Cancel
+            </button>
+          </div>
+          {sending && <Progress label="Starting the send…" />}
+        </div>
+      )}
+      <ErrorText error={error} />
+    </Section>
+  );
+}

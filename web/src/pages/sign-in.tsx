@@ -1,0 +1,61 @@
+/** Sign in with an API key, checked against the API and kept in this tab's session storage only. */
+import { type FormEvent, useState } from 'react';
+import { api, ApiError, session } from '../api';
+import { ErrorText, Progress, asApiError } from '../ui';
+
+export function SignInPage({ notice, onSignedIn }: { notice?: string; onSignedIn: () => void }) {
+  const [key, setKey] = useState('');
+  const [error, setError] = useState<ApiError>();
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      // Any call with a key says whether it opens an account.
+      await api('get', '/v1/groups', { query: { limit: 1 } }, key.trim());
+      session.signIn(key.trim());
+      onSignedIn();
+    } catch (err) {
+      const failure = asApiError(err);
+      setError(
+        failure.status === 401
+          ? new ApiError(401, failure.code, 'This key opens no account. Check it and try again.')
+          : failure,
+      );
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <main id="main" className="sign-in">
+      <h1>Deliverability</h1>
+      <form className="card" onSubmit={(e) => void submit(e)} aria-describedby="key-help">
+        <h2>Sign in</h2>
+        {notice && <p className="notice">{notice}</p>}
+        <label htmlFor="api-key">API key</label>
+        <input
+          id="api-key"
+          name="api-key"
+          type="password"
+          autoComplete="off"
+          required
+          value={key}
+          onChange={(e) => setKey(e.target.value)}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={error ? 'key-error' : 'key-help'}
+        />
+        <p id="key-help" className="hint">
+          <code>npm start</code> prints the dev key. It stays in this browser tab only, until you sign out.
+        </p>
+        <ErrorText error={error} id="key-error" />
+        <button type="submit" disabled={busy || !key.trim()}>
+          Sign in
+        </button>
+        {busy && <Progress label="Checking the key…" />}
+      </form>
+    </main>
+  );
+}

@@ -1,0 +1,125 @@
+/** Small pieces every page uses: loading, errors in words, progress, pages of a list. */
+import { type DependencyList, type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
+import { ApiError, type Page } from './api';
+
+export type Loaded<T> = {
+  data: T | undefined;
+  error: ApiError | undefined;
+  loading: boolean;
+  reload: () => Promise<void>;
+};
+
+/** Loads on mount and when `deps` change; `reload` loads again without clearing what is shown. */
+export function useLoad<T>(load: () => Promise<T>, deps: DependencyList): Loaded<T> {
+  const [data, setData] = useState<T>();
+  const [error, setError] = useState<ApiError>();
+  const [loading, setLoading] = useState(true);
+  const generation = useRef(0);
+  // The caller names what the load depends on (the function itself is new on every render).
+  const run = useCallback(load, deps);
+  const reload = useCallback(async () => {
+    const mine = ++generation.current;
+    setLoading(true);
+    try {
+      const value = await run();
+      if (mine !== generation.current) return;
+      setData(value);
+      setError(undefined);
+    } catch (err) {
+      if (mine === generation.current) setError(asApiError(err));
+    } finally {
+      if (mine === generation.current) setLoading(false);
+    }
+  }, [run]);
+  useEffect(() => {
+    void reload();
+  }, [reload]);
+  return { data, error, loading, reload };
+}
+
+export function asApiError(err: unknown): ApiError {
+  return err instanceof ApiError
+    ? err
+    : new ApiError(0, 'error', err instanceof Error ? err.message : String(err));
+}
+
+/** An error in words, right where it happened; screen readers announce it. */
+export function ErrorText({ error, id }: { error: ApiError | string | undefined; id?: string }) {
+  if (!error) return null;
+  return (
+    <p className="error" role="alert" id={id}>
+      {typeof error === 'string' ? error : error.message}
+    </p>
+  );
+}
+
+/** Work that takes a while: a progress bar (a measured one when there is a total) and what it is doing. */
+export function Progress({ label, value, max }: { label: string; value?: number; max?: number }) {
+  return (
+    <div className="progress" role="status">
+      <progress value={max ? value : undefined} max={max} aria-label={label} />
+      <span>{label}</span>
+    </div>
+  );
+}
+
+export function Loading({ what }: { what: string }) {
+  return <Progress label={`Loading ${what}…`} />;
+}
+
+/** Walks a cursor-paginated list: the cursors of the pages before are kept for "Previous". */
+export function usePages<T>(load: (cursor: string | undefined) => Promise<Page<T>>, deps: DependencyList) {
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  useEffect(() => setCursors([undefined]), deps);
+  const cursor = cursors.at(-1);
+  const page = useLoad(() => load(cursor), [...deps, cursor]);
+  return {
+    ...page,
+    number: cursors.length,
+    previous: cursors.length > 1 ? () => setCursors((c) => c.slice(0, -1)) : undefined,
+    next: page.data?.nextCursor ? () => setCursors((c) => [...c, page.data!.nextCursor!]) : undefined,
+  };
+}
+
+export function Pager({
+  number,
+  previous,
+  next,
+  label,
+}: {
+  number: number;
+  previous: (() => void) | undefined;
+  next: (() => void) | undefined;
+  label: string;
+}) {
+  if (!previous && !next) return null;
+  return (
+    <nav className="pager" aria-label={`Pages of ${label}`}>
+      <button type="button" onClick={previous} disabled={!previous}>
+        ← Previous
+      </button>
+      <span>Page {number}</span>
+      <button type="button" onClick={next} disabled={!next}>
+        Next →
+      </button>
+    </nav>
+  );
+}
+
+export function Section({ title, children, id }: { title: string; children: ReactNode; id?: string }) {
+  return (
+    <section className="card" aria-labelledby={id ? `${id}-title` : undefined}>
+      <h2 id={id ? `${id}-title` : undefined}>{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+/** The browser's time zone and language; a missing time is a dash. */
+export function when(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** `user_unknown` → `user unknown`. */
+export const words = (code: string | null | undefined) => (code ? code.replace(/_/g, ' ') : '—');
