@@ -33,6 +33,11 @@ export type BounceLab = {
   attempts(address: string): number;
   /** How many messages to this address were accepted (for duplicate counts in drills). */
   received(address: string): number;
+  /**
+   * The last message accepted for this address, as it arrived (headers and body, up to 1 MB): what a
+   * receiver checks the DKIM signature of. Only the latest KEPT_MESSAGES messages are kept.
+   */
+  lastMessage(address: string): Buffer | undefined;
   /** SMTP sessions open right now: sends in flight (one session per send). */
   openSessions(): number;
   stop(): Promise<void>;
@@ -45,9 +50,14 @@ export type LabOptions = {
   reportsTo?: { url: string; feedbackAddress: string; delayMs?: number };
 };
 
+/** Messages kept whole (the bench sends 100,000: the lab must not keep them all). */
+const KEPT_MESSAGES = 1_000;
+const KEPT_BYTES = 1_000_000;
+
 export async function startBounceLab(opts: LabOptions = {}): Promise<BounceLab> {
   const attempts = new Map<string, number>();
   const received = new Map<string, number>();
+  const kept = new Map<string, Buffer>();
   let open = 0;
   const server = new SMTPServer({
     name: 'bounce-lab.localhost',
@@ -73,15 +83,23 @@ export async function startBounceLab(opts: LabOptions = {}): Promise<BounceLab> 
       callback(Object.assign(new Error(reply.message), { responseCode: reply.code }));
     },
     onData(stream, session, callback) {
-      // The header block is kept (bounded) for the late reports that return it.
-      let head = '';
+      // The message is kept (bounded): its header block for the late reports that return it, the whole
+      // for tests that check what arrived.
+      const chunks: Buffer[] = [];
+      let size = 0;
       stream.on('data', (chunk: Buffer) => {
-        if (head.length < 64_000 && !head.includes('\r\n\r\n')) head += chunk.toString('latin1');
+        if (size < KEPT_BYTES) chunks.push(chunk);
+        size += chunk.length;
       });
       stream.on('end', () => {
+        const message = Buffer.concat(chunks).subarray(0, KEPT_BYTES);
+        const head = message.subarray(0, 64_000).toString('latin1');
         for (const rcpt of session.envelope.rcptTo) {
           const addr = rcpt.address.toLowerCase();
           received.set(addr, (received.get(addr) ?? 0) + 1);
+          kept.delete(addr);
+          kept.set(addr, message);
+          if (kept.size > KEPT_MESSAGES) kept.delete(kept.keys().next().value!);
           const late = LATE_DOMAINS[recipientDomain(addr)];
           const from = session.envelope.mailFrom;
           if (late && opts.reportsTo && from) {
@@ -114,6 +132,7 @@ export async function startBounceLab(opts: LabOptions = {}): Promise<BounceLab> 
     url: `smtp://${host}:${port}`,
     attempts: (a) => attempts.get(a.toLowerCase()) ?? 0,
     received: (a) => received.get(a.toLowerCase()) ?? 0,
+    lastMessage: (a) => kept.get(a.toLowerCase()),
     openSessions: () => open,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -8,7 +8,7 @@ import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { createSmtpSender, type OutgoingMessage } from '../activities/smtp';
 import { startBounceLab, type BounceLab } from '../dev/bounce-lab';
-import { startDnsServer } from './support/dns-server';
+import { startDnsServer } from '../dev/dns-server';
 
 const LIVE = '127.0.0.1';
 const DOWN = '127.0.0.2';

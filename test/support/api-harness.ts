@@ -22,7 +22,8 @@ export type ApiHarness = Harness & {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tests check the shape
 export type Reply = { status: number; body: any };
 
-export async function createApiHarness(): Promise<ApiHarness> {
+/** `dnsServer`: the DNS_SERVER of the API (sending-domain verification); unset, the system's. */
+export async function createApiHarness(opts: { dnsServer?: string } = {}): Promise<ApiHarness> {
   const h = await createHarness();
   const worker = await h.newWorker();
   const running = worker.run();
@@ -37,6 +38,8 @@ export async function createApiHarness(): Promise<ApiHarness> {
       // The worker signs its messages' unsubscribe tokens with the same secret.
       unsubscribeSecret: TEST_RETURN_PATH.secret,
       dkimKeySecret: FIXTURE_DKIM_KEY_SECRET,
+      ...(opts.dnsServer && { dnsServer: opts.dnsServer }),
+      mailHost: 'mta.test.localhost',
     },
     0,
   );

@@ -1,13 +1,17 @@
 /**
- * A small authoritative DNS server over UDP on 127.0.0.1 that answers MX and A questions from a
- * zone table. The direct-to-MX tests point a real `dns.promises.Resolver` (c-ares) at it, so the
- * error names the sender maps (ENOTFOUND, ENODATA, ESERVFAIL) are the ones c-ares really produces.
+ * A small authoritative DNS server over UDP on 127.0.0.1 that answers MX, A and TXT questions from a
+ * zone table (DNS_SERVER points at it). The tests point a real `dns.promises.Resolver` (c-ares) at
+ * it, so the error names the sender maps (ENOTFOUND, ENODATA, ESERVFAIL) are the ones c-ares really
+ * produces; `npm start` publishes the dev account's sending domain in it. The zone may change while
+ * it runs (a test removes a record; `publish` adds some).
  */
 import { createSocket } from 'node:dgram';
 
 export type ZoneEntry = {
   mx?: Array<[preference: number, exchange: string]>;
   a?: string[];
+  /** TXT records, each one text (split into strings of 255 octets on the wire). */
+  txt?: string[];
   /** Answer every question about this name with SERVFAIL. */
   servfail?: boolean;
 };
@@ -15,10 +19,20 @@ export type Zone = Record<string, ZoneEntry>;
 
 const TYPE_A = 1;
 const TYPE_MX = 15;
+const TYPE_TXT = 16;
 const RCODE_SERVFAIL = 2;
 const RCODE_NXDOMAIN = 3;
 
-export async function startDnsServer(zone: Zone): Promise<{ server: string; stop(): Promise<void> }> {
+export type DnsServer = {
+  /** `127.0.0.1:<port>`: the value of DNS_SERVER. */
+  server: string;
+  zone: Zone;
+  /** Adds TXT records (name → texts) to the zone, beside what the names hold already. */
+  publish(records: Array<{ name: string; value: string }>): void;
+  stop(): Promise<void>;
+};
+
+export async function startDnsServer(zone: Zone = {}): Promise<DnsServer> {
   const socket = createSocket('udp4');
   socket.on('message', (query, peer) => {
     const reply = answer(query, zone);
@@ -28,6 +42,13 @@ export async function startDnsServer(zone: Zone): Promise<{ server: string; stop
   const { port } = socket.address();
   return {
     server: `127.0.0.1:${port}`,
+    zone,
+    publish(records) {
+      for (const { name, value } of records) {
+        const entry = (zone[name.toLowerCase()] ??= {});
+        if (!(entry.txt ??= []).includes(value)) entry.txt.push(value);
+      }
+    },
     stop: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
 }
@@ -44,6 +65,7 @@ function answer(query: Buffer, zone: Zone): Buffer | null {
     if (qtype === TYPE_MX)
       for (const [pref, exchange] of entry.mx ?? []) records.push(mxRecord(pref, exchange));
     if (qtype === TYPE_A) for (const ip of entry.a ?? []) records.push(aRecord(ip));
+    if (qtype === TYPE_TXT) for (const text of entry.txt ?? []) records.push(txtRecord(text));
   }
   const rcode = !entry ? RCODE_NXDOMAIN : entry.servfail ? RCODE_SERVFAIL : 0;
   const header = Buffer.alloc(12);
@@ -87,6 +109,17 @@ function mxRecord(preference: number, exchange: string): Buffer {
   const pref = Buffer.alloc(2);
   pref.writeUInt16BE(preference);
   return record(TYPE_MX, Buffer.concat([pref, encodeName(exchange)]));
+}
+
+/** One TXT record: its text as character-strings of at most 255 octets (RFC 1035 §3.3.14). */
+function txtRecord(text: string): Buffer {
+  const bytes = Buffer.from(text, 'utf8');
+  const strings: Buffer[] = [];
+  for (let at = 0; at < bytes.length || strings.length === 0; at += 255) {
+    const part = bytes.subarray(at, at + 255);
+    strings.push(Buffer.concat([Buffer.from([part.length]), part]));
+  }
+  return record(TYPE_TXT, Buffer.concat(strings));
 }
 
 function aRecord(ip: string): Buffer {
