@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole service on one machine, on real servers, nothing to install by hand.
- * Starts (unless given from outside) embedded PostgreSQL, the Temporal dev server with its UI and
- * the bounce lab; runs migrations; then the worker, the late-bounce listener and the API as child
+ * Starts (unless given from outside) embedded PostgreSQL, the Temporal dev server with its UI, the
+ * bounce lab and a DNS server publishing the dev account's sending domain (example.com, verified);
+ * runs migrations; then the worker, the late-bounce listener and the API as child
  * processes, and once the worker and the API are ready prints a banner with the URLs and the dev API
  * key. Ctrl-C stops every child in order: API, listener, worker (fully exited first), Temporal, lab,
  * PostgreSQL; then "All stopped.".
@@ -15,7 +16,10 @@ import { feedbackAddress, loadConfigOrExit } from '../runtime/config';
 import { ensureAccountWithKey } from '../db/accounts';
 import { createDb, ensureDatabase, withDatabase } from '../db/connection';
 import { migrateToLatest } from '../db/migrate';
+import { resolverFor } from '../runtime/dns';
 import { type BounceLab, startBounceLab } from './bounce-lab';
+import { DEV_SENDING_DOMAIN, ensureDevDomain } from './dev-domain';
+import { type DnsServer, startDnsServer } from './dns-server';
 import { WORKER_NODE_FLAGS } from '../worker/node-flags';
 import { DEV_API_KEY_FILE, devApiKey, keptSecret } from './dev-api-key';
 import { startPostgresProcess } from './postgres-process';
@@ -55,7 +59,28 @@ async function main(): Promise<void> {
   const ran = await migrateToLatest(db);
   console.log(ran.length ? `Migrations applied: ${ran.join(', ')}` : 'Database schema is up to date');
   const apiKey = await devApiKey(config.DATA_DIR, config.API_KEY);
-  await ensureAccountWithKey(db, 'dev', apiKey.key);
+  const devAccountId = await ensureAccountWithKey(db, 'dev', apiKey.key);
+
+  // Seals the DKIM keys of sending domains: kept across restarts, or the keys would no longer open.
+  const dkimKeySecret =
+    config.DKIM_ENCRYPTION_KEY ??
+    (await keptSecret(config.DATA_DIR, 'dkim-encryption-key', () => randomBytes(32).toString('base64url')))
+      .value;
+  // A DNS server of our own (unless DNS_SERVER names one) publishes the dev account's sending domain;
+  // the API verifies domains and the worker finds MX hosts through it.
+  let dns: DnsServer | undefined;
+  if (!config.DNS_SERVER) {
+    dns = await startDnsServer();
+    cleanups.unshift({ what: 'the DNS server', stop: () => dns!.stop() });
+  }
+  const dnsServer = config.DNS_SERVER ?? dns!.server;
+  const devDomainVerified = await ensureDevDomain(db, devAccountId, {
+    domain: DEV_SENDING_DOMAIN,
+    keySecret: dkimKeySecret,
+    resolver: resolverFor(dnsServer, { timeoutMs: 3_000 }),
+    dns,
+    spfHost: config.EHLO_HOSTNAME,
+  });
   await db.destroy();
 
   let temporalAddress = config.TEMPORAL_ADDRESS;
@@ -103,6 +128,8 @@ async function main(): Promise<void> {
   const env = {
     ...process.env,
     BOUNCE_SECRET: bounceSecret,
+    DKIM_ENCRYPTION_KEY: dkimKeySecret,
+    DNS_SERVER: dnsServer,
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: temporalAddress,
     SMTP_URL: smtpUrl,
@@ -151,6 +178,10 @@ async function main(): Promise<void> {
     `API           ${apiUrl}   (GET /health, GET /v1/openapi.json)`,
     `Dev API key   ${apiKey.key}`,
     `              account "dev", the same on every start (${keyNote})`,
+    devDomainVerified
+      ? `Sending from  ${DEV_SENDING_DOMAIN} (verified, DKIM-signed): use news@${DEV_SENDING_DOMAIN} as fromEmail`
+      : `Sending from  ${DEV_SENDING_DOMAIN} is NOT verified in DNS_SERVER ${dnsServer}: see GET /v1/sending-domains`,
+    `DNS           ${dns ? `local DNS server on ${dnsServer}` : `DNS_SERVER ${dnsServer}`}`,
     `Temporal UI   ${env.TEMPORAL_UI_URL}`,
     `Temporal      ${temporalAddress}, namespace "${config.TEMPORAL_NAMESPACE}"   (npm run temporal -- …)`,
     `SMTP          ${lab ? `bounce lab on ${lab.url}` : 'relay from SMTP_URL'}`,

@@ -5,6 +5,10 @@
  */
 import { createPublicKey } from 'node:crypto';
 import { promises as dns } from 'node:dns';
+import { createAccount } from '../db/accounts';
+import { ensureDevDomain } from '../dev/dev-domain';
+import { openPrivateKey } from '../sending-domains/keys';
+import { sealContext } from '../sending-domains/service';
 import { dkimVerify } from 'mailauth/lib/dkim/verify';
 import { type DnsServer, startDnsServer } from '../dev/dns-server';
 import { type ApiHarness, createApiHarness, type Reply } from './support/api-harness';
@@ -282,4 +286,41 @@ describe('mailings from sending domains', () => {
     await h.t.db.updateTable('mailings').set({ status: 'done' }).where('id', '=', m.id).execute();
     await ok('DELETE', `/v1/sending-domains/${d.id}`, undefined, 204);
   });
+});
+
+describe("npm start's dev domain", () => {
+  it('when started, then the dev account has its domain verified through DNS; with another secret, a new key that opens', async () => {
+    const { id: accountId } = await createAccount(h.t.db, `dev-${Date.now()}`);
+    const server = await startDnsServer();
+    try {
+      const resolver = new dns.Resolver();
+      resolver.setServers([server.server]);
+      const opts = { domain: 'dev-start.example', resolver, dns: server, spfHost: 'localhost' };
+      expect(await ensureDevDomain(h.t.db, accountId, { ...opts, keySecret: 'x'.repeat(32) })).toBe(true);
+      const first = await sealedKeyOf(accountId);
+      // Again with the same secret: the same key. With another (DATA_DIR lost): a new key, verified.
+      expect(await ensureDevDomain(h.t.db, accountId, { ...opts, keySecret: 'x'.repeat(32) })).toBe(true);
+      expect(await sealedKeyOf(accountId)).toEqual(first);
+      expect(await ensureDevDomain(h.t.db, accountId, { ...opts, keySecret: 'y'.repeat(32) })).toBe(true);
+      const second = await sealedKeyOf(accountId);
+      expect(second.dkim_selector).not.toBe(first.dkim_selector);
+      expect(() =>
+        openPrivateKey(
+          second.dkim_private_key_sealed,
+          'y'.repeat(32),
+          sealContext('dev-start.example', second.dkim_selector),
+        ),
+      ).not.toThrow();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  const sealedKeyOf = (accountId: string) =>
+    h.t.db
+      .selectFrom('sending_domains')
+      .select(['dkim_selector', 'dkim_private_key_sealed'])
+      .where('account_id', '=', accountId)
+      .where('verified_at', 'is not', null)
+      .executeTakeFirstOrThrow();
 });
