@@ -10,6 +10,7 @@ COPY domain ./domain
 COPY contract ./contract
 COPY runtime ./runtime
 COPY inbound ./inbound
+COPY sending-domains ./sending-domains
 COPY workflows ./workflows
 COPY activities ./activities
 COPY worker ./worker
