@@ -26,10 +26,20 @@ describe('configuration', () => {
     ['RATE_LIMIT_KEY_BURST', '1.5', /RATE_LIMIT_KEY_BURST/],
     ['RATE_LIMIT_AUTH_FAILURES_BURST', '0', /RATE_LIMIT_AUTH_FAILURES_BURST/],
     ['RATE_LIMIT_AUTH_FAILURES_PER_MINUTE', '-1', /RATE_LIMIT_AUTH_FAILURES_PER_MINUTE/],
+    ['DNS_SERVER', 'dns.example.com:53', /DNS_SERVER: must be an IP address/],
+    ['DNS_SERVER', '127.0.0.1:99999', /DNS_SERVER/],
+    ['DKIM_ENCRYPTION_KEY', 'short', /DKIM_ENCRYPTION_KEY: must be at least 32 characters/],
   ])('when %s=%s, then loading fails naming it', (key, value, message) => {
     expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [key]: value })).toThrow(message);
   });
+
+  it.each(['127.0.0.1', '127.0.0.1:5353', '::1', '[::1]:5353', '[2001:db8::53]:53'])(
+    'when DNS_SERVER=%s, then it is taken',
+    (server) => {
+      expect(loadConfig({ DNS_SERVER: server }).DNS_SERVER).toBe(server);
+    },
+  );
 
   it('when the rate limits are not set, then the defaults are generous for clients, hard on failed keys', () => {
     expect(loadConfig({})).toMatchObject({
