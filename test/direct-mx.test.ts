@@ -72,7 +72,13 @@ function message(to: string): OutgoingMessage {
 }
 
 async function sendDirect(to: string, mxPort = lab.port) {
-  const sender = createSmtpSender({ ehloHostname: 'mta.sender.example', timeoutMs: 3000, mxPort, resolver });
+  // DNS_SERVER's way: the sender makes its own resolver, asking the test's DNS server.
+  const sender = createSmtpSender({
+    ehloHostname: 'mta.sender.example',
+    timeoutMs: 3000,
+    mxPort,
+    dnsServer: dnsServer.server,
+  });
   try {
     return await sender.send(message(to));
   } finally {
