@@ -3,7 +3,6 @@
  * sender talks SMTP to the bounce lab (or a STARTTLS server) on 127.0.0.1. 127.0.0.2 is loopback
  * too but nothing listens there, so it plays an MX host that is down.
  */
-import { promises as dns } from 'node:dns';
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { createSmtpSender, type OutgoingMessage } from '../activities/smtp';
@@ -44,13 +43,10 @@ const zone = {
 
 let dnsServer: Awaited<ReturnType<typeof startDnsServer>>;
 let lab: BounceLab;
-let resolver: dns.Resolver;
 
 beforeAll(async () => {
   dnsServer = await startDnsServer(zone);
   lab = await startBounceLab();
-  resolver = new dns.Resolver({ timeout: 2000, tries: 1 });
-  resolver.setServers([dnsServer.server]);
 });
 afterAll(async () => {
   await lab.stop();
