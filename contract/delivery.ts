@@ -14,7 +14,18 @@ export type DeliveryInput = {
   retry?: Partial<RetryBounds>;
   /** Set by the mailing fan-out, which created the delivery row already: saves a database step. */
   deliveryId?: string;
+  /**
+   * The workflow code's shape the delivery was started for, set by the starters
+   * (`DELIVERY_REVISION`). Absent (deliveries started before it, or without the starters): the
+   * workflow asks Temporal with `patched()` which path each running delivery took, one marker event
+   * per patch. 1: today's path without asking (no marker events), the search attributes all given at
+   * start (none upserted first), at most one upsert per attempt.
+   */
+  revision?: number;
 };
+
+/** The `revision` new deliveries are started with (see `DeliveryInput.revision`). */
+export const DELIVERY_REVISION = 1;
 
 /** Workflow ids are `delivery-<mailingId>-<contactId>`: one delivery per pair, findable by ops. */
 export function deliveryWorkflowId(mailingId: string, contactId: string): string {

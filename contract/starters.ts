@@ -14,7 +14,7 @@ import {
 import { TypedSearchAttributes } from '@temporalio/common';
 import { recipientDomain } from '../domain/address';
 import { retryBounds } from '../domain/retry';
-import { type DeliveryInput, type DeliveryWorkflow, deliveryWorkflowId } from './delivery';
+import { DELIVERY_REVISION, type DeliveryInput, type DeliveryWorkflow, deliveryWorkflowId } from './delivery';
 import { type LateReport, type LateReportWorkflow, lateReportWorkflowId } from './late-report';
 import { type MailingInput, type MailingWorkflow, mailingWorkflowId } from './mailing';
 import { DEFAULT_TASK_QUEUE, searchAttributes as sa, WORKFLOW_TYPES } from './names';
@@ -30,18 +30,20 @@ export async function startDelivery(
       taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
       workflowId,
       // The retry bounds are fixed at start, whole: a later change of a default in the code never
-      // changes a delivery that is already running.
-      args: [{ ...input, retry: retryBounds(input.retry) }],
+      // changes a delivery that is already running. The revision says which code path it takes.
+      args: [{ ...input, retry: retryBounds(input.retry), revision: DELIVERY_REVISION }],
       // One delivery per (mailing, contact), ever: a second start finds the running one, and one
       // that has already ended is never started again (which would send the message twice).
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      // Set at start, so the delivery is findable in the UI before its first task runs.
+      // Set at start, so the delivery is findable in the UI before its first task runs, and the
+      // workflow upserts nothing before its first attempt.
       typedSearchAttributes: new TypedSearchAttributes([
         { key: sa.RecipientEmail, value: input.email },
         { key: sa.RecipientDomain, value: recipientDomain(input.email) },
         { key: sa.MailingId, value: input.mailingId },
         { key: sa.DeliveryStatus, value: 'in_progress' },
+        { key: sa.DeliveryAttempts, value: 0 },
       ]),
       // What the Temporal UI's workflow list shows next to the id: whom, for which mailing.
       staticSummary: deliverySummary(input),

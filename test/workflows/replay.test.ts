@@ -13,7 +13,8 @@ import { quietRuntime } from '../support/temporal';
 const dir = path.join(__dirname, '..', 'histories');
 // Today's recordings at the top; older generations of the workflow code, still running somewhere
 // until their deliveries end, in subfolders (v1-remote-recording: before recording went local;
-// v2-retrying-status: before a waiting delivery's DeliveryStatus stayed in_progress).
+// v2-retrying-status: before a waiting delivery's DeliveryStatus stayed in_progress;
+// v3-patch-markers: before the starters gave a revision, when every delivery asked its patches).
 const files = fs
   .readdirSync(dir, { recursive: true, encoding: 'utf8' })
   .filter((f) => f.endsWith('.json'))
@@ -39,6 +40,7 @@ describe('replay of recorded delivery and mailing histories', () => {
         'mailing',
         ...scenarios.map((s) => `v1-remote-recording/${s}`),
         ...scenarios.map((s) => `v2-retrying-status/${s}`),
+        ...scenarios.map((s) => `v3-patch-markers/${s}`),
       ].sort(),
     );
   });
