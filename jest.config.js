@@ -1,8 +1,9 @@
-// Four projects, all run by `npm test` (CI) and one at a time by `npm run test:<project>`:
+// Five projects, all run by `npm test` (CI) and one at a time by `npm run test:<project>`:
 //   unit         pure code, no server, no global setup;
 //   workflow     workflows on the time-skipping test server: mock activities, end-to-end runs, replay;
 //   integration  the API over HTTP, the database, SMTP, processes (every other file at the top of test/);
-//   drills       test/drills: failures provoked on purpose against real servers.
+//   drills       test/drills: failures provoked on purpose against real servers;
+//   browser      test/browser: the web app in Debian's Chromium (playwright-core) against real servers.
 const UNIT = ['classification', 'config', 'database-errors', 'docker-compose', 'email', 'parse-bounce-cli'];
 const WORKFLOW = ['delivery', 'delivery-ops', 'mailing'];
 const topLevel = (names) => names.map((n) => `<rootDir>/test/${n}.test.ts`);
@@ -45,6 +46,7 @@ module.exports = {
       ],
     },
     { ...base, ...servers, displayName: 'drills', testMatch: ['<rootDir>/test/drills/**/*.test.ts'] },
+    { ...base, ...servers, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.test.ts'] },
   ],
   // Workflow tests start a test server each: generous on a slow shared machine.
   testTimeout: 120_000,

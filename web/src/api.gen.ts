@@ -391,6 +391,120 @@ export interface Paths {
       };
     };
   };
+  '/v1/sending-domains': {
+    post: {
+      path: never;
+      query: never;
+      body: {
+        domain: string;
+      };
+      response: {
+        id: string;
+        domain: string;
+        verified: boolean;
+        verifiedAt: string | null;
+        lastCheckedAt: string | null;
+        dnsRecords: Array<{
+          type: 'TXT';
+          name: string;
+          value: string;
+          purpose: 'verification' | 'dkim' | 'spf' | 'dmarc';
+          required: boolean;
+          status?: 'ok' | 'missing' | 'wrong';
+          problem?: string | null;
+        }>;
+        createdAt: string;
+      };
+    };
+    get: {
+      path: never;
+      query: {
+        limit?: number;
+        cursor?: string;
+      };
+      body: never;
+      response: {
+        items: Array<{
+          id: string;
+          domain: string;
+          verified: boolean;
+          verifiedAt: string | null;
+          lastCheckedAt: string | null;
+          dnsRecords: Array<{
+            type: 'TXT';
+            name: string;
+            value: string;
+            purpose: 'verification' | 'dkim' | 'spf' | 'dmarc';
+            required: boolean;
+            status?: 'ok' | 'missing' | 'wrong';
+            problem?: string | null;
+          }>;
+          createdAt: string;
+        }>;
+        nextCursor: string | null;
+      };
+    };
+  };
+  '/v1/sending-domains/{id}': {
+    get: {
+      path: {
+        id: string;
+      };
+      query: never;
+      body: never;
+      response: {
+        id: string;
+        domain: string;
+        verified: boolean;
+        verifiedAt: string | null;
+        lastCheckedAt: string | null;
+        dnsRecords: Array<{
+          type: 'TXT';
+          name: string;
+          value: string;
+          purpose: 'verification' | 'dkim' | 'spf' | 'dmarc';
+          required: boolean;
+          status?: 'ok' | 'missing' | 'wrong';
+          problem?: string | null;
+        }>;
+        createdAt: string;
+      };
+    };
+    delete: {
+      path: {
+        id: string;
+      };
+      query: never;
+      body: never;
+      response: void;
+    };
+  };
+  '/v1/sending-domains/{id}/verify': {
+    post: {
+      path: {
+        id: string;
+      };
+      query: never;
+      body: never;
+      response: {
+        id: string;
+        domain: string;
+        verified: boolean;
+        verifiedAt: string | null;
+        lastCheckedAt: string | null;
+        dnsRecords: Array<{
+          type: 'TXT';
+          name: string;
+          value: string;
+          purpose: 'verification' | 'dkim' | 'spf' | 'dmarc';
+          required: boolean;
+          status?: 'ok' | 'missing' | 'wrong';
+          problem?: string | null;
+        }>;
+        createdAt: string;
+      };
+    };
+  };
   '/v1/deliveries/{id}': {
     get: {
       path: {

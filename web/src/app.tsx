@@ -78,7 +78,7 @@ function Page({ path, query }: { path: string; query: URLSearchParams }) {
   if (path === '/' || path === '/mailings' || path === '/sign-in') return <MailingsPage />;
   if (path === '/mailings/new') return <NewMailingPage />;
   if ((m = match('/mailings/:id/recipients', path)))
-    return <RecipientsPage mailingId={m.id!} status={query.get('status')} />;
+    return <RecipientsPage mailingId={m.id!} status={query.get('status')} limit={query.get('limit')} />;
   if ((m = match('/mailings/:id', path))) return <MailingPage id={m.id!} />;
   if ((m = match('/deliveries/:id', path))) return <DeliveryPage id={m.id!} />;
   if (path === '/contacts/incorrect') return <IncorrectPage />;

@@ -26,7 +26,9 @@ export async function buildWebApp(
     const child = spawn(process.execPath, [vite, 'build', '--config', 'web/vite.config.mts'], {
       cwd: ROOT,
       stdio: 'inherit',
-      env: { ...process.env, VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' },
+      // A production build whoever calls (Jest sets NODE_ENV=test, which would bundle React's
+      // development build).
+      env: { ...process.env, NODE_ENV: 'production', VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' },
     });
     child.once('error', reject);
     child.once('exit', resolve);

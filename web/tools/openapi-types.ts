@@ -3,11 +3,11 @@
  * from the routes' zod schemas): `npm run web:api-types` writes web/src/api.gen.ts. The browser test
  * fails when the committed file differs from what the running API's document gives.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import * as prettier from 'prettier';
 import { createApp } from '../../api/app';
 import { createDb } from '../../db/connection';
 
@@ -75,10 +75,16 @@ function objectType(s: Schema, indent: string): string {
 
 const key = (name: string) => (/^[A-Za-z_$][\w$]*$/.test(name) ? name : JSON.stringify(name));
 
-/** The source of web/src/api.gen.ts, formatted as the repository's Prettier settings say. */
-export async function apiTypesSource(doc: OpenApiDocument): Promise<string> {
-  const options = await prettier.resolveConfig(GENERATED_FILE);
-  return prettier.format(apiTypes(doc), { ...options, parser: 'typescript' });
+/**
+ * The source of web/src/api.gen.ts, formatted by the repository's Prettier settings (in a process of
+ * its own: Prettier loads its parsers by dynamic import, which Jest's module loader does not run).
+ */
+export function apiTypesSource(doc: OpenApiDocument): string {
+  const prettier = path.join(path.dirname(require.resolve('prettier/package.json')), 'bin', 'prettier.cjs');
+  return execFileSync(process.execPath, [prettier, '--stdin-filepath', GENERATED_FILE], {
+    input: apiTypes(doc),
+    encoding: 'utf8',
+  });
 }
 
 /** Every JSON operation's path and query parameters, body and answer. */
@@ -148,7 +154,7 @@ export async function servedDocument(): Promise<OpenApiDocument> {
 
 if (require.main === module) {
   void (async () => {
-    await fs.writeFile(GENERATED_FILE, await apiTypesSource(await servedDocument()));
+    await fs.writeFile(GENERATED_FILE, apiTypesSource(await servedDocument()));
     console.log(`Wrote ${path.relative(process.cwd(), GENERATED_FILE)}`);
   })();
 }

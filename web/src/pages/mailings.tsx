@@ -99,12 +99,16 @@ export function NewMailingPage() {
   });
   const [groupIds, setGroupIds] = useState<string[]>([]);
   const [error, setError] = useState<ApiError>();
+  // Fields changed since the API named them: their old message is not shown any more.
+  const [changed, setChanged] = useState<Set<string>>(new Set());
+  const problemOf = (field: string) => (changed.has(field) ? undefined : error?.about(field));
   const [busy, setBusy] = useState(false);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
     setBusy(true);
     setError(undefined);
+    setChanged(new Set());
     const body: NewMailing = {
       name: form.name,
       fromEmail: form.fromEmail,
@@ -134,7 +138,7 @@ export function NewMailingPage() {
       placeholder?: string;
     } = {},
   ) => {
-    const problem = error?.about(name);
+    const problem = problemOf(name);
     const described = [problem && `${name}-error`, opts.hint && `${name}-hint`].filter(Boolean).join(' ');
     const props = {
       id: `mailing-${name}`,
@@ -144,7 +148,10 @@ export function NewMailingPage() {
       placeholder: opts.placeholder,
       'aria-invalid': problem ? true : undefined,
       'aria-describedby': described || undefined,
-      onChange: (e: { target: { value: string } }) => setForm((f) => ({ ...f, [name]: e.target.value })),
+      onChange: (e: { target: { value: string } }) => {
+        setForm((f) => ({ ...f, [name]: e.target.value }));
+        setChanged((c) => new Set(c).add(name));
+      },
     };
     return (
       <div className="field">
@@ -164,7 +171,7 @@ export function NewMailingPage() {
     );
   };
 
-  const groupsProblem = error?.about('groupIds');
+  const groupsProblem = problemOf('groupIds');
   return (
     <>
       <h1>New mailing</h1>
@@ -194,9 +201,10 @@ export function NewMailingPage() {
               <input
                 type="checkbox"
                 checked={groupIds.includes(g.id)}
-                onChange={(e) =>
-                  setGroupIds((ids) => (e.target.checked ? [...ids, g.id] : ids.filter((id) => id !== g.id)))
-                }
+                onChange={(e) => {
+                  setGroupIds((ids) => (e.target.checked ? [...ids, g.id] : ids.filter((id) => id !== g.id)));
+                  setChanged((c) => new Set(c).add('groupIds'));
+                }}
               />
               {g.name} <span className="hint">({g.memberCount} members)</span>
             </label>

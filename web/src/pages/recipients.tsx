@@ -10,11 +10,21 @@ import { ErrorText, Loading, Pager, Progress, asApiError, useLoad, usePages, whe
 import { PARTS } from './mailing';
 
 const PAGE_SIZE = 25;
+const pageSize = (asked: string | null) => Math.min(Math.max(Number(asked) || PAGE_SIZE, 1), 1000);
 
 /** Which rows are selected: every technical problem (all pages), or these contacts. */
 type Selection = { all: true } | { all: false; ids: Set<string> };
 
-export function RecipientsPage({ mailingId, status }: { mailingId: string; status: string | null }) {
+export function RecipientsPage({
+  mailingId,
+  status,
+  limit,
+}: {
+  mailingId: string;
+  status: string | null;
+  /** Rows a page (`?limit=`), 25 unless asked. */
+  limit: string | null;
+}) {
   const part = PARTS.find((p) => p.status === status);
   const filter = part?.status;
   const head = useLoad(
@@ -29,9 +39,9 @@ export function RecipientsPage({ mailingId, status }: { mailingId: string; statu
     (cursor) =>
       api('get', '/v1/mailings/{id}/recipients', {
         path: { id: mailingId },
-        query: { status: filter, cursor, limit: PAGE_SIZE },
+        query: { status: filter, cursor, limit: pageSize(limit) },
       }),
-    [mailingId, filter],
+    [mailingId, filter, limit],
   );
   const selectable = filter === 'technical_problem';
   const [selection, setSelection] = useState<Selection>({ all: false, ids: new Set() });

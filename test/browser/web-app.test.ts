@@ -1,0 +1,339 @@
+/**
+ * The seed scenario clicked through in a real browser (Debian's Chromium driven by playwright-core)
+ * on the real servers of the API tests: a group with one address at each lab domain imported, a
+ * mailing sent, the retries skipped (time-skipping Temporal), the delivery graph read, Incorrect
+ * addresses opened (grey) and one corrected, the technical problems put into a new group with
+ * select-all, a second mailing sent to that group. Every page is saved as a screenshot in
+ * test/browser/artifacts/ (git-ignored), at desktop and at phone width.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { apiTypesSource, GENERATED_FILE, type OpenApiDocument } from '../../web/tools/openapi-types';
+import { buildWebApp } from '../../web/tools/build';
+import { ensureSendingDomain } from '../../dev/fixture-domain';
+import { type ApiHarness, createApiHarness } from '../support/api-harness';
+import { ARTIFACTS, launchChromium } from './chromium';
+
+/** One address at each domain of the bounce lab that answers at once (the late ones need a listener). */
+const DOMAINS = ['ok', 'unknown', 'full', 'busy', 'grey', 'flaky', 'blocked', 'slow'] as const;
+const FROM = 'news@sender.test';
+// Generous: a slow shared machine, a Chromium cold start, pages that poll every 2 s.
+const WAIT = { timeout: 60_000 };
+
+let h: ApiHarness;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  await fs.mkdir(ARTIFACTS, { recursive: true });
+  [h, browser] = await Promise.all([
+    // Built anew: a build left from older sources would be tested instead of the app.
+    buildWebApp().then(() => createApiHarness()),
+    launchChromium(),
+  ]);
+  // The dev account's sending domain is sender.test: the test's account gets it verified too.
+  const { id } = await h.t.db
+    .selectFrom('accounts')
+    .select('id')
+    .where('name', '=', `first-${h.taskQueue}`)
+    .executeTakeFirstOrThrow();
+  expect(await ensureSendingDomain(h.t.db, id, 'sender.test')).toBe(true);
+  context = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    locale: 'en-GB',
+    timezoneId: 'UTC',
+  });
+  context.setDefaultTimeout(WAIT.timeout);
+  page = await context.newPage();
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('console', (msg) => {
+    // The browser logs every 4xx it is given; the app shows those in words, which the test checks.
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource'))
+      pageErrors.push(msg.text());
+  });
+}, 300_000);
+
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await h?.stop();
+});
+
+afterEach(() => {
+  expect(pageErrors).toEqual([]);
+});
+
+async function shot(name: string, p: Page = page) {
+  await p.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+const mailingIdOf = (url: string) => /\/mailings\/(\d+)/.exec(url)![1]!;
+
+/** What the API says, to know when the page has something new to show. */
+async function stats(mailingId: string) {
+  return (await h.call('GET', `/v1/mailings/${mailingId}/stats`)).body as Record<string, number>;
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** A link of the main navigation. */
+const menu = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
+
+/** Waits until the locator shows (playwright-core has no expect of its own: these few waits do). */
+async function see(locator: Locator, text?: string | RegExp) {
+  await (text === undefined ? locator : locator.filter({ hasText: text })).first().waitFor(WAIT);
+}
+async function countOf(locator: Locator, n: number) {
+  await until(`${n} of ${locator.toString()}`, async () => (await locator.count()) === n);
+}
+
+/** Waiting on the mailing workflow lets the time-skipping server jump over the retries' waits. */
+const skipTheRetries = (mailingId: string) =>
+  h.env.client.workflow.getHandle(`mailing-${mailingId}`).result();
+
+test('the web app is served at / and never in place of the API', async () => {
+  const get = (p: string, accept = 'text/html') => fetch(`${h.api.url}${p}`, { headers: { accept } });
+  for (const p of ['/', '/mailings', '/mailings/12/recipients', '/contacts/incorrect']) {
+    const res = await get(p);
+    expect([p, res.status, res.headers.get('content-type')]).toEqual([p, 200, 'text/html; charset=utf-8']);
+  }
+  for (const p of ['/v1/nothing', '/v1', '/health/x', '/assets/missing.js', '/openapi.json']) {
+    const res = await get(p);
+    expect([p, res.status, res.headers.get('content-type')]).toEqual([
+      p,
+      404,
+      'application/json; charset=utf-8',
+    ]);
+  }
+  expect((await get('/health', 'application/json')).headers.get('content-type')).toMatch(/json/);
+  expect((await get('/v1/openapi.json')).headers.get('content-type')).toMatch(/json/);
+  expect((await fetch(`${h.api.url}/mailings`, { method: 'POST' })).status).toBe(404);
+});
+
+test('the web app’s API types are those of the served OpenAPI document', async () => {
+  const doc = (await (await fetch(`${h.api.url}/v1/openapi.json`)).json()) as OpenApiDocument;
+  const committed = await fs.readFile(GENERATED_FILE, 'utf8');
+  // On a difference: `npm run web:api-types` writes the file anew.
+  expect(committed).toBe(apiTypesSource(doc));
+});
+
+test('the seed scenario, clicked through', async () => {
+  try {
+    await seedScenario();
+  } catch (err) {
+    await shot('failure').catch(() => {});
+    throw err;
+  }
+}, 600_000);
+
+async function seedScenario() {
+  // Sign in, with the keyboard only: a wrong key is refused in words, the right one opens the app.
+  await page.goto(h.api.url);
+  const keyField = page.getByLabel('API key');
+  await see(keyField);
+  await page.keyboard.press('Tab');
+  // The root tsconfig has no DOM types: what runs in the page is written as expressions.
+  expect(await page.evaluate<string>('document.activeElement.id')).toBe('api-key');
+  expect(await page.evaluate<string>('getComputedStyle(document.activeElement).outlineStyle')).not.toBe(
+    'none',
+  );
+  await page.keyboard.type('dk_not-a-key');
+  await page.keyboard.press('Enter');
+  await see(page.getByRole('alert'), /opens no account/);
+  await shot('01-sign-in-refused');
+  await keyField.fill(h.key);
+  await page.keyboard.press('Enter');
+  await see(page.getByRole('heading', { name: 'Mailings' }));
+
+  // A group, then one contact at each lab domain imported into it (one bad line reported).
+  await menu('Groups').click();
+  await page.getByLabel('Name').fill('Newsletter');
+  await page.getByRole('button', { name: 'Create group' }).click();
+  await see(page.getByRole('link', { name: 'Newsletter' }));
+
+  await menu('Contacts').click();
+  const lines = [
+    'email,first name',
+    ...DOMAINS.map((d) => `${d}@${d}.test,${d[0]!.toUpperCase()}${d.slice(1)}`),
+  ];
+  lines.splice(3, 0, 'not an address,Nobody');
+  await page.getByLabel('Contacts, one a line').fill(lines.join('\n'));
+  await page.getByLabel('Add them to the group').selectOption({ label: 'Newsletter' });
+  await page.getByRole('button', { name: 'Import' }).click();
+  await see(page.getByText('8 created, 0 already there, 1 invalid.'));
+  await see(page.getByText('Line 4:'), 'not an address');
+  // One more, added by hand: an invalid address is refused next to its field first.
+  await page.getByLabel('Email', { exact: true }).fill('fay@');
+  await page.getByRole('button', { name: 'Add contact' }).click();
+  await see(page.locator('#add-email-error'));
+  await page.getByLabel('Email', { exact: true }).fill('fay@ok.test');
+  await page.getByLabel('First name (optional)').fill('Fay');
+  await page.getByRole('button', { name: 'Add contact' }).click();
+  await see(page.getByText('Added fay@ok.test.'));
+  await see(page.getByRole('cell', { name: 'slow@slow.test' }));
+  await shot('02-contacts-import');
+
+  // The mailing: saved as a draft (without a group first: the API's words next to the groups).
+  await menu('Mailings').click();
+  await page.getByRole('link', { name: 'New mailing' }).click();
+  expect(await page.getByLabel('From address').inputValue()).toBe(FROM);
+  await page.getByLabel('Name', { exact: true }).fill('Spring news');
+  await page.getByLabel('Subject').fill('Hello');
+  await page.getByLabel('Text', { exact: true }).fill('Hi there');
+  await page.getByRole('button', { name: 'Save draft' }).click();
+  await see(page.locator('#groups-error'));
+  await page.getByLabel(/Newsletter/).check();
+  await shot('03-new-mailing');
+  await page.getByRole('button', { name: 'Save draft' }).click();
+
+  // Send, after a confirmation that says how many it reaches: the 8 active members of the group.
+  await page.getByRole('button', { name: 'Send…' }).click();
+  await see(page.getByText(/Send “Spring news” to 8 recipients/));
+  await shot('04-send-confirmation');
+  await page.getByRole('button', { name: 'Send to 8 recipients' }).click();
+  const first = mailingIdOf(page.url());
+
+  // While sending: the graph updates by itself, the retries wait with their next attempt time.
+  await until('the retries to wait', async () => {
+    const s = await stats(first);
+    return s.retrying === 4 && s.inProgress === 4;
+  });
+  const graph = page.getByRole('region', { name: 'Delivery graph' });
+  await see(graph.getByText(/4 waiting to retry, next attempt/));
+  await see(graph.getByRole('link', { name: /^1 incorrect addresses/ }));
+  await shot('05-graph-sending');
+
+  await skipTheRetries(first);
+  await see(page.getByText('done', { exact: true }));
+  for (const [label, n] of [
+    ['delivered', 3],
+    ['incorrect addresses', 1],
+    ['technical problems', 4],
+    ['in progress', 0],
+  ] as const)
+    await see(graph.getByRole('link', { name: `${n} ${label}: show the contacts` }));
+  await see(graph.locator('canvas'));
+  await shot('06-delivery-graph');
+  await graph.screenshot({ path: path.join(ARTIFACTS, 'delivery-graph.png') });
+
+  // Incorrect addresses: the number opens the contacts behind it, in grey.
+  await graph.getByRole('link', { name: /incorrect addresses: show the contacts/ }).click();
+  const row = page.getByRole('row', { name: /unknown@unknown\.test/ });
+  await see(row, 'user unknown');
+  await see(row, 'incorrect address');
+  expect(
+    await page.evaluate<string>("getComputedStyle(document.querySelector('tr.incorrect td')).color"),
+  ).toBe('rgb(107, 114, 128)');
+  await shot('07-incorrect-recipients');
+
+  // A delivery's detail: its attempts and its history in the Temporal UI.
+  await page.getByRole('link', { name: 'unknown@unknown.test' }).click();
+  await see(page.getByRole('heading', { name: /unknown@unknown\.test/ }));
+  await see(page.getByRole('cell', { name: /User unknown/ }));
+  expect(await page.getByRole('link', { name: /in the Temporal UI/ }).getAttribute('href')).toMatch(
+    /\/namespaces\/default\/workflows\/delivery-\d+-\d+$/,
+  );
+  await shot('08-delivery');
+  // And a retried one, from the list of all recipients.
+  await page.getByRole('link', { name: 'Spring news' }).click();
+  await page.getByRole('link', { name: 'All recipients' }).click();
+  await page.getByRole('link', { name: 'busy@busy.test' }).click();
+  await see(page.getByRole('heading', { name: /Attempts \(\d+\)/ }));
+  await shot('09-delivery-retried');
+
+  // The Incorrect addresses section: corrected inline, the contact is back in its group.
+  await menu('Contacts').click();
+  await page.getByRole('link', { name: 'Incorrect addresses' }).click();
+  const correction = page.getByLabel('Corrected address for unknown@unknown.test');
+  await see(page.getByRole('row', { name: /unknown@unknown\.test/ }), 'user unknown');
+  await shot('10-incorrect-addresses');
+  await correction.fill('unknown@ok.test');
+  await page.getByRole('button', { name: 'Correct' }).click();
+  await see(page.getByText('unknown@ok.test is active again and back in 1 group.'));
+  await shot('11-corrected');
+
+  // The technical problems into a new group, all of them selected by the box above the table.
+  await menu('Mailings').click();
+  await page.getByRole('link', { name: 'Spring news' }).click();
+  await graph.getByRole('link', { name: /technical problems: show the contacts/ }).click();
+  await countOf(page.getByRole('row'), 5);
+  // Two a page: the box above the table selects those of the other page too.
+  await page.goto(`${page.url()}&limit=2`);
+  await countOf(page.getByRole('row'), 3);
+  await page.getByLabel('Select all technical problems, on every page').check();
+  await see(page.getByText('All 4 technical problems are selected, on every page.'));
+  await shot('12-technical-problems');
+  const firstPage = await page.getByRole('link', { name: /@/ }).allTextContents();
+  await page.getByRole('button', { name: 'Next →' }).click();
+  await until('the second page', async () => {
+    const shown = await page.getByRole('link', { name: /@/ }).allTextContents();
+    return shown.length === 2 && !shown.some((e) => firstPage.includes(e));
+  });
+  for (const box of await page.getByRole('checkbox', { name: /^Select .*@/ }).all())
+    expect(await box.isChecked()).toBe(true);
+  await shot('12b-technical-problems-page-2');
+  await page.getByRole('button', { name: 'Add to group' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add 4 technical problems to a group' });
+  await until('the groups in the dropdown', async () =>
+    /\d+/.test(await dialog.getByLabel('Existing group', { exact: true }).inputValue()),
+  );
+  await dialog.getByLabel('Add to a new group').check();
+  await dialog.getByLabel('New group’s name').fill('Retry next time');
+  await shot('13-add-to-group-dialog');
+  await dialog.screenshot({ path: path.join(ARTIFACTS, 'technical-problems-dialog.png') });
+  await dialog.getByRole('button', { name: 'Add', exact: true }).click();
+  await see(dialog.getByRole('status'), 'Added 4 contacts to “Retry next time”; 0 were already members.');
+  await shot('14-added-to-group');
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+
+  // The group, then a second mailing to it: the confirmation counts its 4 members.
+  await menu('Groups').click();
+  await page.getByRole('link', { name: 'Retry next time' }).click();
+  await countOf(page.getByRole('row'), 5);
+  await shot('15-group');
+  await menu('Mailings').click();
+  await page.getByRole('link', { name: 'New mailing' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('Second try');
+  await page.getByLabel('Subject').fill('Hello again');
+  await page.getByLabel('HTML (optional)').fill('<p>Hi again</p>');
+  await page.getByLabel(/Retry next time/).check();
+  await page.getByRole('button', { name: 'Save draft' }).click();
+  await page.getByRole('button', { name: 'Send…' }).click();
+  await page.getByRole('button', { name: 'Send to 4 recipients' }).click();
+  const second = mailingIdOf(page.url());
+  await see(graph);
+  await skipTheRetries(second);
+  await see(page.getByText('done', { exact: true }));
+  await see(graph.getByRole('link', { name: '4 technical problems: show the contacts' }));
+  await shot('16-second-mailing');
+  await menu('Mailings').click();
+  await countOf(page.getByRole('row'), 3);
+  await shot('17-mailings');
+
+  // At phone width: nothing wider than the screen, the graph and a list still readable.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.getByRole('link', { name: 'Spring news' }).click();
+  await see(graph.locator('canvas'));
+  expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+  await shot('18-phone-graph');
+  await graph.getByRole('link', { name: /incorrect addresses: show the contacts/ }).click();
+  expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+  await shot('19-phone-recipients');
+
+  // Sign out clears the key: the next visit asks for it again.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await see(page.getByLabel('API key'));
+  expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
+  await page.reload();
+  await see(page.getByLabel('API key'));
+}
