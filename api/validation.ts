@@ -80,6 +80,9 @@ export const bodyText = (max: number) => z.string().max(max).superRefine(refuse(
 /** For a stored string with checks of its own (an email): no NUL, no lone surrogate. */
 export const refuseUnstorable = refuse(false);
 
+/** The same for a one-line string (a domain name): no line break or control character either. */
+export const refuseOneLine = refuse(true);
+
 /** An id in a request body: a positive integer as a string (numbers are accepted too). */
 export const idField = z.union([z.string(), z.number().int()]).transform((v, ctx) => {
   const s = String(v);

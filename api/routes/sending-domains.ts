@@ -14,7 +14,7 @@ import { newDomainKeys, recordsOf, verifyDomain } from '../../sending-domains/se
 import { ApiError } from '../errors';
 import { pageOf, pageQuery, paginate } from '../pagination';
 import { route } from '../route';
-import { idParam, timestamp } from '../validation';
+import { idParam, refuseOneLine, timestamp } from '../validation';
 
 export type SendingDomainDeps = {
   db: Db;
@@ -63,7 +63,12 @@ function domainJson(row: SendingDomainRow, spfHost: string, checks?: RecordCheck
   };
 }
 
-const domainField = z.string({ error: 'must be a string' }).max(1000, 'is too long');
+// Unstorable text (NUL, controls, line breaks) is malformed input, a 400 like in every field; what is
+// a string but no sending domain (uppercase, a public suffix, ...) breaks a rule: 422.
+const domainField = z
+  .string({ error: 'must be a string' })
+  .max(1000, 'is too long')
+  .superRefine(refuseOneLine);
 
 export function sendingDomainRoutes({ db, keySecret, resolver, spfHost }: SendingDomainDeps) {
   async function requireDomain(accountId: string, rawId: string | undefined): Promise<SendingDomainRow> {

@@ -156,6 +156,26 @@ function generate(): Case[] {
     },
     {
       method: 'POST',
+      path: '/v1/sending-domains',
+      valid: { domain: 'new.example' },
+      fields: {
+        domain: [
+          ...NOT_STRINGS,
+          null,
+          '',
+          'x'.repeat(2_000),
+          ...NASTY_STRINGS,
+          ...LINE_BREAKS,
+          ...UNSTORABLE,
+          'NEW.example',
+          'new.example.',
+          'co.uk',
+          'bücher.example',
+        ],
+      },
+    },
+    {
+      method: 'POST',
       path: '/v1/contacts/import',
       valid: { contacts: [{ email: 'imp@ok.test' }], groupId: ids.group },
       fields: { contacts: ['x', 1, null, {}], groupId: BAD_IDS.filter((b) => b !== null) },
