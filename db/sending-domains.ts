@@ -63,6 +63,16 @@ export async function create(db: Db, accountId: string, d: NewSendingDomain): Pr
   }
 }
 
+/** The account's row for `domain`, with its sealed key: for the processes that seed or sign. */
+export function byName(db: Db, accountId: string, domain: string) {
+  return db
+    .selectFrom('sending_domains')
+    .select(['id', 'domain', 'dkim_selector', 'dkim_private_key_sealed'])
+    .where('account_id', '=', accountId)
+    .where('domain', '=', domain)
+    .executeTakeFirst();
+}
+
 /** True when another account has verified `domain`. */
 export async function verifiedElsewhere(db: Db, accountId: string, domain: string): Promise<boolean> {
   const row = await db

@@ -42,12 +42,7 @@ export async function ensureDevDomain(
 }
 
 async function findDomain(db: Db, accountId: string, domain: string) {
-  const found = await db
-    .selectFrom('sending_domains')
-    .select(['id', 'dkim_private_key_sealed'])
-    .where('account_id', '=', accountId)
-    .where('domain', '=', domain)
-    .executeTakeFirst();
+  const found = await sendingDomains.byName(db, accountId, domain);
   if (!found) return undefined;
   return { ...(await sendingDomains.get(db, accountId, found.id))!, sealed: found.dkim_private_key_sealed };
 }

@@ -15,12 +15,7 @@ export const FIXTURE_DKIM_KEY_SECRET = 'the-dkim-key-secret-of-seeded-test-and-b
  * signed, but the API refuses new mailings from it. Says whether it is verified.
  */
 export async function ensureSendingDomain(db: Db, accountId: string, domain: string): Promise<boolean> {
-  const exists = await db
-    .selectFrom('sending_domains')
-    .select('id')
-    .where('account_id', '=', accountId)
-    .where('domain', '=', domain)
-    .executeTakeFirst();
+  const exists = await sendingDomains.byName(db, accountId, domain);
   const id =
     exists?.id ??
     (await sendingDomains.create(db, accountId, await newDomainKeys(domain, FIXTURE_DKIM_KEY_SECRET)));
