@@ -34,7 +34,7 @@ beforeAll(async () => {
     buildWebApp().then(() => createApiHarness()),
     launchChromium(),
   ]);
-  // The dev account's sending domain is sender.test: the test's account gets it verified too.
+  // The harness verifies sender.example for the account; mailings here go out from sender.test.
   const { id } = await h.t.db
     .selectFrom('accounts')
     .select('id')
@@ -185,14 +185,21 @@ async function seedScenario() {
   // The mailing: saved as a draft (without a group first: the API's words next to the groups).
   await menu('Mailings').click();
   await page.getByRole('link', { name: 'New mailing' }).click();
-  expect(await page.getByLabel('From address').inputValue()).toBe(FROM);
+  // The From address starts at the account's first verified sending domain; the hint names them all.
+  await see(page.locator('#fromEmail-hint'), 'sender.example, sender.test');
+  expect(await page.getByLabel('From address').inputValue()).toBe('news@sender.example');
   await page.getByLabel('Name', { exact: true }).fill('Spring news');
   await page.getByLabel('Subject').fill('Hello');
   await page.getByLabel('Text', { exact: true }).fill('Hi there');
   await page.getByRole('button', { name: 'Save draft' }).click();
   await see(page.locator('#groups-error'));
   await page.getByLabel(/Newsletter/).check();
+  // A From address at a domain the account has not verified: refused, and said next to the field.
+  await page.getByLabel('From address').fill('news@elsewhere.test');
+  await page.getByRole('button', { name: 'Save draft' }).click();
+  await see(page.locator('#fromEmail-error'), 'elsewhere.test is not a verified sending domain');
   await shot('03-new-mailing');
+  await page.getByLabel('From address').fill(FROM);
   await page.getByRole('button', { name: 'Save draft' }).click();
 
   // Send, after a confirmation that says how many it reaches: the 8 active members of the group.
@@ -211,6 +218,8 @@ async function seedScenario() {
   await see(graph.getByText(/4 waiting to retry, next attempt/));
   await see(graph.getByRole('link', { name: /^1 incorrect addresses/ }));
   await shot('05-graph-sending');
+  // The README's pictures (docs/screenshots/ holds copies of these two).
+  await graph.screenshot({ path: path.join(ARTIFACTS, 'readme-delivery-graph.png') });
 
   await skipTheRetries(first);
   await see(page.getByText('done', { exact: true }));
@@ -223,7 +232,6 @@ async function seedScenario() {
     await see(graph.getByRole('link', { name: `${n} ${label}: show the contacts` }));
   await see(graph.locator('canvas'));
   await shot('06-delivery-graph');
-  await graph.screenshot({ path: path.join(ARTIFACTS, 'delivery-graph.png') });
 
   // Incorrect addresses: the number opens the contacts behind it, in grey.
   await graph.getByRole('link', { name: /incorrect addresses: show the contacts/ }).click();
@@ -281,15 +289,23 @@ async function seedScenario() {
   for (const box of await page.getByRole('checkbox', { name: /^Select .*@/ }).all())
     expect(await box.isChecked()).toBe(true);
   await shot('12b-technical-problems-page-2');
-  await page.getByRole('button', { name: 'Add to group' }).click();
   const dialog = page.getByRole('dialog', { name: 'Add 4 technical problems to a group' });
+  // Escape closes the dialog and changes nothing.
+  await page.getByRole('button', { name: 'Add to group' }).click();
+  await see(dialog);
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
+  await page.getByRole('button', { name: 'Add to group' }).click();
   await until('the groups in the dropdown', async () =>
     /\d+/.test(await dialog.getByLabel('Existing group', { exact: true }).inputValue()),
   );
   await dialog.getByLabel('Add to a new group').check();
   await dialog.getByLabel('New group’s name').fill('Retry next time');
   await shot('13-add-to-group-dialog');
-  await dialog.screenshot({ path: path.join(ARTIFACTS, 'technical-problems-dialog.png') });
+  await page.screenshot({
+    path: path.join(ARTIFACTS, 'readme-technical-problems-dialog.png'),
+    clip: { x: 0, y: 0, width: 1280, height: 640 },
+  });
   await dialog.getByRole('button', { name: 'Add', exact: true }).click();
   await see(dialog.getByRole('status'), 'Added 4 contacts to “Retry next time”; 0 were already members.');
   await shot('14-added-to-group');
@@ -327,6 +343,7 @@ async function seedScenario() {
   expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
   await shot('18-phone-graph');
   await graph.getByRole('link', { name: /incorrect addresses: show the contacts/ }).click();
+  await see(page.getByRole('row', { name: /unknown@unknown\.test/ }));
   expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
   await shot('19-phone-recipients');
 

@@ -81,17 +81,23 @@ export function MailingsPage() {
   );
 }
 
-/** The sender of the dev account: its verified sending domain. */
-export const DEFAULT_FROM = 'news@sender.test';
+/** The From address shown until the account's verified sending domains are known. */
+export const PLACEHOLDER_FROM = 'news@sender.test';
 
 export function NewMailingPage() {
   const groups = useLoad(
     () => allPages((cursor) => api('get', '/v1/groups', { query: { cursor, limit: 1000 } })),
     [],
   );
+  // Mailings go out from verified sending domains only: the first one fills the From address.
+  const domains = useLoad(
+    () => allPages((cursor) => api('get', '/v1/sending-domains', { query: { cursor, limit: 1000 } })),
+    [],
+  );
+  const verified = domains.data?.filter((d) => d.verified).map((d) => d.domain);
   const [form, setForm] = useState({
     name: '',
-    fromEmail: DEFAULT_FROM,
+    fromEmail: '',
     fromName: '',
     subject: '',
     text: '',
@@ -103,6 +109,10 @@ export function NewMailingPage() {
   const [changed, setChanged] = useState<Set<string>>(new Set());
   const problemOf = (field: string) => (changed.has(field) ? undefined : error?.about(field));
   const [busy, setBusy] = useState(false);
+  const firstVerified = verified?.[0];
+  useEffect(() => {
+    if (firstVerified) setForm((f) => (f.fromEmail ? f : { ...f, fromEmail: `news@${firstVerified}` }));
+  }, [firstVerified]);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -180,8 +190,12 @@ export function NewMailingPage() {
         {field('fromEmail', 'From address', {
           type: 'email',
           required: true,
-          placeholder: DEFAULT_FROM,
-          hint: 'An address at a verified sending domain of your account.',
+          placeholder: PLACEHOLDER_FROM,
+          hint: verified?.length
+            ? `An address at a verified sending domain of your account: ${verified.join(', ')}.`
+            : domains.data
+              ? 'Your account has no verified sending domain yet: mailings cannot be sent until it has one.'
+              : 'An address at a verified sending domain of your account.',
         })}
         {field('fromName', 'From name (optional)')}
         {field('subject', 'Subject', { required: true })}
