@@ -124,7 +124,7 @@ function ContactTable({ contacts }: { contacts: Contact[] }) {
   if (contacts.length === 0) return <p>No contacts.</p>;
   return (
     <div className="table-wrap">
-      <table>
+      <table className="cards">
         <thead>
           <tr>
             <th scope="col">Email</th>
@@ -139,20 +139,22 @@ function ContactTable({ contacts }: { contacts: Contact[] }) {
         <tbody>
           {contacts.map((c) => (
             <tr key={c.id} className={c.status === 'incorrect' ? 'incorrect' : undefined}>
-              <td>
+              <td data-label="Email">
                 {c.email}
                 {c.status === 'incorrect' && <span className="tag">incorrect address</span>}
               </td>
-              <td>{[c.firstName, c.lastName].filter(Boolean).join(' ') || '—'}</td>
-              <td>
+              <td data-label="Name">{[c.firstName, c.lastName].filter(Boolean).join(' ') || '—'}</td>
+              <td data-label="Status">
                 {c.status === 'incorrect' ? (
                   <Link to="/contacts/incorrect">incorrect: {words(c.incorrectReason)}</Link>
                 ) : (
                   c.status
                 )}
               </td>
-              <td className="num">{c.groupIds.length}</td>
-              <td>{when(c.createdAt)}</td>
+              <td className="num" data-label="Groups">
+                {c.groupIds.length}
+              </td>
+              <td data-label="Added">{when(c.createdAt)}</td>
             </tr>
           ))}
         </tbody>

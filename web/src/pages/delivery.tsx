@@ -48,7 +48,7 @@ export function DeliveryPage({ id }: { id: string }) {
           <p>No attempt yet.</p>
         ) : (
           <div className="table-wrap">
-            <table>
+            <table className="cards">
               <thead>
                 <tr>
                   <th scope="col" className="num">
@@ -64,15 +64,19 @@ export function DeliveryPage({ id }: { id: string }) {
               <tbody>
                 {d.attempts.map((a) => (
                   <tr key={a.n}>
-                    <td className="num">{a.n}</td>
-                    <td>
+                    <td className="num" data-label="#">
+                      {a.n}
+                    </td>
+                    <td data-label="When">
                       {when(a.at)}
                       {a.late && <span className="tag">late report</span>}
                     </td>
-                    <td className="reply">{a.reply ?? '—'}</td>
-                    <td>{words(a.category)}</td>
-                    <td>{words(a.reason)}</td>
-                    <td>
+                    <td className="reply" data-label="Reply">
+                      {a.reply ?? '—'}
+                    </td>
+                    <td data-label="Category">{words(a.category)}</td>
+                    <td data-label="Reason">{words(a.reason)}</td>
+                    <td data-label="Server">
                       {a.mx ?? '—'}
                       {a.phase && <div className="hint">{a.phase}</div>}
                     </td>

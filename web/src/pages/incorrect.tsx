@@ -34,7 +34,7 @@ export function IncorrectPage() {
       {pages.data && items.length === 0 && <p>No incorrect addresses.</p>}
       {items.length > 0 && (
         <div className="table-wrap">
-          <table>
+          <table className="cards">
             <thead>
               <tr>
                 <th scope="col">Address</th>
@@ -46,15 +46,15 @@ export function IncorrectPage() {
             <tbody>
               {items.map((c) => (
                 <tr key={c.id} className="incorrect">
-                  <td>
+                  <td data-label="Address">
                     {c.email}
                     {(c.firstName || c.lastName) && (
                       <div className="hint">{[c.firstName, c.lastName].filter(Boolean).join(' ')}</div>
                     )}
                   </td>
-                  <td>{words(c.incorrectReason)}</td>
-                  <td>{when(c.incorrectSince)}</td>
-                  <td>
+                  <td data-label="Reason">{words(c.incorrectReason)}</td>
+                  <td data-label="Since">{when(c.incorrectSince)}</td>
+                  <td data-label="Correction">
                     <Correction contact={c} onCorrected={(done) => setCorrected((list) => [...list, done])} />
                   </td>
                 </tr>

@@ -34,7 +34,7 @@ export function MailingsPage() {
       )}
       {pages.data && pages.data.items.length > 0 && (
         <div className="table-wrap">
-          <table>
+          <table className="cards">
             <caption className="visually-hidden">Mailings with their delivery numbers</caption>
             <thead>
               <tr>
@@ -58,18 +58,26 @@ export function MailingsPage() {
             <tbody>
               {pages.data.items.map((m) => (
                 <tr key={m.id}>
-                  <td>
+                  <td data-label="Mailing">
                     <Link to={`/mailings/${m.id}`}>{m.name}</Link>
                     <div className="hint">{m.subject}</div>
                   </td>
-                  <td>
+                  <td data-label="Status">
                     <span className={`badge ${m.status}`}>{m.status}</span>
                   </td>
-                  <td className="num">{m.stats.delivered}</td>
-                  <td className="num">{m.stats.incorrectAddresses}</td>
-                  <td className="num">{m.stats.technicalProblems}</td>
-                  <td className="num">{m.stats.inProgress}</td>
-                  <td>{when(m.sentAt)}</td>
+                  <td className="num" data-label="Delivered">
+                    {m.stats.delivered}
+                  </td>
+                  <td className="num" data-label="Incorrect addresses">
+                    {m.stats.incorrectAddresses}
+                  </td>
+                  <td className="num" data-label="Technical problems">
+                    {m.stats.technicalProblems}
+                  </td>
+                  <td className="num" data-label="In progress">
+                    {m.stats.inProgress}
+                  </td>
+                  <td data-label="Sent">{when(m.sentAt)}</td>
                 </tr>
               ))}
             </tbody>
