@@ -4,19 +4,20 @@
  * on every attempt, one-click unsubscribe headers carrying the delivery's signed token
  * (inbound/unsubscribe-token.ts), and the From domain's DKIM key to sign it with.
  */
+import { createPublicKey } from 'node:crypto';
 import type { Db } from '../db/connection';
 import { returnPathFor, type ReturnPathKeys } from '../inbound/return-path';
 import { tokenFor } from '../inbound/unsubscribe-token';
 import * as mailings from '../db/mailings';
 import { recipientDomain } from '../domain/address';
-import { openPrivateKey } from '../sending-domains/keys';
+import { KeyUnsealError, openPrivateKey } from '../sending-domains/keys';
 import { sealContext } from '../sending-domains/service';
 import { UnknownMailingError } from './recording';
 import type { DkimKey, OutgoingMessage } from './smtp';
 
 /**
- * The mailing's From domain has no DKIM key in this account (its sending domain was removed while
- * deliveries were still due): nothing is sent unsigned; the activity retries until the domain is back.
+ * The mailing's From domain has no DKIM key in this account (a mailing sent before sending domains
+ * existed): nothing is sent unsigned; the activity retries until the domain is added.
  */
 export class NoSigningKeyError extends Error {
   override name = 'NoSigningKeyError';
@@ -45,11 +46,16 @@ export function createMessageBuilder(deps: {
     const row = await mailings.content(deps.db, mailingId);
     if (!row) throw new UnknownMailingError(`mailing ${mailingId} does not exist`);
     const { dkim_domain: domain, dkim_selector: selector, dkim_private_key_sealed: sealed } = row;
-    if (!domain || !selector || !sealed)
+    if (!domain || !selector || !sealed || !row.dkim_public_key)
       throw new NoSigningKeyError(
         `mailing ${mailingId}: ${recipientDomain(row.from_email)} is no sending domain of its account (no DKIM key): add and verify it`,
       );
-    const privateKey = openPrivateKey(sealed, deps.dkimKeySecret, sealContext(domain, selector));
+    const context = sealContext(row.account_id, domain, selector);
+    const privateKey = openPrivateKey(sealed, deps.dkimKeySecret, context);
+    // A key that is not the published one would sign mail that every receiver fails.
+    const published = createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).toString('base64');
+    if (published !== row.dkim_public_key)
+      throw new KeyUnsealError(`the DKIM key of ${context} is not the one its DNS record publishes`);
     const content = { ...row, dkim: { domainName: domain, keySelector: selector, privateKey } };
     if (cache.size >= CACHED_MAILINGS) cache.delete(cache.keys().next().value!);
     cache.set(mailingId, content);

@@ -147,6 +147,26 @@ function relayTarget(url: string): Target {
   };
 }
 
+/**
+ * The fields under the signature (those the message has), named here rather than left to the
+ * library's default: RFC 8058 counts one-click unsubscribe only when both List-Unsubscribe fields are
+ * signed.
+ */
+const SIGNED_FIELDS = [
+  'From',
+  'Reply-To',
+  'Subject',
+  'Date',
+  'Message-ID',
+  'To',
+  'Cc',
+  'MIME-Version',
+  'Content-Type',
+  'Content-Transfer-Encoding',
+  'List-Unsubscribe',
+  'List-Unsubscribe-Post',
+].join(':');
+
 async function buildMessage(msg: OutgoingMessage): Promise<Buffer> {
   const raw = await new MailComposer({
     from: msg.fromName ? { name: msg.fromName, address: msg.from } : msg.from,
@@ -159,13 +179,15 @@ async function buildMessage(msg: OutgoingMessage): Promise<Buffer> {
   })
     .compile()
     .build();
-  // nodemailer's signer covers From, Subject, Date, Message-ID, To and both List-Unsubscribe fields
-  // (RFC 8058 asks for them under the signature). A bad key is ours to fix: it throws.
   if (!msg.dkim) return raw;
-  const signed = new DKIM(msg.dkim).sign(raw);
+  const signed = new DKIM({ ...msg.dkim, headerFieldNames: SIGNED_FIELDS }).sign(raw);
   const chunks: Buffer[] = [];
   for await (const chunk of signed) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+  const out = Buffer.concat(chunks);
+  // nodemailer leaves a message unsigned, silently, when it cannot sign (a bad key): never send that.
+  if (!out.subarray(0, 16).toString('latin1').startsWith('DKIM-Signature:'))
+    throw new SmtpInfrastructureError(`the message could not be DKIM-signed for ${msg.dkim.domainName}`);
+  return out;
 }
 
 /** Where a session stands, by the last command we sent: the phase decides the deadline. */

@@ -112,8 +112,8 @@ export function content(db: Db, id: string) {
         .onRef('d.account_id', '=', 'm.account_id')
         .on('d.domain', '=', sql<string>`split_part(m.from_email, '@', 2)`),
     )
-    .select(['m.from_email', 'm.from_name', 'm.subject', 'm.text_body', 'm.html_body'])
-    .select(['d.domain as dkim_domain', 'd.dkim_selector', 'd.dkim_private_key_sealed'])
+    .select(['m.account_id', 'm.from_email', 'm.from_name', 'm.subject', 'm.text_body', 'm.html_body'])
+    .select(['d.domain as dkim_domain', 'd.dkim_selector', 'd.dkim_public_key', 'd.dkim_private_key_sealed'])
     .where('m.id', '=', id)
     .executeTakeFirst();
 }

@@ -73,6 +73,26 @@ export function byName(db: Db, accountId: string, domain: string) {
     .executeTakeFirst();
 }
 
+/** The account that has verified `domain`, with its row, when one has. */
+export function verifiedHolder(db: Db, domain: string) {
+  return db
+    .selectFrom('sending_domains')
+    .select([...PUBLIC_COLUMNS, 'account_id'])
+    .where('domain', '=', domain)
+    .where('verified_at', 'is not', null)
+    .executeTakeFirst();
+}
+
+/** How many sending domains the account has. */
+export async function countOf(db: Db, accountId: string): Promise<number> {
+  const { n } = await db
+    .selectFrom('sending_domains')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('account_id', '=', accountId)
+    .executeTakeFirstOrThrow();
+  return Number(n);
+}
+
 /** True when another account has verified `domain`. */
 export async function verifiedElsewhere(db: Db, accountId: string, domain: string): Promise<boolean> {
   const row = await db
@@ -112,14 +132,34 @@ export async function recordCheck(
   }
 }
 
-/** True when `domain` is a verified sending domain of the account. */
-export async function isVerified(db: Db, accountId: string, domain: string): Promise<boolean> {
-  const row = await db
+/**
+ * True when `domain` is a verified sending domain of the account. `lock` (in a transaction): the row
+ * stays as it is until the transaction ends, so that a removal waits for a send being marked.
+ */
+export async function isVerified(
+  db: Db,
+  accountId: string,
+  domain: string,
+  opts: { lock?: boolean } = {},
+): Promise<boolean> {
+  const query = db
     .selectFrom('sending_domains')
     .select('id')
     .where('account_id', '=', accountId)
     .where('domain', '=', domain)
-    .where('verified_at', 'is not', null)
+    .where('verified_at', 'is not', null);
+  const row = await (opts.lock ? query.forShare() : query).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Locks the account's domain row for its removal (in a transaction); false when there is none. */
+export async function lockForRemoval(trx: Db, accountId: string, id: string): Promise<boolean> {
+  const row = await trx
+    .selectFrom('sending_domains')
+    .select('id')
+    .where('id', '=', id)
+    .where('account_id', '=', accountId)
+    .forUpdate()
     .executeTakeFirst();
   return row !== undefined;
 }

@@ -29,12 +29,12 @@ export async function ensureDevDomain(
   },
 ): Promise<boolean> {
   let row = await findDomain(db, accountId, opts.domain);
-  if (row && !opens(row, opts.keySecret)) {
+  if (row && !opens(accountId, row, opts.keySecret)) {
     await sendingDomains.remove(db, accountId, row.id);
     row = undefined;
   }
   if (!row) {
-    await sendingDomains.create(db, accountId, await newDomainKeys(opts.domain, opts.keySecret));
+    await sendingDomains.create(db, accountId, await newDomainKeys(accountId, opts.domain, opts.keySecret));
     row = (await findDomain(db, accountId, opts.domain))!;
   }
   opts.dns?.publish(recordsOf(row, opts.spfHost));
@@ -47,9 +47,13 @@ async function findDomain(db: Db, accountId: string, domain: string) {
   return { ...(await sendingDomains.get(db, accountId, found.id))!, sealed: found.dkim_private_key_sealed };
 }
 
-function opens(row: { domain: string; dkim_selector: string; sealed: string }, keySecret: string): boolean {
+function opens(
+  accountId: string,
+  row: { domain: string; dkim_selector: string; sealed: string },
+  keySecret: string,
+): boolean {
   try {
-    openPrivateKey(row.sealed, keySecret, sealContext(row.domain, row.dkim_selector));
+    openPrivateKey(row.sealed, keySecret, sealContext(accountId, row.domain, row.dkim_selector));
     return true;
   } catch (err) {
     if (err instanceof KeyUnsealError) return false;

@@ -35,7 +35,14 @@ export type DnsServer = {
 export async function startDnsServer(zone: Zone = {}): Promise<DnsServer> {
   const socket = createSocket('udp4');
   socket.on('message', (query, peer) => {
-    const reply = answer(query, zone);
+    // A packet that is no question we understand gets no answer: it must never stop the server (it
+    // runs inside npm start's supervisor).
+    let reply: Buffer | null = null;
+    try {
+      reply = answer(query, zone);
+    } catch {
+      reply = null;
+    }
     if (reply) socket.send(reply, peer.port, peer.address);
   });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
@@ -80,7 +87,9 @@ function readName(buf: Buffer, offset: number): { name: string; end: number } {
   const labels: string[] = [];
   let at = offset;
   while (buf[at] !== 0) {
-    const len = buf[at]!;
+    const len = buf[at];
+    // The end of the packet, a compression pointer or a label over 63 octets: not a question of ours.
+    if (len === undefined || len > 63 || at + 1 + len >= buf.length) throw new Error('malformed name');
     labels.push(buf.toString('ascii', at + 1, at + 1 + len));
     at += 1 + len;
   }

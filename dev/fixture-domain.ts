@@ -18,7 +18,11 @@ export async function ensureSendingDomain(db: Db, accountId: string, domain: str
   const exists = await sendingDomains.byName(db, accountId, domain);
   const id =
     exists?.id ??
-    (await sendingDomains.create(db, accountId, await newDomainKeys(domain, FIXTURE_DKIM_KEY_SECRET)));
+    (await sendingDomains.create(
+      db,
+      accountId,
+      await newDomainKeys(accountId, domain, FIXTURE_DKIM_KEY_SECRET),
+    ));
   if (id === null) return ensureSendingDomain(db, accountId, domain);
   return (await sendingDomains.recordCheck(db, accountId, id, true)) === 'done';
 }

@@ -8,11 +8,13 @@ import { domainToASCII, domainToUnicode } from 'node:url';
 import { parse } from 'tldts';
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const MAX_LENGTH = 253 - 'dlv00000000._domainkey.'.length;
 
 /** Why `input` cannot be a sending domain, in words; null when it can. */
 export function sendingDomainProblem(input: string): string | null {
   if (input.length === 0) return 'is empty';
-  if (input.length > 253) return 'is longer than 253 characters';
+  // Its DKIM record, `dlv<8 hex>._domainkey.<domain>`, must fit DNS's 253 characters too.
+  if (input.length > MAX_LENGTH) return `is longer than ${MAX_LENGTH} characters`;
   if (/[\s\p{C}]/u.test(input)) return 'contains spaces or control characters';
   if (/[^\x21-\x7e]/.test(input)) {
     const ascii = domainToASCII(input.toLowerCase().replace(/\.+$/, ''));
@@ -20,7 +22,8 @@ export function sendingDomainProblem(input: string): string | null {
       ? `is an internationalised domain name: give its ASCII form (${ascii})`
       : 'is not a valid domain name';
   }
-  if (input.endsWith('.')) return `ends with a dot: give it without (${input.replace(/\.+$/, '')})`;
+  if (input.endsWith('.'))
+    return `ends with a dot: give it without (${input.replace(/\.+$/, '').toLowerCase()})`;
   if (input !== input.toLowerCase())
     return `has capital letters: give it in lower case (${input.toLowerCase()})`;
   const labels = input.split('.');

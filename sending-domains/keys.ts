@@ -1,6 +1,6 @@
 /**
  * DKIM keys: RSA 2048 generated here, the private half sealed with AES-256-GCM under a key derived
- * from DKIM_ENCRYPTION_KEY before it reaches the database. The seal is bound to its domain and
+ * from DKIM_ENCRYPTION_KEY before it reaches the database. The seal is bound to its account, domain and
  * selector (additional data), so a sealed key copied onto another row does not open. The private key
  * exists in clear only in the memory of the process that signs or creates it: never in an API
  * answer, a log line or a Temporal payload.
@@ -31,12 +31,13 @@ export class KeyUnsealError extends Error {
 }
 
 const VERSION = 'v1';
+const TAG_BYTES = 16;
 
 function aesKey(secret: string): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, '', 'deliverability dkim private key v1', 32));
 }
 
-/** `v1.<iv>.<tag>.<ciphertext>`, base64url; `context` names the key's domain and selector. */
+/** `v1.<iv>.<tag>.<ciphertext>`, base64url; `context` names the key's account, domain and selector. */
 export function sealPrivateKey(pem: string, secret: string, context: string): string {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', aesKey(secret), iv);
@@ -48,13 +49,16 @@ export function sealPrivateKey(pem: string, secret: string, context: string): st
 }
 
 export function openPrivateKey(sealed: string, secret: string, context: string): string {
-  const [version, iv, tag, body] = sealed.split('.');
-  if (version !== VERSION || !iv || !tag || body === undefined)
+  const [version, ivText, tagText, body] = sealed.split('.');
+  const iv = Buffer.from(ivText ?? '', 'base64url');
+  const tag = Buffer.from(tagText ?? '', 'base64url');
+  // A full 16-byte tag only: GCM would accept one cut down to 4 bytes, far easier to forge.
+  if (version !== VERSION || iv.length !== 12 || tag.length !== TAG_BYTES || body === undefined)
     throw new KeyUnsealError(`the DKIM key of ${context} is not in a known sealed form`);
   try {
-    const decipher = createDecipheriv('aes-256-gcm', aesKey(secret), Buffer.from(iv, 'base64url'));
+    const decipher = createDecipheriv('aes-256-gcm', aesKey(secret), iv, { authTagLength: TAG_BYTES });
     decipher.setAAD(Buffer.from(context));
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    decipher.setAuthTag(tag);
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString(
       'utf8',
     );

@@ -3,7 +3,7 @@
  * record" (a timeout, SERVFAIL) say nothing about the domain: they are reported as such, so that a
  * DNS outage never un-verifies a domain.
  */
-import { judge, type DnsRecord, type RecordCheck } from './records';
+import { judge, REQUIRED, type DnsRecord, type RecordCheck } from './records';
 
 /** The one question verification asks; `dns.promises.Resolver` answers it. */
 export type TxtResolver = { resolveTxt(name: string): Promise<string[][]> };
@@ -18,10 +18,23 @@ const MAX_RECORDS = 50;
 /** A TXT record longer than this is no record of ours (a DKIM key of 4096 bits is ~800 characters). */
 const MAX_TEXT = 4096;
 
+/**
+ * Each record judged against what its name holds. A name that cannot be looked up throws
+ * DnsLookupError when a required record lives there; a suggested one is reported `unknown`.
+ */
 export async function checkRecords(resolver: TxtResolver, records: DnsRecord[]): Promise<RecordCheck[]> {
   const names = [...new Set(records.map((r) => r.name))];
-  const found = new Map(await Promise.all(names.map(async (n) => [n, await txtAt(resolver, n)] as const)));
-  return records.map((r) => judge(r, found.get(r.name)!));
+  const found = new Map(
+    await Promise.all(
+      names.map(async (n) => [n, await txtAt(resolver, n).catch((err: unknown) => err)] as const),
+    ),
+  );
+  return records.map((r) => {
+    const texts = found.get(r.name);
+    if (!(texts instanceof Error)) return judge(r, texts as string[] | null);
+    if (REQUIRED.has(r.purpose)) throw texts;
+    return { ...r, required: false, status: 'unknown', problem: texts.message };
+  });
 }
 
 async function txtAt(resolver: TxtResolver, name: string): Promise<string[] | null> {

@@ -5,7 +5,8 @@
  */
 export type RecordPurpose = 'verification' | 'dkim' | 'spf' | 'dmarc';
 export type DnsRecord = { type: 'TXT'; name: string; value: string; purpose: RecordPurpose };
-export type RecordStatus = 'ok' | 'missing' | 'wrong';
+/** `unknown`: DNS could not answer for a suggested record (a required one makes the check fail). */
+export type RecordStatus = 'ok' | 'missing' | 'wrong' | 'unknown';
 export type RecordCheck = DnsRecord & { required: boolean; status: RecordStatus; problem: string | null };
 
 export type DomainKeys = {

@@ -4,6 +4,7 @@
  * DKIM-signed, and a maintained verifier (mailauth) checks it against the key the API published.
  */
 import { createPublicKey } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { promises as dns } from 'node:dns';
 import { createAccount } from '../db/accounts';
 import { ensureDevDomain } from '../dev/dev-domain';
@@ -34,6 +35,9 @@ function expectError(res: Reply, status: number, code: string) {
   expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
   expect(typeof res.body.error.message).toBe('string');
 }
+
+/** PEM armour, the base64 DER of a PKCS#8 RSA key ("MIIEvQIBADAN…"), or the sealed form. */
+const PRIVATE_KEY = /PRIVATE|MIIE[A-Za-z0-9+/]{2}IBADAN|v1\.[\w-]{16}\.[\w-]{22}\./;
 
 type Record = { type: string; name: string; value: string; purpose: string; required: boolean };
 const recordOf = (d: { dnsRecords: Record[] }, purpose: string) =>
@@ -77,7 +81,7 @@ describe('sending domains', () => {
       await ok('GET', '/v1/sending-domains'),
     ]);
     // PEM armour, or the DER of a PKCS#8 RSA private key in base64 ("MIIEv...IBADAN").
-    expect(everything).not.toMatch(/PRIVATE|MIIE[A-Za-z0-9+/]{4}IBADAN/);
+    expect(everything).not.toMatch(PRIVATE_KEY);
     const row = await h.t.db
       .selectFrom('sending_domains')
       .select('dkim_private_key_sealed')
@@ -159,10 +163,30 @@ describe('sending domains', () => {
     ['xn--zz.example', /xn--/],
     ['a b.example', /spaces/],
     ['', /empty/],
+    [`${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(35)}.example`, /longer than 230/],
+    [`${'a'.repeat(64)}.example`, /invalid label/],
+    ['under_score.example', /invalid label/],
+    ['EXAMPLE.COM.', /without \(example\.com\)/],
   ])('when the domain is %j, then 422 says why', async (domain, why) => {
     const res = await h.call('POST', '/v1/sending-domains', { domain });
     expectError(res, 422, 'unprocessable');
     expect(res.body.error.details[0]).toMatchObject({ field: 'domain', message: expect.stringMatching(why) });
+  });
+
+  it.each(['foo.github.io', 'xn--bcher-kva.example', `${'a'.repeat(63)}.example`])(
+    'when the domain is %j, then it is taken',
+    async (domain) => {
+      expect((await ok('POST', '/v1/sending-domains', { domain }, 201)).domain).toBe(domain);
+    },
+  );
+
+  it('when DNS cannot answer for a suggested record only, then it is reported unknown and the domain is verified', async () => {
+    const d = await ok('POST', '/v1/sending-domains', { domain: 'apex-down.example' }, 201);
+    publish(d, ['verification', 'dkim']);
+    dnsServer.zone['apex-down.example'] = { servfail: true };
+    const verified = await ok('POST', `/v1/sending-domains/${d.id}/verify`);
+    expect(verified.verified).toBe(true);
+    expect(recordOf(verified, 'spf')).toMatchObject({ status: 'unknown' });
   });
 
   it('when the body is not {domain: string}, then 400', async () => {
@@ -191,6 +215,15 @@ describe('sending domains', () => {
     expect(taken.body.error.message).toMatch(/another account/);
     // The same account twice: a conflict.
     expectError(await h.call('POST', '/v1/sending-domains', { domain: 'owned.example' }), 409, 'conflict');
+
+    // The domain changes hands: its records are gone, so the next account to ask gets it.
+    unpublish(recordOf(d, 'verification').name);
+    const theirs = await ok('POST', '/v1/sending-domains', { domain: 'owned.example' }, 201, h.otherKey);
+    expect((await ok('GET', `/v1/sending-domains/${d.id}`)).verified).toBe(false);
+    publish(theirs, ['verification', 'dkim']);
+    expect(
+      (await ok('POST', `/v1/sending-domains/${theirs.id}/verify`, undefined, 200, h.otherKey)).verified,
+    ).toBe(true);
   });
 
   it('when another account added the domain first but never proved it, then the one that verifies it gets it', async () => {
@@ -268,6 +301,18 @@ describe('mailings from sending domains', () => {
       expect.arrayContaining(['from', 'subject', 'message-id', 'list-unsubscribe', 'list-unsubscribe-post']),
     );
 
+    // The key is in no Temporal payload: neither the mailing's history nor the delivery's.
+    const [recipient] = (await ok('GET', `/v1/mailings/${m.id}/recipients`)).items;
+    for (const workflowId of [`mailing-${m.id}`, recipient.workflowId]) {
+      const history = await h.env.client.workflow.getHandle(workflowId).fetchHistory();
+      // Payloads come as base64: read them as the worker wrote them.
+      const text = JSON.stringify(history).replace(/"data":"([A-Za-z0-9+/=]*)"/g, (_m, b64: string) =>
+        Buffer.from(b64, 'base64').toString('latin1'),
+      );
+      expect(text).toContain(`"mailingId":"${m.id}"`);
+      expect(text).not.toMatch(PRIVATE_KEY);
+    }
+
     // A sending domain cannot be removed while a mailing from it is being sent; after, it can.
     await ok('DELETE', `/v1/sending-domains/${d.id}`, undefined, 204);
     expectError(await h.call('GET', `/v1/sending-domains/${d.id}`), 404, 'not_found');
@@ -308,7 +353,7 @@ describe("npm start's dev domain", () => {
         openPrivateKey(
           second.dkim_private_key_sealed,
           'y'.repeat(32),
-          sealContext('dev-start.example', second.dkim_selector),
+          sealContext(accountId, 'dev-start.example', second.dkim_selector),
         ),
       ).not.toThrow();
     } finally {
@@ -323,4 +368,23 @@ describe("npm start's dev domain", () => {
       .where('account_id', '=', accountId)
       .where('verified_at', 'is not', null)
       .executeTakeFirstOrThrow();
+});
+
+test('the DNS server of npm start survives packets that are no question, and answers the next one', async () => {
+  const server = await startDnsServer({ 'ok.example': { txt: ['hello'] } });
+  try {
+    const [host, port] = server.server.split(':') as [string, string];
+    const socket = createSocket('udp4');
+    const header = Buffer.from([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]); // one question, and none there
+    const pointer = Buffer.concat([header, Buffer.from([0xc0, 0x0c, 0, 16, 0, 1])]);
+    const truncated = Buffer.concat([header, Buffer.from([40, 97, 98])]);
+    for (const packet of [header, pointer, truncated, Buffer.from([1, 2, 3])])
+      await new Promise<void>((resolve) => socket.send(packet, Number(port), host, () => resolve()));
+    socket.close();
+    const resolver = new dns.Resolver({ timeout: 2_000, tries: 1 });
+    resolver.setServers([server.server]);
+    expect(await resolver.resolveTxt('ok.example')).toEqual([['hello']]);
+  } finally {
+    await server.stop();
+  }
 });

@@ -174,11 +174,17 @@ export function mailingRoutes({ db, client, taskQueue }: MailingDeps) {
       async handler({ accountId, params }) {
         const id = idParam(params.id, 'mailing');
         const mailing = await requireMailing(db, accountId, id);
-        // A draft only: a mailing already sent answers 409 below, whatever its domain has become.
-        if (mailing.status === 'draft') await requireVerifiedFrom(db, accountId, mailing.from_email);
-        // Draft → sending in a statement of its own, committed before Temporal is asked: no lock is
-        // held while the start waits, and a second send meanwhile finds `sending` (409).
-        if (!(await mailings.markSending(db, accountId, id, mailingWorkflowId(id)))) {
+        // Draft → sending in a transaction of its own, committed before Temporal is asked: no lock is
+        // held while the start waits, and a second send meanwhile finds `sending` (409). The From
+        // domain's row is held (shared) until then: its removal waits and then finds this mailing
+        // sending (409), or removed it first and this answers 422.
+        const marked = await db.transaction().execute(async (trx) => {
+          // A draft only: a mailing already sent answers 409 below, whatever its domain has become.
+          if (mailing.status === 'draft')
+            await requireVerifiedFrom(trx, accountId, mailing.from_email, { lock: true });
+          return mailings.markSending(trx, accountId, id, mailingWorkflowId(id));
+        });
+        if (!marked) {
           const existing = await requireMailing(db, accountId, id);
           throw new ApiError('conflict', `Mailing ${id} was already sent (status ${existing.status}).`);
         }

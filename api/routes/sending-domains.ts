@@ -10,7 +10,7 @@ import type { SendingDomainRow } from '../../db/sending-domains';
 import { sendingDomainProblem } from '../../sending-domains/domain-name';
 import { DnsLookupError, type TxtResolver } from '../../sending-domains/lookup';
 import { REQUIRED, type RecordCheck } from '../../sending-domains/records';
-import { newDomainKeys, recordsOf, verifyDomain } from '../../sending-domains/service';
+import { newDomainKeys, recordsOf, stillHeld, verifyDomain } from '../../sending-domains/service';
 import { ApiError } from '../errors';
 import { pageOf, pageQuery, paginate } from '../pagination';
 import { route } from '../route';
@@ -34,7 +34,7 @@ const recordSchema = z.strictObject({
   /** Verification needs it; SPF and DMARC are advice. */
   required: z.boolean(),
   /** What the last lookup found (only in the answer of a verification). */
-  status: z.enum(['ok', 'missing', 'wrong']).optional(),
+  status: z.enum(['ok', 'missing', 'wrong', 'unknown']).optional(),
   problem: z.string().nullable().optional(),
 });
 
@@ -70,6 +70,9 @@ const domainField = z
   .max(1000, 'is too long')
   .superRefine(refuseOneLine);
 
+/** Each domain costs an RSA key pair to make: a bound, so that adding them cannot be a flood. */
+const MAX_DOMAINS = 50;
+
 export function sendingDomainRoutes({ db, keySecret, resolver, spfHost }: SendingDomainDeps) {
   async function requireDomain(accountId: string, rawId: string | undefined): Promise<SendingDomainRow> {
     const id = idParam(rawId, 'sending domain');
@@ -94,7 +97,17 @@ export function sendingDomainRoutes({ db, keySecret, resolver, spfHost }: Sendin
           throw new ApiError('unprocessable', `domain: ${JSON.stringify(body.domain)} ${problem}.`, [
             { field: 'domain', message: problem },
           ]);
-        if (await sendingDomains.verifiedElsewhere(db, accountId, body.domain))
+        if ((await sendingDomains.countOf(db, accountId)) >= MAX_DOMAINS)
+          throw new ApiError(
+            'unprocessable',
+            `An account has at most ${MAX_DOMAINS} sending domains: remove one it no longer uses first.`,
+            [{ field: 'domain', message: `the account has ${MAX_DOMAINS} sending domains already` }],
+          );
+        if (
+          (await sendingDomains.verifiedElsewhere(db, accountId, body.domain)) &&
+          // Held by an account that still proves it (its records are gone: it loses the domain).
+          (await stillHeld(db, resolver, body.domain, spfHost))
+        )
           throw new ApiError(
             'unprocessable',
             `${body.domain} is verified by another account: a domain sends for one account only.`,
@@ -105,7 +118,11 @@ export function sendingDomainRoutes({ db, keySecret, resolver, spfHost }: Sendin
             'unavailable',
             'Sending domains cannot be added: the service has no DKIM_ENCRYPTION_KEY to keep their keys with.',
           );
-        const id = await sendingDomains.create(db, accountId, await newDomainKeys(body.domain, keySecret));
+        const id = await sendingDomains.create(
+          db,
+          accountId,
+          await newDomainKeys(accountId, body.domain, keySecret),
+        );
         if (id === null)
           throw new ApiError('conflict', `${body.domain} is already a sending domain of this account.`, [
             { field: 'domain', message: 'already added' },
@@ -166,7 +183,8 @@ export function sendingDomainRoutes({ db, keySecret, resolver, spfHost }: Sendin
             `${row.domain} is verified by another account: a domain sends for one account only.`,
             [{ field: 'domain', message: 'is verified by another account' }],
           );
-        const after = (await sendingDomains.get(db, accountId, row.id)) ?? row;
+        const after = await sendingDomains.get(db, accountId, row.id);
+        if (!after) throw new ApiError('not_found', `No sending domain ${row.id}.`);
         if (verdict.verified) return domainJson(after, spfHost, verdict.checks);
         const bad = verdict.checks.filter((c) => c.status !== 'ok');
         const required = bad.filter((c) => c.required);
@@ -196,13 +214,19 @@ export function sendingDomainRoutes({ db, keySecret, resolver, spfHost }: Sendin
       errors: [404, 409],
       async handler({ accountId, params }) {
         const row = await requireDomain(accountId, params.id);
-        const sending = await sendingDomains.sendingFrom(db, accountId, row.domain);
-        if (sending.length)
-          throw new ApiError(
-            'conflict',
-            `${row.domain} signs mailing ${sending.join(', ')} being sent now: remove it once the sending is done.`,
-          );
-        await sendingDomains.remove(db, accountId, row.id);
+        // Under the row's lock: a send being marked holds it shared (requireVerifiedFrom), so either
+        // that mailing is found sending here, or the send finds no domain afterwards.
+        await db.transaction().execute(async (trx) => {
+          if (!(await sendingDomains.lockForRemoval(trx, accountId, row.id)))
+            throw new ApiError('not_found', `No sending domain ${row.id}.`);
+          const sending = await sendingDomains.sendingFrom(trx, accountId, row.domain);
+          if (sending.length)
+            throw new ApiError(
+              'conflict',
+              `${row.domain} signs mailing ${sending.join(', ')} being sent now: remove it once the sending is done.`,
+            );
+          await sendingDomains.remove(trx, accountId, row.id);
+        });
       },
     }),
   ];
@@ -212,9 +236,14 @@ export function sendingDomainRoutes({ db, keySecret, resolver, spfHost }: Sendin
  * The check mailings pass at create and at send: the From address must be on a verified domain of
  * the account (a domain can lose its verification in between).
  */
-export async function requireVerifiedFrom(db: Db, accountId: string, fromEmail: string): Promise<void> {
+export async function requireVerifiedFrom(
+  db: Db,
+  accountId: string,
+  fromEmail: string,
+  opts: { lock?: boolean } = {},
+): Promise<void> {
   const domain = fromEmail.slice(fromEmail.lastIndexOf('@') + 1);
-  if (await sendingDomains.isVerified(db, accountId, domain)) return;
+  if (await sendingDomains.isVerified(db, accountId, domain, opts)) return;
   throw new ApiError(
     'unprocessable',
     `fromEmail: ${domain} is not a verified sending domain of this account: add it with POST /v1/sending-domains and verify it.`,

@@ -28,6 +28,14 @@ describe('sealed DKIM keys', () => {
       (s: string) => openPrivateKey(s.slice(0, -2) + (s.endsWith('AA') ? 'BB' : 'AA'), secret, context),
     ],
     ['another form', () => openPrivateKey('-----BEGIN PRIVATE KEY-----', secret, context)],
+    [
+      'its tag cut to 4 bytes',
+      (s: string) => {
+        const [v, iv, tag, body] = s.split('.') as [string, string, string, string];
+        const short = Buffer.from(tag, 'base64url').subarray(0, 4).toString('base64url');
+        return openPrivateKey([v, iv, short, body].join('.'), secret, context);
+      },
+    ],
   ])('when opened with %s, then KeyUnsealError', (_what, open) => {
     const sealed = sealPrivateKey(pem, secret, context);
     expect(() => open(sealed)).toThrow(KeyUnsealError);
