@@ -494,7 +494,9 @@ describe('hostile input: bounded work, never a throw', () => {
     expect(ms).toBeLessThan(3000);
   });
 
-  test('patterns that make careless regexes backtrack: each under a second', async () => {
+  // The bound catches backtracking (quadratic on these 300 KB inputs is minutes), not speed: a busy
+  // 2-core CI machine measured 1.7 s for one of them.
+  test('patterns that make careless regexes backtrack: each in seconds, not minutes', async () => {
     const line = 'x'.repeat(200);
     const cases = [
       // prose bounces with pathological lines
@@ -511,7 +513,7 @@ describe('hostile input: bounded work, never a throw', () => {
     for (const c of cases) {
       const { parsed, ms } = await timed(c);
       expect(['none', 'bounce']).toContain(parsed.kind);
-      expect(ms).toBeLessThan(1000);
+      expect(ms).toBeLessThan(5000);
     }
   });
 
