@@ -183,6 +183,23 @@ async function seedScenario() {
   await see(page.getByText('Added fay@ok.test.'));
   await see(page.getByRole('cell', { name: 'slow@slow.test' }));
   await shot('02-contacts-import');
+  // A CSV file (semicolons, a header naming its columns): one known address, one new.
+  await page.getByLabel('Or a CSV file').setInputFiles({
+    name: 'more.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from('Last name;Email\nOkay;OK@ok.test\nGill;gil@ok.test\n'),
+  });
+  await until('the file in the text box', async () =>
+    (await page.getByLabel('Contacts, one a line').inputValue()).includes('gil@ok.test'),
+  );
+  await page.getByLabel('Add them to the group').selectOption({ label: 'No group' });
+  await page.getByRole('button', { name: 'Import' }).click();
+  await see(page.getByText('1 created, 1 already there, 0 invalid.'));
+  // The search reads every page and keeps what matches, by address or name.
+  await page.getByLabel('Search').fill('gill');
+  await see(page.getByText('1 of 10 contacts match “gill”.'));
+  await see(page.getByRole('cell', { name: 'gil@ok.test' }));
+  await page.getByLabel('Search').fill('');
 
   // The mailing: saved as a draft (without a group first: the API's words next to the groups).
   await menu('Mailings').click();
@@ -337,6 +354,16 @@ async function seedScenario() {
   await menu('Mailings').click();
   await countOf(page.getByRole('row'), 3);
   await shot('17-mailings');
+
+  // A member removed from a group: the count follows.
+  await menu('Groups').click();
+  await page.getByRole('link', { name: 'Newsletter' }).click();
+  await see(page.getByRole('heading', { name: /Newsletter/ }), '8');
+  await page.getByRole('button', { name: 'Remove ok@ok.test from the group' }).click();
+  await see(page.getByRole('heading', { name: /Newsletter/ }), '7');
+  await page.getByRole('button', { name: 'Remove ok@ok.test from the group' }).waitFor({ state: 'detached' });
+  await shot('17b-group-member-removed');
+  await menu('Mailings').click();
 
   // At phone width: nothing wider than the screen, the graph and a list still readable.
   await page.setViewportSize({ width: 390, height: 844 });
