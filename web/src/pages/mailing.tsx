@@ -22,26 +22,38 @@ export const PARTS = [
 
 const POLL_MS = 2_000;
 
+/** The next attempt is read again when the number waiting changes, else at most this often. */
+const NEXT_ATTEMPT_MS = 30_000;
+
 export function MailingPage({ id }: { id: string }) {
+  const next = useRef<{ id: string; retrying: number; at: number; nextAttemptAt: string | null }>(undefined);
   const view = useLoad(async () => {
     const [mailing, stats] = await Promise.all([
       api('get', '/v1/mailings/{id}', { path: { id } }),
       api('get', '/v1/mailings/{id}/stats', { path: { id } }),
     ]);
-    // The next attempt: the earliest of the deliveries waiting to retry.
-    let nextAttemptAt: string | null = null;
-    if (stats.retrying > 0) {
+    // The next attempt: the earliest of the deliveries waiting to retry (among the first 1,000 of
+    // them: the API lists recipients by id, not by their next attempt).
+    const known = next.current;
+    if (stats.retrying === 0) next.current = undefined;
+    else if (
+      !known ||
+      known.id !== id ||
+      known.retrying !== stats.retrying ||
+      Date.now() - known.at > NEXT_ATTEMPT_MS
+    ) {
       const waiting = await api('get', '/v1/mailings/{id}/recipients', {
         path: { id },
         query: { status: 'in_progress', limit: 1000 },
       });
-      nextAttemptAt =
+      const nextAttemptAt =
         waiting.items
           .map((r) => r.nextAttemptAt)
           .filter((t): t is string => t !== null)
           .sort()[0] ?? null;
+      next.current = { id, retrying: stats.retrying, at: Date.now(), nextAttemptAt };
     }
-    return { mailing, stats, nextAttemptAt };
+    return { mailing, stats, nextAttemptAt: next.current?.nextAttemptAt ?? null };
   }, [id]);
 
   const sending = view.data?.mailing.status === 'sending';
