@@ -410,7 +410,7 @@ export interface Paths {
           value: string;
           purpose: 'verification' | 'dkim' | 'spf' | 'dmarc';
           required: boolean;
-          status?: 'ok' | 'missing' | 'wrong';
+          status?: 'ok' | 'missing' | 'wrong' | 'unknown';
           problem?: string | null;
         }>;
         createdAt: string;
@@ -436,7 +436,7 @@ export interface Paths {
             value: string;
             purpose: 'verification' | 'dkim' | 'spf' | 'dmarc';
             required: boolean;
-            status?: 'ok' | 'missing' | 'wrong';
+            status?: 'ok' | 'missing' | 'wrong' | 'unknown';
             problem?: string | null;
           }>;
           createdAt: string;
@@ -464,7 +464,7 @@ export interface Paths {
           value: string;
           purpose: 'verification' | 'dkim' | 'spf' | 'dmarc';
           required: boolean;
-          status?: 'ok' | 'missing' | 'wrong';
+          status?: 'ok' | 'missing' | 'wrong' | 'unknown';
           problem?: string | null;
         }>;
         createdAt: string;
@@ -498,7 +498,7 @@ export interface Paths {
           value: string;
           purpose: 'verification' | 'dkim' | 'spf' | 'dmarc';
           required: boolean;
-          status?: 'ok' | 'missing' | 'wrong';
+          status?: 'ok' | 'missing' | 'wrong' | 'unknown';
           problem?: string | null;
         }>;
         createdAt: string;
