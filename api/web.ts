@@ -29,7 +29,10 @@ export function webApp(dir = WEB_APP_DIR): express.Router {
     express.static(path.join(dir, 'assets'), { immutable: true, maxAge: '1y', index: false }),
   );
   router.use((req, res, next) => {
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || NOT_PAGES.test(req.path) || !req.accepts('html'))
+    // A page is what a browser navigates to (it asks for text/html by name); a client that takes
+    // anything (`*/*`: curl, fetch, a backend) gets the API's JSON 404 for a path that is no route.
+    const asksForHtml = /\btext\/html\b/i.test(req.get('accept') ?? '');
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || NOT_PAGES.test(req.path) || !asksForHtml)
       return next();
     if (!fs.existsSync(index)) {
       if (req.path !== '/') return next();
