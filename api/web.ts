@@ -1,7 +1,7 @@
 /**
  * The customer's web app (web/, built by `npm ci` into dist/web/): its files, and its index.html for
- * every other page path (the app reads the path itself). Nothing of the API is ever shadowed: `/v1`,
- * `/u`, `/health` and `/assets` paths that match nothing fall through to the API's JSON 404.
+ * the paths of its pages (the app reads the path itself: web/src/app.tsx). Nothing else is answered
+ * here: every other path (`/v1/…`, `/nope`) keeps the API's JSON 404, whatever the client accepts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,7 +9,8 @@ import express from 'express';
 
 export const WEB_APP_DIR = path.join(__dirname, '..', 'dist', 'web');
 
-const NOT_PAGES = /^\/(?:v1|u|health|openapi\.json|assets)(?:\/|$)/;
+/** The app's pages: `/`, `/sign-in`, and what lies under its four sections. */
+const PAGES = /^\/(?:|sign-in|(?:mailings|contacts|groups|deliveries)(?:\/[^.]*)?)$/;
 
 // The app loads only its own files; React's style attributes need inline styles.
 const PAGE_HEADERS = {
@@ -29,11 +30,10 @@ export function webApp(dir = WEB_APP_DIR): express.Router {
     express.static(path.join(dir, 'assets'), { immutable: true, maxAge: '1y', index: false }),
   );
   router.use((req, res, next) => {
-    // A page is what a browser navigates to (it asks for text/html by name); a client that takes
-    // anything (`*/*`: curl, fetch, a backend) gets the API's JSON 404 for a path that is no route.
-    const asksForHtml = /\btext\/html\b/i.test(req.get('accept') ?? '');
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || NOT_PAGES.test(req.path) || !asksForHtml)
-      return next();
+    // Only the app's own page paths: a client of the API (curl, fetch, a backend) asking for a path
+    // that is no route gets the JSON 404 it expects, and `GET /` answers the page to anyone (the
+    // banner of `npm start` asks it with fetch).
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || !PAGES.test(req.path)) return next();
     if (!fs.existsSync(index)) {
       if (req.path !== '/') return next();
       return void res

@@ -106,8 +106,19 @@ test('the web app is served at / and never in place of the API', async () => {
     const res = await get(p);
     expect([p, res.status, res.headers.get('content-type')]).toEqual([p, 200, 'text/html; charset=utf-8']);
   }
-  for (const p of ['/v1/nothing', '/v1', '/health/x', '/assets/missing.js', '/openapi.json']) {
-    const res = await get(p);
+  // What the banner of `npm start` asks: `/` answers the page to a client that takes anything.
+  expect((await get('/', '*/*')).status).toBe(200);
+  for (const [p, accept] of [
+    ['/v1/nothing', 'text/html'],
+    ['/v1', 'text/html'],
+    ['/health/x', 'text/html'],
+    ['/assets/missing.js', 'text/html'],
+    ['/openapi.json', 'text/html'],
+    ['/nope', 'text/html'],
+    ['/nope', '*/*'],
+    ['/mailings.json', '*/*'],
+  ] as const) {
+    const res = await get(p, accept);
     expect([p, res.status, res.headers.get('content-type')]).toEqual([
       p,
       404,

@@ -1,5 +1,5 @@
 /** The frame of every page (navigation, sign out) and which page a path shows. */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { session, whenUnauthorized } from './api';
 import { ContactsPage } from './pages/contacts';
 import { DeliveryPage } from './pages/delivery';
@@ -15,6 +15,13 @@ export function App() {
   const { path, query } = useLocation();
   const [signedIn, setSignedIn] = useState(() => session.key() !== null);
   const [notice, setNotice] = useState<string>();
+
+  // After a move to another page, the focus goes to its content (not left on a link that is gone).
+  const firstPath = useRef(path);
+  useEffect(() => {
+    if (path !== firstPath.current) document.getElementById('main')?.focus();
+    firstPath.current = '';
+  }, [path]);
 
   useEffect(() => {
     whenUnauthorized((message) => {

@@ -69,15 +69,21 @@ export function Loading({ what }: { what: string }) {
 
 /** Walks a cursor-paginated list: the cursors of the pages before are kept for "Previous". */
 export function usePages<T>(load: (cursor: string | undefined) => Promise<Page<T>>, deps: DependencyList) {
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  useEffect(() => setCursors([undefined]), deps);
+  // The cursors walked so far belong to one list: other deps (another filter) start at its first page.
+  const list = JSON.stringify(deps);
+  const [walked, setWalked] = useState<{ list: string; cursors: (string | undefined)[] }>({
+    list,
+    cursors: [undefined],
+  });
+  const cursors = walked.list === list ? walked.cursors : [undefined];
   const cursor = cursors.at(-1);
   const page = useLoad(() => load(cursor), [...deps, cursor]);
+  const nextCursor = page.data?.nextCursor;
   return {
     ...page,
     number: cursors.length,
-    previous: cursors.length > 1 ? () => setCursors((c) => c.slice(0, -1)) : undefined,
-    next: page.data?.nextCursor ? () => setCursors((c) => [...c, page.data!.nextCursor!]) : undefined,
+    previous: cursors.length > 1 ? () => setWalked({ list, cursors: cursors.slice(0, -1) }) : undefined,
+    next: nextCursor ? () => setWalked({ list, cursors: [...cursors, nextCursor] }) : undefined,
   };
 }
 
