@@ -162,6 +162,8 @@ async function seedScenario() {
   await page.keyboard.type('dk_not-a-key');
   await page.keyboard.press('Enter');
   await see(page.getByRole('alert'), /opens no account/);
+  // Only the words of the refusal: a key being tried is not a session that expired.
+  expect(await page.getByText('Your API key was not accepted').count()).toBe(0);
   await shot('01-sign-in-refused');
   await keyField.fill(h.key);
   await page.keyboard.press('Enter');
@@ -350,10 +352,12 @@ async function seedScenario() {
   await menu('Mailings').click();
   await page.getByRole('link', { name: 'New mailing' }).click();
   await page.getByLabel('Name', { exact: true }).fill('Second try');
+  await page.getByLabel('From address').fill(FROM);
   await page.getByLabel('Subject').fill('Hello again');
   await page.getByLabel('HTML (optional)').fill('<p>Hi again</p>');
   await page.getByLabel(/Retry next time/).check();
   await page.getByRole('button', { name: 'Save draft' }).click();
+  await see(page.getByText(/From news@sender\.test/));
   await page.getByRole('button', { name: 'Send…' }).click();
   await page.getByRole('button', { name: 'Send to 4 recipients' }).click();
   const second = mailingIdOf(page.url());

@@ -98,7 +98,9 @@ export async function api<P extends keyof Paths, M extends keyof Paths[P] & Meth
     (error?.message ?? `The service answered ${res.status}.`) +
     (retryAfter && res.status !== 401 ? ` Try again in ${retryAfter} s.` : '');
   const failure = new ApiError(res.status, error?.code ?? 'error', message, error?.details ?? []);
-  if (res.status === 401 && key) onUnauthorized('Your API key was not accepted. Sign in again.');
+  // The session's key refused (revoked meanwhile): back to signing in. A key being tried is not that.
+  if (res.status === 401 && key !== null && key === session.key())
+    onUnauthorized('Your API key was not accepted. Sign in again.');
   throw failure;
 }
 

@@ -35,22 +35,24 @@ export function SignInPage({ notice, onSignedIn }: { notice?: string; onSignedIn
       <form className="card" onSubmit={(e) => void submit(e)} aria-describedby="key-help">
         <h2>Sign in</h2>
         {notice && <p className="notice">{notice}</p>}
-        <label htmlFor="api-key">API key</label>
-        <input
-          id="api-key"
-          name="api-key"
-          type="password"
-          autoComplete="off"
-          required
-          value={key}
-          onChange={(e) => setKey(e.target.value)}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={error ? 'key-error' : 'key-help'}
-        />
-        <p id="key-help" className="hint">
-          <code>npm start</code> prints the dev key. It stays in this browser tab only, until you sign out.
-        </p>
-        <ErrorText error={error} id="key-error" />
+        <div className="field">
+          <label htmlFor="api-key">API key</label>
+          <input
+            id="api-key"
+            name="api-key"
+            type="password"
+            autoComplete="off"
+            required
+            value={key}
+            onChange={(e) => setKey(e.target.value)}
+            aria-invalid={error ? true : undefined}
+            aria-describedby={error ? 'key-error' : 'key-help'}
+          />
+          <p id="key-help" className="hint">
+            <code>npm start</code> prints the dev key. It stays in this browser tab only, until you sign out.
+          </p>
+          <ErrorText error={error} id="key-error" />
+        </div>
         <button type="submit" disabled={busy || !key.trim()}>
           Sign in
         </button>
