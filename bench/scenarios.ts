@@ -44,6 +44,8 @@ async function sendAndWatch(
   });
   if (res.status !== 202) throw new Error(`send → ${res.status} ${await res.text()}`);
   let lastReport = started;
+  let lastProgress = '';
+  let lastMoved = started;
   await until(
     async () => {
       const c = await mailingCounters(stack.db, mailingId);
@@ -54,7 +56,16 @@ async function sendAndWatch(
           .select('deliveries_started')
           .where('id', '=', mailingId)
           .executeTakeFirstOrThrow();
-        watch.log(`  ${watch.progress(c, m)} after ${round((lastReport - started) / 1000)} s`);
+        const progress = watch.progress(c, m);
+        watch.log(`  ${progress} after ${round((lastReport - started) / 1000)} s`);
+        if (progress !== lastProgress) [lastProgress, lastMoved] = [progress, lastReport];
+        // Nor a stall later on: deliveries whose activities fail and retry forever (a worker
+        // misconfigured, a server gone) end nothing. Their pending activities say why.
+        if (lastReport - lastMoved > 180_000)
+          throw new Error(
+            `mailing ${mailingId}: no progress for 180 s (${progress}); ` +
+              `see a delivery's pending activity: npm run temporal -- workflow describe -w delivery-${mailingId}-<contactId>`,
+          );
         // Never a silent stall: a fan-out that has started nothing after two minutes is not coming.
         if (m.deliveries_started === 0 && lastReport - started > 120_000)
           throw new Error(

@@ -5,7 +5,6 @@
  * one's CPU is its own processes' only.
  */
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -120,7 +119,6 @@ export async function startStack(
   const lab = await startBounceLab({ port: await freePort() });
   stops.unshift(() => lab.stop());
 
-  const benchSecret = randomBytes(24).toString('base64url');
   const children: ChildProcess[] = []; // workers and API processes, stopped with the stack
   stops.unshift(async () => {
     await Promise.all(children.map((c) => stopProcess(c)));
@@ -147,8 +145,6 @@ export async function startStack(
             TEMPORAL_NAMESPACE: namespace,
             TEMPORAL_TASK_QUEUE: taskQueue,
             SMTP_URL: lab.url,
-            // Seals nothing the bench reads; required wherever the worker signs with DKIM.
-            DKIM_ENCRYPTION_KEY: benchSecret,
             // The table is the output: the workers' state changes would bury it.
             LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
             ...env,
@@ -165,7 +161,6 @@ export async function startStack(
         TEMPORAL_ADDRESS: temporalAddress,
         TEMPORAL_NAMESPACE: namespace,
         ...(taskQueue && { TEMPORAL_TASK_QUEUE: taskQueue }),
-        DKIM_ENCRYPTION_KEY: benchSecret,
         // The statistics scenario fires ~11,000 requests a second with one key from 127.0.0.1, far
         // over the production rate limits: it measures the API, not them (their check stays in the path).
         RATE_LIMIT_KEY_PER_SECOND: '1000000',
