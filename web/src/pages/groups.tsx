@@ -15,7 +15,7 @@ export function GroupsPage() {
       {pages.data?.items.length === 0 && <p>No groups yet.</p>}
       {pages.data && pages.data.items.length > 0 && (
         <div className="table-wrap">
-          <table>
+          <table className="cards">
             <thead>
               <tr>
                 <th scope="col">Group</th>
@@ -28,11 +28,13 @@ export function GroupsPage() {
             <tbody>
               {pages.data.items.map((g) => (
                 <tr key={g.id}>
-                  <td>
+                  <td data-label="Group">
                     <Link to={`/groups/${g.id}`}>{g.name}</Link>
                   </td>
-                  <td className="num">{g.memberCount}</td>
-                  <td>{when(g.createdAt)}</td>
+                  <td className="num" data-label="Members">
+                    {g.memberCount}
+                  </td>
+                  <td data-label="Created">{when(g.createdAt)}</td>
                 </tr>
               ))}
             </tbody>
@@ -120,7 +122,7 @@ export function GroupPage({ id }: { id: string }) {
       {pages.data?.items.length === 0 && <p>This group has no members.</p>}
       {pages.data && pages.data.items.length > 0 && (
         <div className="table-wrap">
-          <table>
+          <table className="cards">
             <thead>
               <tr>
                 <th scope="col">Member</th>
@@ -133,14 +135,15 @@ export function GroupPage({ id }: { id: string }) {
             <tbody>
               {pages.data.items.map((c) => (
                 <tr key={c.id}>
-                  <td>
+                  <td data-label="Member">
                     {c.email}
                     {(c.firstName || c.lastName) && (
                       <div className="hint">{[c.firstName, c.lastName].filter(Boolean).join(' ')}</div>
                     )}
                   </td>
-                  <td>{c.status}</td>
-                  <td>
+                  <td data-label="Status">{c.status}</td>
+                  {/* On a phone the button ends the member's card: its words need no column name. */}
+                  <td className="action">
                     <button
                       type="button"
                       className="quiet"
