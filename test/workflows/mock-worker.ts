@@ -68,7 +68,8 @@ export async function signalHandled(handle: WorkflowHandle): Promise<void> {
       );
     },
     'the signal handled by the workflow',
-    { timeoutMs: 10_000, everyMs: 20 },
+    // A signal that arrives during a local activity waits for its workflow task's heartbeat.
+    { timeoutMs: 30_000, everyMs: 20 },
   );
 }
 
