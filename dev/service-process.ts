@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { WORKER_NODE_FLAGS } from '../worker/node-flags';
+import { WORKER_ENV, WORKER_NODE_FLAGS } from '../worker/node-flags';
 import { FIXTURE_DKIM_KEY_SECRET } from './fixture-domain';
 import { freePort } from './ports';
 import { until } from './until';
@@ -38,6 +38,7 @@ export async function forkWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> 
   return fork(path.join(__dirname, '..', 'worker', 'main.ts'), [], {
     execArgv: [...WORKER_NODE_FLAGS, '--import', 'tsx'],
     env: {
+      ...WORKER_ENV,
       ...process.env,
       BOUNCE_SECRET: randomBytes(24).toString('base64url'),
       DKIM_ENCRYPTION_KEY: FIXTURE_DKIM_KEY_SECRET,

@@ -20,7 +20,7 @@ import { resolverFor } from '../runtime/dns';
 import { type BounceLab, startBounceLab } from './bounce-lab';
 import { DEV_SENDING_DOMAIN, ensureDevDomain } from './dev-domain';
 import { type DnsServer, startDnsServer } from './dns-server';
-import { WORKER_NODE_FLAGS } from '../worker/node-flags';
+import { WORKER_ENV, WORKER_NODE_FLAGS } from '../worker/node-flags';
 import { DEV_API_KEY_FILE, devApiKey, keptSecret } from './dev-api-key';
 import { startPostgresProcess } from './postgres-process';
 import { type Child, killNow, startScript, stopChild } from './processes';
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
   const worker = startScript(
     'worker',
     path.join(__dirname, '..', 'worker', 'main.ts'),
-    env,
+    { ...WORKER_ENV, ...env },
     WORKER_NODE_FLAGS,
     { ownGroup: true },
   );

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { configKeys, loadConfig } from '../runtime/config';
 import { searchAttributeDefinitions } from '../contract/names';
-import { WORKER_NODE_FLAGS } from '../worker/node-flags';
+import { WORKER_ENV, WORKER_NODE_FLAGS } from '../worker/node-flags';
 
 type Service = {
   image?: string;
@@ -131,7 +131,11 @@ describe('docker-compose.yml', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     };
-    expect(pkg.scripts.worker).toBe(`node ${WORKER_NODE_FLAGS.join(' ')} --import tsx worker/main.ts`);
+    // The operator's own value wins: `${NAME:-default}`.
+    const env = Object.entries(WORKER_ENV).map(([name, value]) => `${name}=\${${name}:-${value}} `);
+    expect(pkg.scripts.worker).toBe(
+      `${env.join('')}node ${WORKER_NODE_FLAGS.join(' ')} --import tsx worker/main.ts`,
+    );
   });
 });
 

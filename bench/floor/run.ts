@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { stopProcess, waitForPoller } from '../../dev/service-process';
 import { until } from '../../dev/until';
-import { WORKER_NODE_FLAGS } from '../../worker/node-flags';
+import { WORKER_ENV, WORKER_NODE_FLAGS } from '../../worker/node-flags';
 import { bundlerLogger } from '../../worker/worker';
 import { cpuProfile, round } from '../measure';
 import type { Stack } from '../stack';
@@ -39,6 +39,7 @@ async function forkFloorWorker(stack: Stack, taskQueue: string): Promise<ChildPr
   const worker = fork(path.join(__dirname, 'worker.ts'), [], {
     execArgv: [...WORKER_NODE_FLAGS, '--import', 'tsx'],
     env: {
+      ...WORKER_ENV,
       ...process.env,
       TEMPORAL_ADDRESS: stack.temporalAddress,
       TEMPORAL_NAMESPACE: stack.namespace,
