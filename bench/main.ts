@@ -157,7 +157,7 @@ function printTable(r: {
   endToEnd: EndToEndRow[];
   floor: FloorRow[];
   bareSmtp: Array<{ size: number; messagesPerSecond: number }>;
-  stats: { rows: number; p50Ms: number; p99Ms: number; naiveGroupByMs: number } | null;
+  stats: Awaited<ReturnType<typeof statsLatency>> | null;
   sleeping: { deliveries: number; workerRssMb: number | null } | null;
 }) {
   console.log(`\n${r.machine}; Temporal: ${r.temporal}\n`);
@@ -182,7 +182,7 @@ function printTable(r: {
     cpuRow(`delivery, ${e.workers} worker(s)`, e.size, e.deliveriesPerSecond, e.cpuMsPerDelivery);
   if (r.stats)
     console.log(
-      `\nstatistics, ${r.stats.rows} rows: p50 ${r.stats.p50Ms} ms, p99 ${r.stats.p99Ms} ms; naive GROUP BY ${r.stats.naiveGroupByMs} ms`,
+      `\nstatistics, ${r.stats.rows} rows: at ${r.stats.requestsPerSecond} requests/s (10 connections, as fast as they go) p50 ${r.stats.p50Ms} ms, p99 ${r.stats.p99Ms} ms; at ${r.stats.atRate.requestsPerSecond}/s p50 ${r.stats.atRate.p50Ms} ms, p99 ${r.stats.atRate.p99Ms} ms; naive GROUP BY ${r.stats.naiveGroupByMs} ms`,
     );
   if (r.sleeping)
     console.log(`${r.sleeping.deliveries} sleeping deliveries: worker RSS ${r.sleeping.workerRssMb} MB`);
