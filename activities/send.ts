@@ -22,9 +22,8 @@ export function createSendAttempt(deps: {
   messageFor: ReturnType<typeof createMessageBuilder>;
 }) {
   return async function sendAttempt(input: SendInput): Promise<AttemptResult> {
-    // Only a retry can follow an acceptance: the first try of an activity skips the read. A local
-    // activity always reads: one whose worker died is run again from attempt 1 by the next worker.
-    if (mayBeRetry()) {
+    // Only a retry of this activity can follow an acceptance: the first try skips the read.
+    if (activityAttempt() > 1) {
       const accepted = await deliveries.acceptanceOf(deps.db, input.deliveryId);
       if (accepted) return accepted;
     }
@@ -53,12 +52,11 @@ async function saveUntilDone(save: () => Promise<void>): Promise<void> {
   }
 }
 
-function mayBeRetry(): boolean {
+function activityAttempt(): number {
   try {
-    const { attempt, isLocal } = Context.current().info;
-    return isLocal || attempt > 1;
+    return Context.current().info.attempt;
   } catch {
-    return false; // called outside an activity (a test calling it directly)
+    return 1; // called outside an activity (a test calling it directly)
   }
 }
 

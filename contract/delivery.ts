@@ -18,16 +18,14 @@ export type DeliveryInput = {
    * The workflow code's shape the delivery was started for, set by the starters
    * (`DELIVERY_REVISION`). Absent (deliveries started before it, or without the starters): the
    * workflow asks Temporal with `patched()` which path each running delivery took, one marker event
-   * per patch. 1: the path without asking (no marker events), the search attributes all given at
-   * start (none upserted first), at most one upsert per attempt. 2: the same, and each attempt's send
-   * is a local activity too: an attempt and its recording are one workflow task, with no activity
-   * task (half of what a delivery cost Temporal).
+   * per patch. 1: today's path without asking (no marker events), the search attributes all given at
+   * start (none upserted first), at most one upsert per attempt.
    */
   revision?: number;
 };
 
 /** The `revision` new deliveries are started with (see `DeliveryInput.revision`). */
-export const DELIVERY_REVISION = 2;
+export const DELIVERY_REVISION = 1;
 
 /** Workflow ids are `delivery-<mailingId>-<contactId>`: one delivery per pair, findable by ops. */
 export function deliveryWorkflowId(mailingId: string, contactId: string): string {

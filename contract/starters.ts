@@ -35,11 +35,6 @@ export async function startDelivery(
       // One delivery per (mailing, contact), ever: a second start finds the running one, and one
       // that has already ended is never started again (which would send the message twice).
       workflowIdConflictPolicy: 'USE_EXISTING',
-      // Each send is a local activity (revision 2): a send longer than this task timeout keeps its
-      // workflow task open, heartbeated at 80 % of it, three events each time. A minute, not the
-      // default 10 s: a server that never answers (5 min per phase) costs 6 heartbeats, not 37; a
-      // dead worker's task is taken over after a minute; a signal during a long send waits 48 s.
-      workflowTaskTimeout: '1 minute',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       // Set at start, so the delivery is findable in the UI before its first task runs, and the
       // workflow upserts nothing before its first attempt.

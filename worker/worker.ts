@@ -13,15 +13,6 @@ export type WorkerDeps = ActivityDeps & {
 };
 
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 100;
-/**
- * Sends in flight per worker. A delivery's send is a local activity (revision 2): its workflow task
- * stays open, holding a workflow task slot, while the receiving server talks, and each waiting poll
- * holds one too. Measured on the dev server with sends of 1.5 s: 10 slots let 3 sends run at once
- * (8 with revision 1's activity task), 40 slots all 8. The SDK's default of 40 would cap a worker at
- * about 30 sends where revision 1 had 100 activity slots; the SDK allows no more slots than cached
- * workflows.
- */
-export const DEFAULT_SENDS_IN_FLIGHT = 100;
 
 const drop = () => undefined;
 /** webpack's module-by-module report is noise in a service log; its warnings and errors are not. */
@@ -63,14 +54,8 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     // them kept the worker at 384 MB with 5,000 waiting, 100 at 294 MB, and the end-to-end rate and
     // CPU per delivery did not change (docs/performance.md).
     maxCachedWorkflows: DEFAULT_MAX_CACHED_WORKFLOWS,
-    maxConcurrentWorkflowTaskExecutions: workflowTaskSlots(deps.tuning?.maxCachedWorkflows),
-    maxConcurrentLocalActivityExecutions: DEFAULT_SENDS_IN_FLIGHT,
     ...deps.tuning,
   });
-}
-
-function workflowTaskSlots(cache = DEFAULT_MAX_CACHED_WORKFLOWS): number {
-  return cache > 0 ? Math.max(2, Math.min(DEFAULT_SENDS_IN_FLIGHT, cache)) : DEFAULT_SENDS_IN_FLIGHT;
 }
 
 export { NativeConnection };

@@ -32,22 +32,18 @@ import { beyondWindow, nextRetryDelay, type RetryBounds, validRetryBounds } from
 import { SEND_ACTIVITY_TIMEOUT_MS } from '../domain/smtp-timeouts';
 import type { DeliveryActivities } from '../activities';
 
-const sendOptions = {
+const { sendAttempt } = proxyActivities<DeliveryActivities>({
   // Covers the longest SMTP session RFC 5321's timeouts allow (about 50 min), every MX host tried:
   // a retry never starts while the first try could still be talking.
   startToCloseTimeout: SEND_ACTIVITY_TIMEOUT_MS,
+  // The activity heartbeats every 5 s while it talks SMTP: a dead worker is noticed this fast.
+  heartbeatTimeout: '30s',
   retry: {
     initialInterval: '10s',
     backoffCoefficient: 2,
     maximumInterval: '5 minutes',
     nonRetryableErrorTypes: ['UnknownMailingError'],
   },
-} satisfies ActivityOptions;
-/** The send of deliveries before revision 2: an activity task of its own. */
-const remote = proxyActivities<DeliveryActivities>({
-  ...sendOptions,
-  // The activity heartbeats every 5 s while it talks SMTP: a dead worker is noticed this fast.
-  heartbeatTimeout: '30s',
 });
 const recordingOptions = {
   startToCloseTimeout: '30s',
@@ -63,13 +59,6 @@ const { beginDelivery, recordRetry, recordOutcome } = proxyActivities<DeliveryAc
 // Recording as local activities: run by the worker inside the workflow task that needs them, with
 // no round trips through the server's task queues (the dev server's main cost per delivery).
 const local = proxyLocalActivities<DeliveryActivities>(recordingOptions);
-/**
- * Revision 2's send: a local activity, so that an attempt, its recording and its search attributes
- * are one workflow task. A send longer than the workflow task timeout keeps the task open (the SDK
- * heartbeats it every 8 s or so: signals and queries are seen then); a dead worker is noticed by the
- * workflow task's timeout (10 s), and the send's retry finds an acceptance already recorded.
- */
-const localSend = proxyLocalActivities<DeliveryActivities>(sendOptions);
 /** Histories recorded before recording went local replay the old path. */
 const LOCAL_RECORDING = 'local-recording';
 /**
@@ -142,7 +131,6 @@ export async function delivery(input: DeliveryInput): Promise<DeliveryState> {
   // revision is in the start event, so a replay takes the same path. Older deliveries still ask.
   const lean = (input.revision ?? 0) >= 1;
   const isPatched = (patchId: string) => lean || patched(patchId);
-  const { sendAttempt } = (input.revision ?? 0) >= 2 ? localSend : remote;
 
   // A revised delivery was given these at start by its starter.
   if (!lean) {

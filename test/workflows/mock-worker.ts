@@ -68,8 +68,7 @@ export async function signalHandled(handle: WorkflowHandle): Promise<void> {
       );
     },
     'the signal handled by the workflow',
-    // A signal that arrives during a local activity waits for its workflow task's heartbeat.
-    { timeoutMs: 30_000, everyMs: 20 },
+    { timeoutMs: 10_000, everyMs: 20 },
   );
 }
 

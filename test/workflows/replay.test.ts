@@ -14,8 +14,7 @@ const dir = path.join(__dirname, '..', 'histories');
 // Today's recordings at the top; older generations of the workflow code, still running somewhere
 // until their deliveries end, in subfolders (v1-remote-recording: before recording went local;
 // v2-retrying-status: before a waiting delivery's DeliveryStatus stayed in_progress;
-// v3-patch-markers: before the starters gave a revision, when every delivery asked its patches;
-// v4-send-activity: revision 1, each send an activity task of its own).
+// v3-patch-markers: before the starters gave a revision, when every delivery asked its patches).
 const files = fs
   .readdirSync(dir, { recursive: true, encoding: 'utf8' })
   .filter((f) => f.endsWith('.json'))
@@ -42,7 +41,6 @@ describe('replay of recorded delivery and mailing histories', () => {
         ...scenarios.map((s) => `v1-remote-recording/${s}`),
         ...scenarios.map((s) => `v2-retrying-status/${s}`),
         ...scenarios.map((s) => `v3-patch-markers/${s}`),
-        ...scenarios.map((s) => `v4-send-activity/${s}`),
       ].sort(),
     );
   });
