@@ -182,7 +182,7 @@ function printTable(r: {
     cpuRow(`delivery, ${e.workers} worker(s)`, e.size, e.deliveriesPerSecond, e.cpuMsPerDelivery);
   if (r.stats)
     console.log(
-      `\nstatistics, ${r.stats.rows} rows: at ${r.stats.requestsPerSecond} requests/s (10 connections, as fast as they go) p50 ${r.stats.p50Ms} ms, p99 ${r.stats.p99Ms} ms; at ${r.stats.atRate.requestsPerSecond}/s p50 ${r.stats.atRate.p50Ms} ms, p99 ${r.stats.atRate.p99Ms} ms; naive GROUP BY ${r.stats.naiveGroupByMs} ms`,
+      `\nstatistics, ${r.stats.rows} rows: at ${r.stats.requestsPerSecond} requests/s (10 connections, as fast as they go) p50 ${r.stats.p50Ms} ms, p99 ${r.stats.p99Ms} ms; one connection (${r.stats.oneConnection.requestsPerSecond} requests/s) p50 ${r.stats.oneConnection.p50Ms} ms, p99 ${r.stats.oneConnection.p99Ms} ms; naive GROUP BY ${r.stats.naiveGroupByMs} ms`,
     );
   if (r.sleeping)
     console.log(`${r.sleeping.deliveries} sleeping deliveries: worker RSS ${r.sleeping.workerRssMb} MB`);
