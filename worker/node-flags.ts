@@ -9,11 +9,11 @@
 export const WORKER_NODE_FLAGS = ['--max-old-space-size=256', '--max-semi-space-size=8'];
 
 /**
- * Environment of every worker process, under the caller's own (a MALLOC_ARENA_MAX set by the operator
- * wins): `npm start`, the bench and the drills pass it, and package.json's `npm run worker` (the
- * Docker image's and docker-compose's command) spells out the same as a default. glibc gives each thread that
- * allocates an arena of its own, up to 8 per core: the worker's 18 threads (the SDK core's Rust
- * threads, the workflow thread, V8's and libuv's) held 15 arenas and 95 MB of them with 5,000
- * deliveries waiting; with 2 arenas, 44 MB (docs/performance.md).
+ * Environment of every worker process, under the caller's own (a MALLOC_ARENA_MAX set by the
+ * operator wins): `npm start`, the bench and the drills pass it, and package.json's `npm run worker`
+ * (the Docker image's and docker-compose's command) spells out the same as a default. glibc gives
+ * each thread that allocates an arena of its own, up to 8 per core: the worker's 18 threads (the SDK
+ * core's Rust threads, the workflow thread, V8's and libuv's) held 15 arenas and 95 MB of them with
+ * 5,000 deliveries waiting; with 2 arenas, 44 MB (docs/performance.md).
  */
 export const WORKER_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2' };
