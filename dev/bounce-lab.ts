@@ -40,6 +40,8 @@ export type BounceLab = {
   lastMessage(address: string): Buffer | undefined;
   /** SMTP sessions open right now: sends in flight (one session per send). */
   openSessions(): number;
+  /** SMTP sessions opened since the lab started, open or closed since. */
+  sessionsOpened(): number;
   stop(): Promise<void>;
 };
 
@@ -59,6 +61,7 @@ export async function startBounceLab(opts: LabOptions = {}): Promise<BounceLab> 
   const received = new Map<string, number>();
   const kept = new Map<string, Buffer>();
   let open = 0;
+  let opened = 0;
   const server = new SMTPServer({
     name: 'bounce-lab.localhost',
     banner: 'bounce lab',
@@ -67,6 +70,7 @@ export async function startBounceLab(opts: LabOptions = {}): Promise<BounceLab> 
     logger: false,
     onConnect(_session, callback) {
       open++;
+      opened++;
       callback();
     },
     onClose() {
@@ -134,6 +138,7 @@ export async function startBounceLab(opts: LabOptions = {}): Promise<BounceLab> 
     received: (a) => received.get(a.toLowerCase()) ?? 0,
     lastMessage: (a) => kept.get(a.toLowerCase()),
     openSessions: () => open,
+    sessionsOpened: () => opened,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
