@@ -253,7 +253,8 @@ export async function sleeping(stack: Stack, count: number, log: (m: string) => 
       what: `${count} sleeping deliveries`,
       log,
       done: (c) => c.retrying >= count,
-      progress: (c) => `${c.retrying}/${count} waiting`,
+      // The worker's RSS on every line: a run cut short still says where memory stood.
+      progress: (c) => `${c.retrying}/${count} waiting, worker RSS ${rssMb(worker!.pid!)} MB`,
     });
     await new Promise((r) => setTimeout(r, 5_000)); // let the last tasks settle
     return {

@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { preparingPool } from './prepared';
 import type { Database } from './schema';
 
 export type Db = Kysely<Database>;
@@ -17,7 +18,7 @@ export function createDb(databaseUrl: string, opts: { maxConnections?: number } 
   // and the pool drops the broken client when it comes back.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
 }
 
 /**

@@ -7,6 +7,7 @@
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Counter } from '../domain/outcomes';
 import type { Db } from './connection';
+import { prepared } from './prepared';
 import type { Database } from './schema';
 
 export const COUNTER_SHARDS = 8;
@@ -129,6 +130,7 @@ export async function countersOfMailing(db: Db, mailingId: string): Promise<Coun
 export async function statistics(db: Db, accountId: string, mailingId: string) {
   const row = await db
     .selectFrom('mailings as m')
+    .modifyFront(prepared('mailing_statistics'))
     .innerJoinLateral(
       (eb) => eb.selectFrom('mailing_counters').select(sums).whereRef('mailing_id', '=', 'm.id').as('c'),
       (join) => join.onTrue(),
