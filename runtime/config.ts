@@ -19,6 +19,7 @@ const url = (protocols: string[]) =>
 
 const rate = z.coerce.number().positive('must be more than 0').max(1_000_000);
 const burst = z.coerce.number().int().min(1).max(1_000_000);
+const pollers = z.union([z.literal('auto'), z.coerce.number().int().min(1).max(1_000)]);
 
 export const configSchema = z.object({
   PORT: port.default(3000),
@@ -81,6 +82,9 @@ export const configSchema = z.object({
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).optional(),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).optional(),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).optional(),
+  /** Task pollers: at most this many polls at once, or `auto` (the SDK scales them between 1 and 100). */
+  WORKER_WORKFLOW_TASK_POLLERS: pollers.optional(),
+  WORKER_ACTIVITY_TASK_POLLERS: pollers.optional(),
   /** A workflow bundle built by `npm run build:workflows`; unset, the worker bundles `workflows/` at start. */
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   /**

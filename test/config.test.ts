@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '../runtime/config';
+import { pollerBehavior } from '../worker/worker';
 
 describe('configuration', () => {
   it('when nothing is set, then the defaults of npm start apply', () => {
@@ -29,6 +30,8 @@ describe('configuration', () => {
     ['DNS_SERVER', 'dns.example.com:53', /DNS_SERVER: must be an IP address/],
     ['DNS_SERVER', '127.0.0.1:99999', /DNS_SERVER/],
     ['DKIM_ENCRYPTION_KEY', 'short', /DKIM_ENCRYPTION_KEY: must be at least 32 characters/],
+    ['WORKER_WORKFLOW_TASK_POLLERS', '0', /WORKER_WORKFLOW_TASK_POLLERS/],
+    ['WORKER_ACTIVITY_TASK_POLLERS', 'many', /WORKER_ACTIVITY_TASK_POLLERS/],
   ])('when %s=%s, then loading fails naming it', (key, value, message) => {
     expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [key]: value })).toThrow(message);
@@ -51,6 +54,13 @@ describe('configuration', () => {
       RATE_LIMIT_AUTH_FAILURES_BURST: 30,
     });
     expect(loadConfig({ RATE_LIMIT_KEY_PER_SECOND: '0.5' }).RATE_LIMIT_KEY_PER_SECOND).toBe(0.5);
+  });
+
+  it('when the pollers are set, then a number caps them and `auto` lets the SDK scale them', () => {
+    const c = loadConfig({ WORKER_WORKFLOW_TASK_POLLERS: '4', WORKER_ACTIVITY_TASK_POLLERS: 'auto' });
+    expect(c).toMatchObject({ WORKER_WORKFLOW_TASK_POLLERS: 4, WORKER_ACTIVITY_TASK_POLLERS: 'auto' });
+    expect(pollerBehavior(4)).toEqual({ type: 'simple-maximum', maximum: 4 });
+    expect(pollerBehavior('auto')).toEqual({ type: 'autoscaling' });
   });
 
   it('when a process needs a database and none is given, then it says so', () => {

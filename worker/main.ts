@@ -5,7 +5,7 @@ import { createSmtpSender } from '../activities/smtp';
 import fs from 'node:fs';
 import { ConfigError, loadConfigOrExit, publicUrl, redactUrl, returnPathKeys } from '../runtime/config';
 import { createDb } from '../db/connection';
-import { createWorker } from './worker';
+import { createWorker, pollerBehavior } from './worker';
 import { runMain } from '../runtime/run-main';
 
 async function main(): Promise<void> {
@@ -51,6 +51,12 @@ async function main(): Promise<void> {
       }),
       ...(config.WORKER_MAX_CACHED_WORKFLOWS !== undefined && {
         maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+      }),
+      ...(config.WORKER_WORKFLOW_TASK_POLLERS && {
+        workflowTaskPollerBehavior: pollerBehavior(config.WORKER_WORKFLOW_TASK_POLLERS),
+      }),
+      ...(config.WORKER_ACTIVITY_TASK_POLLERS && {
+        activityTaskPollerBehavior: pollerBehavior(config.WORKER_ACTIVITY_TASK_POLLERS),
       }),
     },
   });

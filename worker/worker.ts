@@ -38,6 +38,13 @@ export async function writeWorkflowBundle(file: string): Promise<void> {
   await fs.rename(`${file}.tmp`, file);
 }
 
+/** WORKER_*_TASK_POLLERS: `auto` lets the SDK scale the polls with the work (1 to 100); a number caps them. */
+export function pollerBehavior(
+  setting: number | 'auto',
+): NonNullable<WorkerOptions['workflowTaskPollerBehavior']> {
+  return setting === 'auto' ? { type: 'autoscaling' } : { type: 'simple-maximum', maximum: setting };
+}
+
 export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   return Worker.create({
     connection: deps.connection,
