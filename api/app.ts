@@ -37,6 +37,8 @@ export type AppDeps = {
   dnsServer?: string;
   /** EHLO_HOSTNAME: the host the suggested SPF record names. */
   mailHost?: string;
+  /** TRUST_PROXY: the proxies whose X-Forwarded-For names the client (rate limits); unset, none. */
+  trustProxy?: string | number;
 };
 
 const health = z.enum(['ok', 'down']);
@@ -46,6 +48,7 @@ export function createApp(deps: AppDeps): express.Express {
   const client = new Client({ connection: deps.temporal, namespace });
   const app = express();
   app.disable('x-powered-by');
+  if (deps.trustProxy !== undefined) app.set('trust proxy', deps.trustProxy);
 
   const routes: Route[] = [
     route({

@@ -26,6 +26,7 @@ async function main(): Promise<void> {
       dkimKeySecret: config.DKIM_ENCRYPTION_KEY,
       dnsServer: config.DNS_SERVER,
       mailHost: config.EHLO_HOSTNAME,
+      trustProxy: config.TRUST_PROXY,
     },
     config.PORT,
     config.HOST,

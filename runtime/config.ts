@@ -63,6 +63,19 @@ export const configSchema = z.object({
    * The DNS server (IP, or IP:port) that verifies sending domains and finds MX hosts; unset, the
    * system's resolvers. Tests and `npm start` point it at a local one.
    */
+  /**
+   * The API behind a reverse proxy: which peers are trusted to name the client in X-Forwarded-For
+   * (a hop count, or addresses/subnets and loopback, linklocal, uniquelocal). Unset: none, and the
+   * client is the TCP peer (a header from anyone else could name any address).
+   */
+  TRUST_PROXY: z
+    .string()
+    .refine(
+      isTrustProxy,
+      'must be a number of hops, or IP addresses, subnets, loopback, linklocal, uniquelocal',
+    )
+    .transform((v) => (/^\d+$/.test(v) ? Number(v) : v))
+    .optional(),
   DNS_SERVER: z
     .string()
     .refine(isDnsServer, 'must be an IP address, optionally with :port ([::1]:53 for IPv6)')
@@ -108,6 +121,18 @@ function isDnsServer(v: string): boolean {
   if (isIP(v)) return true;
   const [host, portText, ...rest] = v.split(':');
   return rest.length === 0 && isIP(host!) === 4 && validPort(portText);
+}
+
+function isTrustProxy(v: string): boolean {
+  if (/^\d{1,2}$/.test(v)) return true;
+  return v.split(',').every((item) => {
+    const t = item.trim();
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(t)) return true;
+    const [ip = '', bits, ...rest] = t.split('/');
+    const family = isIP(ip);
+    if (!family || rest.length > 0) return false;
+    return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+  });
 }
 
 const validPort = (p: string | undefined) => p === undefined || (Number(p) >= 1 && Number(p) <= 65535);

@@ -31,6 +31,9 @@ describe('configuration', () => {
     ['DNS_SERVER', '127.0.0.1:99999', /DNS_SERVER/],
     ['DKIM_ENCRYPTION_KEY', 'short', /DKIM_ENCRYPTION_KEY: must be at least 32 characters/],
     ['WORKER_WORKFLOW_TASK_POLLERS', '0', /WORKER_WORKFLOW_TASK_POLLERS/],
+    ['TRUST_PROXY', 'true', /TRUST_PROXY: must be a number of hops/],
+    ['TRUST_PROXY', '10.0.0.0/33', /TRUST_PROXY/],
+    ['TRUST_PROXY', 'proxy.example.com', /TRUST_PROXY/],
     ['WORKER_ACTIVITY_TASK_POLLERS', 'many', /WORKER_ACTIVITY_TASK_POLLERS/],
   ])('when %s=%s, then loading fails naming it', (key, value, message) => {
     expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
@@ -61,6 +64,14 @@ describe('configuration', () => {
     expect(c).toMatchObject({ WORKER_WORKFLOW_TASK_POLLERS: 4, WORKER_ACTIVITY_TASK_POLLERS: 'auto' });
     expect(pollerBehavior(4)).toEqual({ type: 'simple-maximum', maximum: 4 });
     expect(pollerBehavior('auto')).toEqual({ type: 'autoscaling' });
+  });
+
+  it.each([
+    ['1', 1],
+    ['loopback', 'loopback'],
+    ['10.0.0.0/8, fd00::/8, 192.0.2.7', '10.0.0.0/8, fd00::/8, 192.0.2.7'],
+  ])('when TRUST_PROXY=%s, then it is taken', (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).TRUST_PROXY).toBe(expected);
   });
 
   it('when a process needs a database and none is given, then it says so', () => {

@@ -27,13 +27,18 @@ afterAll(async () => {
 
 const OPEN = { perSecond: 1_000, burst: 1_000 };
 
-async function withApi(rateLimits: Partial<RateLimits> | undefined, run: (api: RunningApi) => Promise<void>) {
+async function withApi(
+  rateLimits: Partial<RateLimits> | undefined,
+  run: (api: RunningApi) => Promise<void>,
+  trustProxy?: string | number,
+) {
   const api = await startApi(
     {
       db: t.db,
       temporal,
       checkResponses: true,
       ...(rateLimits && { rateLimits: { perKey: OPEN, perClient: OPEN, failedAuth: OPEN, ...rateLimits } }),
+      ...(trustProxy !== undefined && { trustProxy }),
     },
     0,
   );
@@ -134,5 +139,35 @@ test('when the buckets have refilled, then the limits reset: the same key and th
       expect((await get(api, keys[0])).status).toBe(200);
       expect((await get(api, guess(3))).status).toBe(401);
     },
+  );
+});
+
+test('when the API trusts its proxy, then each client named in X-Forwarded-For has its own budget; when not, the header changes nothing', async () => {
+  const guessFrom = async (api: RunningApi, client: string, i: number) =>
+    (
+      await fetch(`${api.url}/v1/groups`, {
+        headers: { authorization: `Bearer ${guess(i)}`, 'x-forwarded-for': client },
+      })
+    ).status;
+  const failedAuth = { perSecond: 0.01, burst: 2 };
+  // Not trusted (the default): a client cannot buy a fresh budget by naming another address.
+  await withApi({ failedAuth }, async (api) => {
+    expect([await guessFrom(api, '192.0.2.1', 0), await guessFrom(api, '192.0.2.1', 1)]).toEqual([401, 401]);
+    expect(await guessFrom(api, '192.0.2.1', 2)).toBe(429);
+    expect(await guessFrom(api, '192.0.2.2', 3)).toBe(429);
+  });
+  // Behind a trusted proxy on loopback: the client it names is the one counted.
+  await withApi(
+    { failedAuth },
+    async (api) => {
+      expect([await guessFrom(api, '192.0.2.1', 0), await guessFrom(api, '192.0.2.1', 1)]).toEqual([
+        401, 401,
+      ]);
+      expect(await guessFrom(api, '192.0.2.1', 2)).toBe(429);
+      expect(await guessFrom(api, '192.0.2.2', 3)).toBe(401);
+      // The proxy appends the peer it saw: what the client wrote before it is not believed.
+      expect(await guessFrom(api, '192.0.2.9, 192.0.2.1', 4)).toBe(429);
+    },
+    'loopback',
   );
 });
