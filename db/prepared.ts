@@ -32,8 +32,9 @@ export function preparingPool(pool: pg.Pool): PostgresPool {
   // Only marked texts are remembered: their number is bounded by the code, not by the traffic.
   const names = new Map<string, string>();
   const nameOf = (text: string): string | undefined => {
+    if (!text.startsWith('select /*')) return undefined; // the common case, decided at once
     const known = names.get(text);
-    if (known || !text.startsWith('select /*')) return known;
+    if (known) return known;
     const mark = MARK.exec(text);
     if (!mark) return undefined;
     const name = `${mark[1]}_${createHash('sha1').update(text).digest('hex').slice(0, 12)}`;
