@@ -16,7 +16,7 @@
  * 6. prints TEMPORAL_ADDRESS and the bench command, and on Ctrl-C stops the server, then PostgreSQL.
  *
  *   npm run temporal:postgres -- [--port 7243] [--pg-port 5442] [--namespace default] [--shards 4]
- *                                [--rebuild] [--log-level warn]
+ *                                [--synchronous-commit on|off] [--rebuild] [--log-level warn]
  *
  * It has no Web UI: ops use `npm run temporal -- workflow list --query …` with TEMPORAL_ADDRESS, or the
  * `temporalio/ui` image of docker-compose.yml pointed at the address.
@@ -141,14 +141,23 @@ const DATABASES = [
   { name: 'temporal_visibility', schema: 'postgresql/v12/visibility' },
 ];
 
-/** Creates the two databases when missing and updates their schemas to the latest version. */
-async function migrateSchemas(pgPort: number): Promise<void> {
+const SYNCHRONOUS_COMMIT = ['on', 'off'] as const;
+
+/**
+ * Creates the two databases when missing and updates their schemas to the latest version. Sets
+ * `synchronous_commit` on every start (ALTER SYSTEM is kept in the data folder: a run with `off`
+ * must not leave the next one without durable commits). `off` loses the last few hundred ms of
+ * commits on a crash of the machine, never corrupts: a bench setting, not a production one.
+ */
+async function prepareDatabase(pgPort: number, synchronousCommit: 'on' | 'off'): Promise<void> {
   const client = new Client({
     connectionString: `postgres://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${pgPort}/postgres`,
   });
   await client.connect();
   const created: string[] = [];
   try {
+    await client.query(`ALTER SYSTEM SET synchronous_commit = ${synchronousCommit}`);
+    await client.query('SELECT pg_reload_conf()');
     for (const db of DATABASES) {
       const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [db.name]);
       if (found.rowCount === 0) {
@@ -348,11 +357,15 @@ async function main(): Promise<void> {
       'pg-port': { type: 'string' },
       namespace: { type: 'string', default: process.env.TEMPORAL_NAMESPACE || 'default' },
       shards: { type: 'string', default: '4' },
+      'synchronous-commit': { type: 'string', default: 'on' },
       'log-level': { type: 'string', default: 'warn' },
       rebuild: { type: 'boolean', default: false },
       'data-dir': { type: 'string', default: path.join(projectRoot, '.data', 'temporal-postgres') },
     },
   });
+  const synchronousCommit = values['synchronous-commit'];
+  if (!SYNCHRONOUS_COMMIT.includes(synchronousCommit as 'on'))
+    throw new Error(`--synchronous-commit must be on or off, not "${synchronousCommit}"`);
   const dataDir = path.resolve(values['data-dir']);
   const namespace = values.namespace;
 
@@ -391,7 +404,7 @@ async function main(): Promise<void> {
     const pg = await startPostgresProcess(path.join(dataDir, 'pg'), pgPort);
     children.push(pg.child);
 
-    await migrateSchemas(pgPort);
+    await prepareDatabase(pgPort, synchronousCommit as 'on' | 'off');
 
     const ports: Ports = {
       frontend: values.port ? Number(values.port) : await lowFreePort(),
