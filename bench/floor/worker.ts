@@ -1,12 +1,12 @@
 /**
  * The floor workflows' worker process, forked by the bench like the delivery workers: the same
- * Node flags, a prebuilt bundle, the same cache bound. Env: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+ * Node flags, a prebuilt bundle, the same worker settings (WORKER_DEFAULTS). Env: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
  * TEMPORAL_TASK_QUEUE, SMTP_URL, FLOOR_BUNDLE_PATH.
  */
 import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import { createSmtpSender } from '../../activities/smtp';
 import { runMain } from '../../runtime/run-main';
-import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../../worker/worker';
+import { WORKER_DEFAULTS } from '../../worker/worker';
 import { createFloorActivities } from './activities';
 
 async function main(): Promise<void> {
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     taskQueue: env('TEMPORAL_TASK_QUEUE'),
     workflowBundle: { codePath: env('FLOOR_BUNDLE_PATH') },
     activities: createFloorActivities(smtp),
-    maxCachedWorkflows: DEFAULT_MAX_CACHED_WORKFLOWS,
+    ...WORKER_DEFAULTS,
   });
   const stop = () => worker.shutdown();
   if (process.send) process.once('disconnect', stop);
