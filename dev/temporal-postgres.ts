@@ -9,7 +9,8 @@
  *    (first run ~11 minutes and ~3 GB; then reused; `--rebuild` builds again);
  * 2. starts embedded PostgreSQL on its own data folder (.data/temporal-postgres/pg) and port;
  * 3. creates the `temporal` and `temporal_visibility` databases and brings their schemas to the
- *    latest version with the sql tool (the schemas embedded in it);
+ *    latest version with the sql tool (the schemas embedded in it), and sets its
+ *    `synchronous_commit` (`--synchronous-commit`, `on` unless asked);
  * 4. writes a config in the style of the server's config/development-postgres12.yaml and starts the
  *    server, its frontend on `--port` (a free port when not given);
  * 5. registers the namespace and the custom search attributes (contract/names.ts) with the Temporal CLI;
@@ -141,7 +142,8 @@ const DATABASES = [
   { name: 'temporal_visibility', schema: 'postgresql/v12/visibility' },
 ];
 
-const SYNCHRONOUS_COMMIT = ['on', 'off'] as const;
+type SynchronousCommit = 'on' | 'off';
+const isSynchronousCommit = (v: string): v is SynchronousCommit => v === 'on' || v === 'off';
 
 /**
  * Creates the two databases when missing and updates their schemas to the latest version. Sets
@@ -149,7 +151,7 @@ const SYNCHRONOUS_COMMIT = ['on', 'off'] as const;
  * must not leave the next one without durable commits). `off` loses the last few hundred ms of
  * commits on a crash of the machine, never corrupts: a bench setting, not a production one.
  */
-async function prepareDatabase(pgPort: number, synchronousCommit: 'on' | 'off'): Promise<void> {
+async function prepareDatabase(pgPort: number, synchronousCommit: SynchronousCommit): Promise<void> {
   const client = new Client({
     connectionString: `postgres://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${pgPort}/postgres`,
   });
@@ -364,7 +366,7 @@ async function main(): Promise<void> {
     },
   });
   const synchronousCommit = values['synchronous-commit'];
-  if (!SYNCHRONOUS_COMMIT.includes(synchronousCommit as 'on'))
+  if (!isSynchronousCommit(synchronousCommit))
     throw new Error(`--synchronous-commit must be on or off, not "${synchronousCommit}"`);
   const dataDir = path.resolve(values['data-dir']);
   const namespace = values.namespace;
@@ -404,7 +406,7 @@ async function main(): Promise<void> {
     const pg = await startPostgresProcess(path.join(dataDir, 'pg'), pgPort);
     children.push(pg.child);
 
-    await prepareDatabase(pgPort, synchronousCommit as 'on' | 'off');
+    await prepareDatabase(pgPort, synchronousCommit);
 
     const ports: Ports = {
       frontend: values.port ? Number(values.port) : await lowFreePort(),

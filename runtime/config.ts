@@ -60,22 +60,23 @@ export const configSchema = z.object({
   /** Caps every SMTP phase's timeout (tests, the lab); unset, RFC 5321's per phase (10 min after DATA). */
   SMTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).optional(),
   /**
-   * The DNS server (IP, or IP:port) that verifies sending domains and finds MX hosts; unset, the
-   * system's resolvers. Tests and `npm start` point it at a local one.
-   */
-  /**
    * The API behind a reverse proxy: which peers are trusted to name the client in X-Forwarded-For
-   * (a hop count, or addresses/subnets and loopback, linklocal, uniquelocal). Unset: none, and the
-   * client is the TCP peer (a header from anyone else could name any address).
+   * (addresses/subnets and loopback, linklocal, uniquelocal, or a hop count, which trusts that many
+   * peers whoever they are). Unset: none, and the client is the TCP peer (a header from anyone
+   * else could name any address).
    */
   TRUST_PROXY: z
     .string()
     .refine(
       isTrustProxy,
-      'must be a number of hops, or IP addresses, subnets, loopback, linklocal, uniquelocal',
+      'must be IP addresses or subnets (10.0.0.0/8), loopback, linklocal, uniquelocal, or a number of hops from 1 to 99',
     )
     .transform((v) => (/^\d+$/.test(v) ? Number(v) : v))
     .optional(),
+  /**
+   * The DNS server (IP, or IP:port) that verifies sending domains and finds MX hosts; unset, the
+   * system's resolvers. Tests and `npm start` point it at a local one.
+   */
   DNS_SERVER: z
     .string()
     .refine(isDnsServer, 'must be an IP address, optionally with :port ([::1]:53 for IPv6)')
@@ -123,15 +124,18 @@ function isDnsServer(v: string): boolean {
   return rest.length === 0 && isIP(host!) === 4 && validPort(portText);
 }
 
+/** What Express's `trust proxy` (proxy-addr) compiles without throwing at start, less netmask forms. */
 function isTrustProxy(v: string): boolean {
-  if (/^\d{1,2}$/.test(v)) return true;
+  if (/^\d+$/.test(v)) return Number(v) >= 1 && Number(v) <= 99;
   return v.split(',').every((item) => {
     const t = item.trim();
     if (['loopback', 'linklocal', 'uniquelocal'].includes(t)) return true;
     const [ip = '', bits, ...rest] = t.split('/');
     const family = isIP(ip);
     if (!family || rest.length > 0) return false;
-    return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+    // A /0 would trust every address (proxy-addr refuses it).
+    if (bits === undefined) return true;
+    return /^\d{1,3}$/.test(bits) && Number(bits) >= 1 && Number(bits) <= (family === 4 ? 32 : 128);
   });
 }
 

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from '../runtime/config';
-import { pollerBehavior } from '../worker/worker';
+import express from 'express';
+import { pollerBehavior } from '../worker/tuning';
 
 describe('configuration', () => {
   it('when nothing is set, then the defaults of npm start apply', () => {
@@ -31,8 +32,12 @@ describe('configuration', () => {
     ['DNS_SERVER', '127.0.0.1:99999', /DNS_SERVER/],
     ['DKIM_ENCRYPTION_KEY', 'short', /DKIM_ENCRYPTION_KEY: must be at least 32 characters/],
     ['WORKER_WORKFLOW_TASK_POLLERS', '0', /WORKER_WORKFLOW_TASK_POLLERS/],
-    ['TRUST_PROXY', 'true', /TRUST_PROXY: must be a number of hops/],
+    ['TRUST_PROXY', 'true', /TRUST_PROXY: must be IP addresses or subnets/],
     ['TRUST_PROXY', '10.0.0.0/33', /TRUST_PROXY/],
+    ['TRUST_PROXY', '10.0.0.0/0', /TRUST_PROXY/],
+    ['TRUST_PROXY', '::/0', /TRUST_PROXY/],
+    ['TRUST_PROXY', '0', /TRUST_PROXY/],
+    ['TRUST_PROXY', '100', /TRUST_PROXY/],
     ['TRUST_PROXY', 'proxy.example.com', /TRUST_PROXY/],
     ['WORKER_ACTIVITY_TASK_POLLERS', 'many', /WORKER_ACTIVITY_TASK_POLLERS/],
   ])('when %s=%s, then loading fails naming it', (key, value, message) => {
@@ -68,10 +73,14 @@ describe('configuration', () => {
 
   it.each([
     ['1', 1],
+    ['99', 99],
     ['loopback', 'loopback'],
     ['10.0.0.0/8, fd00::/8, 192.0.2.7', '10.0.0.0/8, fd00::/8, 192.0.2.7'],
-  ])('when TRUST_PROXY=%s, then it is taken', (value, expected) => {
-    expect(loadConfig({ TRUST_PROXY: value }).TRUST_PROXY).toBe(expected);
+    ['::1/128,linklocal', '::1/128,linklocal'],
+  ])('when TRUST_PROXY=%s, then it is taken, and Express takes it too', (value, expected) => {
+    const { TRUST_PROXY } = loadConfig({ TRUST_PROXY: value });
+    expect(TRUST_PROXY).toBe(expected);
+    expect(() => express().set('trust proxy', TRUST_PROXY)).not.toThrow();
   });
 
   it('when a process needs a database and none is given, then it says so', () => {

@@ -54,7 +54,27 @@ describe('prepared statements', () => {
     expect((await statements()).filter((s) => s.name.startsWith('probe_'))).toHaveLength(2);
   });
 
-  it('when a marker name is not made of lower-case letters and underscores, then it is refused', () => {
+  it('when a marker name is not 1 to 40 lower-case letters and underscores, then it is refused', () => {
     expect(() => prepared('x */ drop table mailings; /*')).toThrow(/names are/);
+    expect(() => prepared('a'.repeat(41))).toThrow(/names are/);
+  });
+
+  it('when a migration changes what the statement returns, then the read still answers, and the connection is replaced', async () => {
+    const { id: accountId } = await createAccount(db, 'migrated');
+    const { mailingId } = await seedMailing(db, accountId, { 'ok.test': 2 });
+    await counters.bump(db, mailingId, '1', { total: 2, retrying: 1 });
+    const before = await counters.statistics(db, accountId, mailingId);
+    const pid = async () =>
+      (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db)).rows[0]!.pid;
+    const first = await pid();
+
+    // sum(integer) is bigint, sum(bigint) numeric: the prepared plan's result type no longer holds.
+    await sql`alter table mailing_counters alter column retrying type bigint`.execute(db);
+    expect(await counters.statistics(db, accountId, mailingId)).toEqual(before);
+    const second = await pid();
+    expect(second).not.toBe(first);
+    expect(await counters.statistics(db, accountId, mailingId)).toEqual(before);
+    expect((await statements()).map((s) => s.name)).toEqual([expect.stringMatching(/^mailing_statistics_/)]);
+    expect(await pid()).toBe(second);
   });
 });

@@ -5,7 +5,8 @@ import { createSmtpSender } from '../activities/smtp';
 import fs from 'node:fs';
 import { ConfigError, loadConfigOrExit, publicUrl, redactUrl, returnPathKeys } from '../runtime/config';
 import { createDb } from '../db/connection';
-import { createWorker, pollerBehavior } from './worker';
+import { pollerBehavior } from './tuning';
+import { createWorker } from './worker';
 import { runMain } from '../runtime/run-main';
 
 async function main(): Promise<void> {

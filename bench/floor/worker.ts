@@ -6,7 +6,7 @@
 import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import { createSmtpSender } from '../../activities/smtp';
 import { runMain } from '../../runtime/run-main';
-import { WORKER_DEFAULTS } from '../../worker/worker';
+import { WORKER_DEFAULTS } from '../../worker/tuning';
 import { createFloorActivities } from './activities';
 
 async function main(): Promise<void> {
