@@ -426,6 +426,9 @@ function noise(length: number): Buffer {
 
 describe('hostile input: bounded work, never a throw', () => {
   /** Parses and says how long it took. */
+  // "Quickly" tells work that grows with the square of the input (minutes on these inputs) from work
+  // that grows with it, not speed: a 2-core machine busy with a bench took 3.2 s for 4 MB of newlines.
+  const QUICKLY_MS = 10_000;
   async function timed(raw: Buffer | string) {
     const start = performance.now();
     const parsed = await parseInbound(raw);
@@ -491,7 +494,7 @@ describe('hostile input: bounded work, never a throw', () => {
   ])('%s: none, quickly', async (_name, make) => {
     const { parsed, ms } = await timed(make());
     expect(parsed).toEqual({ kind: 'none', why: 'other' });
-    expect(ms).toBeLessThan(3000);
+    expect(ms).toBeLessThan(QUICKLY_MS);
   });
 
   // The bound catches backtracking (quadratic on these 300 KB inputs is minutes), not speed: a busy
@@ -528,7 +531,7 @@ describe('hostile input: bounded work, never a throw', () => {
     expect(parsed.recipients.length).toBeGreaterThan(0);
     expect(parsed.recipients.length).toBeLessThanOrEqual(500);
     expect(parsed.recipients[0]).toMatchObject({ recipient: 'r0@example.org', category: 'hard_bounce' });
-    expect(ms).toBeLessThan(3000);
+    expect(ms).toBeLessThan(QUICKLY_MS);
   });
 
   test('a diagnostic with NUL bytes and a megabyte of text comes out clean and cut', async () => {
@@ -563,6 +566,6 @@ describe('hostile input: bounded work, never a throw', () => {
       recipients: [{ recipient: 'big@example.org', status: '5.2.2', category: 'mailbox_full' }],
       original: { deliveryId: '55' },
     });
-    expect(ms).toBeLessThan(3000);
+    expect(ms).toBeLessThan(QUICKLY_MS);
   });
 });
