@@ -93,7 +93,9 @@ async function sendAndWatch(
       return watch.done(c);
     },
     watch.what,
-    { timeoutMs: 3_600_000, everyMs: 100 },
+    // Stalls are caught above within minutes; the deadline only ends a run that still moves, so
+    // it is a day: an hour cut the 100,000 sleeping deliveries short at 60,343 on a slow day.
+    { timeoutMs: 24 * 3_600_000, everyMs: 100 },
   );
   return (performance.now() - started) / 1000;
 }
