@@ -19,7 +19,8 @@ const url = (protocols: string[]) =>
 
 const rate = z.coerce.number().positive('must be more than 0').max(1_000_000);
 const burst = z.coerce.number().int().min(1).max(1_000_000);
-const pollers = z.union([z.literal('auto'), z.coerce.number().int().min(1).max(1_000)]);
+// Workflow task polls: at least 2 (one for the worker's sticky queue, one for the shared one).
+const pollers = (min: number) => z.union([z.literal('auto'), z.coerce.number().int().min(min).max(1_000)]);
 
 export const configSchema = z.object({
   PORT: port.default(3000),
@@ -97,8 +98,8 @@ export const configSchema = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).optional(),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).optional(),
   /** Task pollers: at most this many polls at once, or `auto` (the SDK scales them between 1 and 100). */
-  WORKER_WORKFLOW_TASK_POLLERS: pollers.optional(),
-  WORKER_ACTIVITY_TASK_POLLERS: pollers.optional(),
+  WORKER_WORKFLOW_TASK_POLLERS: pollers(2).optional(),
+  WORKER_ACTIVITY_TASK_POLLERS: pollers(1).optional(),
   /** A workflow bundle built by `npm run build:workflows`; unset, the worker bundles `workflows/` at start. */
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   /**

@@ -31,7 +31,7 @@ describe('configuration', () => {
     ['DNS_SERVER', 'dns.example.com:53', /DNS_SERVER: must be an IP address/],
     ['DNS_SERVER', '127.0.0.1:99999', /DNS_SERVER/],
     ['DKIM_ENCRYPTION_KEY', 'short', /DKIM_ENCRYPTION_KEY: must be at least 32 characters/],
-    ['WORKER_WORKFLOW_TASK_POLLERS', '0', /WORKER_WORKFLOW_TASK_POLLERS/],
+    ['WORKER_WORKFLOW_TASK_POLLERS', '1', /WORKER_WORKFLOW_TASK_POLLERS/],
     ['TRUST_PROXY', 'true', /TRUST_PROXY: must be IP addresses or subnets/],
     ['TRUST_PROXY', '10.0.0.0/33', /TRUST_PROXY/],
     ['TRUST_PROXY', '10.0.0.0/0', /TRUST_PROXY/],
