@@ -17,7 +17,9 @@ export async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
 
 function heartbeat(): void {
   try {
-    Context.current().heartbeat();
+    const context = Context.current();
+    // A local activity cannot heartbeat: the SDK keeps its workflow task alive instead.
+    if (!context.info.isLocal) context.heartbeat();
   } catch {
     // called outside an activity (a test calling the function directly): nobody to tell
   }

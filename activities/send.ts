@@ -22,8 +22,10 @@ export function createSendAttempt(deps: {
   messageFor: ReturnType<typeof createMessageBuilder>;
 }) {
   return async function sendAttempt(input: SendInput): Promise<AttemptResult> {
-    // Only a retry of this activity can follow an acceptance: the first try skips the read.
-    if (activityAttempt() > 1) {
+    // Only a retry can follow an acceptance: the first try of an activity skips the read. A local
+    // send (revision 2's deliveries, still running) always reads: one whose worker died is run
+    // again from attempt 1 by the next worker.
+    if (mayBeRetry()) {
       const accepted = await deliveries.acceptanceOf(deps.db, input.deliveryId);
       if (accepted) return accepted;
     }
@@ -52,11 +54,12 @@ async function saveUntilDone(save: () => Promise<void>): Promise<void> {
   }
 }
 
-function activityAttempt(): number {
+function mayBeRetry(): boolean {
   try {
-    return Context.current().info.attempt;
+    const { attempt, isLocal } = Context.current().info;
+    return isLocal || attempt > 1;
   } catch {
-    return 1; // called outside an activity (a test calling it directly)
+    return false; // called outside an activity (a test calling it directly)
   }
 }
 

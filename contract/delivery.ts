@@ -19,7 +19,9 @@ export type DeliveryInput = {
    * (`DELIVERY_REVISION`). Absent (deliveries started before it, or without the starters): the
    * workflow asks Temporal with `patched()` which path each running delivery took, one marker event
    * per patch. 1: today's path without asking (no marker events), the search attributes all given at
-   * start (none upserted first), at most one upsert per attempt.
+   * start (none upserted first), at most one upsert per attempt. 2: the same with each send a local
+   * activity; landed once and taken back, so no delivery is started with it now, and those that
+   * were run it to their end.
    */
   revision?: number;
 };

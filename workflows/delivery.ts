@@ -32,18 +32,22 @@ import { beyondWindow, nextRetryDelay, type RetryBounds, validRetryBounds } from
 import { SEND_ACTIVITY_TIMEOUT_MS } from '../domain/smtp-timeouts';
 import type { DeliveryActivities } from '../activities';
 
-const { sendAttempt } = proxyActivities<DeliveryActivities>({
+const sendOptions = {
   // Covers the longest SMTP session RFC 5321's timeouts allow (about 50 min), every MX host tried:
   // a retry never starts while the first try could still be talking.
   startToCloseTimeout: SEND_ACTIVITY_TIMEOUT_MS,
-  // The activity heartbeats every 5 s while it talks SMTP: a dead worker is noticed this fast.
-  heartbeatTimeout: '30s',
   retry: {
     initialInterval: '10s',
     backoffCoefficient: 2,
     maximumInterval: '5 minutes',
     nonRetryableErrorTypes: ['UnknownMailingError'],
   },
+} satisfies ActivityOptions;
+/** The send: an activity task of its own (every revision but 2). */
+const remote = proxyActivities<DeliveryActivities>({
+  ...sendOptions,
+  // The activity heartbeats every 5 s while it talks SMTP: a dead worker is noticed this fast.
+  heartbeatTimeout: '30s',
 });
 const recordingOptions = {
   startToCloseTimeout: '30s',
@@ -59,6 +63,13 @@ const { beginDelivery, recordRetry, recordOutcome } = proxyActivities<DeliveryAc
 // Recording as local activities: run by the worker inside the workflow task that needs them, with
 // no round trips through the server's task queues (the dev server's main cost per delivery).
 const local = proxyLocalActivities<DeliveryActivities>(recordingOptions);
+/**
+ * Revision 2's send, a local activity: landed once, then taken back (docs/performance.md says why).
+ * No delivery is started with revision 2 any more, but those started while it was current run this
+ * path until they end (up to 48 h): their histories hold local-activity markers for the send, which
+ * only this path replays (test/histories/v4-local-send).
+ */
+const localSend = proxyLocalActivities<DeliveryActivities>(sendOptions);
 /** Histories recorded before recording went local replay the old path. */
 const LOCAL_RECORDING = 'local-recording';
 /**
@@ -131,6 +142,7 @@ export async function delivery(input: DeliveryInput): Promise<DeliveryState> {
   // revision is in the start event, so a replay takes the same path. Older deliveries still ask.
   const lean = (input.revision ?? 0) >= 1;
   const isPatched = (patchId: string) => lean || patched(patchId);
+  const { sendAttempt } = input.revision === 2 ? localSend : remote;
 
   // A revised delivery was given these at start by its starter.
   if (!lean) {

@@ -14,7 +14,8 @@ const dir = path.join(__dirname, '..', 'histories');
 // Today's recordings at the top; older generations of the workflow code, still running somewhere
 // until their deliveries end, in subfolders (v1-remote-recording: before recording went local;
 // v2-retrying-status: before a waiting delivery's DeliveryStatus stayed in_progress;
-// v3-patch-markers: before the starters gave a revision, when every delivery asked its patches).
+// v3-patch-markers: before the starters gave a revision, when every delivery asked its patches;
+// v4-local-send: revision 2, each send a local activity, landed once and taken back).
 const files = fs
   .readdirSync(dir, { recursive: true, encoding: 'utf8' })
   .filter((f) => f.endsWith('.json'))
@@ -41,6 +42,7 @@ describe('replay of recorded delivery and mailing histories', () => {
         ...scenarios.map((s) => `v1-remote-recording/${s}`),
         ...scenarios.map((s) => `v2-retrying-status/${s}`),
         ...scenarios.map((s) => `v3-patch-markers/${s}`),
+        ...scenarios.map((s) => `v4-local-send/${s}`),
       ].sort(),
     );
   });
