@@ -6,12 +6,13 @@ import { createDb } from '../db/connection';
 import { rateLimitsFromConfig } from './rate-limit';
 import { startApi } from './server';
 import { runMain } from '../runtime/run-main';
+import { temporalConnectionOptions } from '../runtime/temporal-connection';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(['DATABASE_URL', 'DKIM_ENCRYPTION_KEY']);
   const db = createDb(config.DATABASE_URL!);
   // Lazy: the API starts (and /health says 503) even while Temporal is still coming up.
-  const temporal = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+  const temporal = Connection.lazy(temporalConnectionOptions(config));
   const api = await startApi(
     {
       db,

@@ -19,6 +19,8 @@ import { DEFAULT_SQLITE_PRAGMAS, startDevServer } from '../dev/temporal-dev-serv
 import { freePort } from '../dev/ports';
 import { forkApi, forkWorker, stopProcess, waitForPoller } from '../dev/service-process';
 import { localPort, pidListeningOn, withDescendants } from './measure';
+import { loadConfig } from '../runtime/config';
+import { isTemporalTlsSetting, temporalConnectionOptions } from '../runtime/temporal-connection';
 
 export type Stack = {
   db: Db;
@@ -76,6 +78,9 @@ export async function startStack(
   let temporalPid: number | null = null;
   let temporalKind = `external (${temporalAddress})`;
   if (!temporalAddress) {
+    // Its own dev server speaks plain gRPC: TLS settings in the shell are for another server, and
+    // every process forked below (workers, API, floor worker) inherits this environment.
+    for (const k of Object.keys(process.env)) if (isTemporalTlsSetting(k)) delete process.env[k];
     const cli = await locateTemporalBinary('cli', { log });
     const port = await freePort();
     log('starting the Temporal dev server ...');
@@ -94,7 +99,9 @@ export async function startStack(
     temporalKind = `embedded dev server (SQLite file; pragmas ${(opts.sqlitePragmas ?? DEFAULT_SQLITE_PRAGMAS).join(', ') || 'none'})`;
   }
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
-  const connection = await Connection.connect({ address: temporalAddress });
+  const connection = await Connection.connect(
+    temporalPid === null ? temporalConnectionOptions(loadConfig()) : { address: temporalAddress },
+  );
   stops.unshift(() => connection.close());
   const client = new Client({ connection, namespace });
   if (temporalPid === null) {

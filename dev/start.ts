@@ -26,6 +26,12 @@ import { startPostgresProcess } from './postgres-process';
 import { type Child, killNow, startScript, stopChild } from './processes';
 import { locateTemporalBinary } from './temporal-binaries';
 import { startDevServer } from './temporal-dev-server';
+import {
+  describeTemporal,
+  type TemporalConnectionOptions,
+  temporalConnectionOptions,
+  withoutTemporalTls,
+} from '../runtime/temporal-connection';
 
 /** What to stop, in the order to stop it: the last started first. */
 const cleanups: { what: string; stop: () => Promise<void> }[] = [];
@@ -85,6 +91,11 @@ async function main(): Promise<void> {
 
   let temporalAddress = config.TEMPORAL_ADDRESS;
   const temporalGiven = Boolean(process.env.TEMPORAL_ADDRESS);
+  // A given server gets the TLS settings; npm start's own dev server speaks plain gRPC on 127.0.0.1,
+  // and its children must not try TLS on it because the shell had them set for another server.
+  let temporal: TemporalConnectionOptions = temporalGiven
+    ? temporalConnectionOptions(config)
+    : { address: temporalAddress };
   if (!temporalGiven) {
     const cli = await locateTemporalBinary('cli', { log: (m) => console.log(m) });
     console.log(`Starting the Temporal dev server (${cli.path}) ...`);
@@ -104,6 +115,7 @@ async function main(): Promise<void> {
     cleanups.unshift({ what: 'Temporal', stop: () => stopChild(server) });
     watch(server);
     temporalAddress = `127.0.0.1:${port}`;
+    temporal = { address: temporalAddress };
   }
 
   const bounceListenerUrl = `smtp://${config.BOUNCE_HOST}:${config.BOUNCE_PORT}`;
@@ -126,7 +138,7 @@ async function main(): Promise<void> {
     config.BOUNCE_SECRET ??
     (await keptSecret(config.DATA_DIR, 'bounce-secret', () => randomBytes(32).toString('base64url'))).value;
   const env = {
-    ...process.env,
+    ...(temporalGiven ? process.env : withoutTemporalTls(process.env)),
     BOUNCE_SECRET: bounceSecret,
     DKIM_ENCRYPTION_KEY: dkimKeySecret,
     DNS_SERVER: dnsServer,
@@ -163,7 +175,7 @@ async function main(): Promise<void> {
   const apiUrl = `http://127.0.0.1:${config.PORT}`;
   await Promise.all([
     waitForHealth(`${apiUrl}/health`, 90_000),
-    waitForWorker(temporalAddress, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE, worker, 90_000),
+    waitForWorker(temporal, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE, worker, 90_000),
   ]);
   if (stopping) return;
   // The worker's and the API's start-up lines are out by now: the banner comes last, where it is seen.
@@ -183,7 +195,7 @@ async function main(): Promise<void> {
       : `Sending from  ${DEV_SENDING_DOMAIN} is NOT verified in DNS_SERVER ${dnsServer}: see GET /v1/sending-domains`,
     `DNS           ${dns ? `local DNS server on ${dnsServer}` : `DNS_SERVER ${dnsServer}`}`,
     `Temporal UI   ${env.TEMPORAL_UI_URL}`,
-    `Temporal      ${temporalAddress}, namespace "${config.TEMPORAL_NAMESPACE}"   (npm run temporal -- …)`,
+    `Temporal      ${describeTemporal(temporal)}, namespace "${config.TEMPORAL_NAMESPACE}"   (npm run temporal -- …)`,
     `SMTP          ${lab ? `bounce lab on ${lab.url}` : 'relay from SMTP_URL'}`,
     `Bounces       ${bounceListenerUrl}   (late bounces; complaints to ${feedbackAddress(config)})`,
     '',
@@ -224,14 +236,14 @@ async function answers(url: string): Promise<boolean> {
  * (by the SDK's default identity, `<pid>@<host>`), so a poller left from an earlier run does not count.
  */
 async function waitForWorker(
-  address: string,
+  temporal: TemporalConnectionOptions,
   namespace: string,
   taskQueue: string,
   worker: Child,
   timeoutMs: number,
 ): Promise<void> {
   const identity = `${worker.process.pid}@${os.hostname()}`;
-  const connection = await Connection.connect({ address });
+  const connection = await Connection.connect(temporal);
   try {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline && !stopping) {

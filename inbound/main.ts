@@ -6,12 +6,13 @@ import { Client, Connection } from '@temporalio/client';
 import { feedbackAddress, loadConfigOrExit, returnPathKeys } from '../runtime/config';
 import { runMain } from '../runtime/run-main';
 import { onShutdown } from '../runtime/shutdown';
+import { temporalConnectionOptions } from '../runtime/temporal-connection';
 import { startBounceListener } from './listener';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(['BOUNCE_SECRET']);
   // Lazy: the listener takes connections while Temporal comes up; until then it answers 451.
-  const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+  const connection = Connection.lazy(temporalConnectionOptions(config));
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const listener = await startBounceListener(
     {

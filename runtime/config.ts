@@ -17,6 +17,8 @@ const url = (protocols: string[]) =>
       message: `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`,
     });
 
+/** PEM text given in a variable (Kubernetes secrets as environment): at least one BEGIN block. */
+const pem = (what: string) => z.string().regex(/-----BEGIN [A-Z0-9 ]+-----/, `must be ${what}`);
 const rate = z.coerce.number().positive('must be more than 0').max(1_000_000);
 const burst = z.coerce.number().int().min(1).max(1_000_000);
 // Workflow task polls: at least 2 (one for the worker's sticky queue, one for the shared one).
@@ -32,6 +34,30 @@ export const configSchema = z.object({
     .regex(/^[^\s:/]+:\d+$/, 'must be host:port')
     .default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /**
+   * TLS and an API key for Temporal (mTLS on a cluster's frontend, Temporal Cloud): the names the
+   * Temporal CLI and the SDK's envconfig read, so `npm run temporal` takes the same ones. Any of them
+   * turns TLS on (TEMPORAL_TLS=false turns it off); see runtime/temporal-connection.ts.
+   */
+  TEMPORAL_TLS: z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_DATA: pem('a PEM certificate').optional(),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_CLIENT_CERT_DATA: pem('a PEM certificate').optional(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_CLIENT_KEY_DATA: pem('a PEM private key').optional(),
+  TEMPORAL_TLS_SERVER_NAME: z
+    .string()
+    .regex(/^[a-z0-9.-]+$/i, 'must be a host name')
+    .optional(),
+  /** The TypeScript SDK cannot skip the host-name check: refused rather than quietly ignored. */
+  TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: z
+    .enum(['false', '0'], {
+      message:
+        'is not supported by the TypeScript SDK: set TEMPORAL_TLS_SERVER_NAME to the name on the certificate',
+    })
+    .optional(),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
   TEMPORAL_UI_URL: url(['http:', 'https:']).default('http://localhost:8233'),
   TEMPORAL_UI_PORT: port.default(8233),

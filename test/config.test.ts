@@ -1,6 +1,14 @@
 import { ConfigError, loadConfig } from '../runtime/config';
 import express from 'express';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { pollerBehavior } from '../worker/tuning';
+import {
+  describeTemporal,
+  temporalConnectionOptions,
+  withoutTemporalTls,
+} from '../runtime/temporal-connection';
 
 describe('configuration', () => {
   it('when nothing is set, then the defaults of npm start apply', () => {
@@ -89,5 +97,101 @@ describe('configuration', () => {
 
   it('when a variable is set but empty, then it counts as unset', () => {
     expect(loadConfig({ SMTP_URL: '', PORT: '' })).toMatchObject({ PORT: 3000 });
+  });
+});
+
+describe('Temporal TLS and API key settings', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'temporal-tls-config-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string) => {
+    const p = path.join(dir, name);
+    fs.writeFileSync(p, text);
+    return p;
+  };
+  // Not a certificate anyone trusts: the options only carry the bytes, the handshake is another test's.
+  const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+  const options = (env: NodeJS.ProcessEnv) => temporalConnectionOptions(loadConfig(env));
+
+  it('when none is set, then the connection is plain gRPC to TEMPORAL_ADDRESS', () => {
+    expect(options({ TEMPORAL_ADDRESS: 'temporal:7233' })).toEqual({ address: 'temporal:7233' });
+  });
+
+  it('when a CA, a client certificate and its key are given, then the options carry them as mTLS', () => {
+    const o = options({
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: file('ca.pem', PEM),
+      TEMPORAL_TLS_CLIENT_CERT_PATH: file('client.pem', PEM),
+      TEMPORAL_TLS_CLIENT_KEY_DATA: '-----BEGIN PRIVATE KEY-----\nkey\n-----END PRIVATE KEY-----',
+      TEMPORAL_TLS_SERVER_NAME: 'temporal.internal',
+    });
+    expect(o.tls).toMatchObject({ serverNameOverride: 'temporal.internal' });
+    const tls = o.tls as {
+      serverRootCACertificate: Uint8Array;
+      clientCertPair: { crt: Uint8Array; key: Uint8Array };
+    };
+    expect(Buffer.from(tls.serverRootCACertificate).toString()).toBe(PEM);
+    expect(Buffer.from(tls.clientCertPair.key).toString()).toMatch(/BEGIN PRIVATE KEY/);
+    expect(describeTemporal(o)).toBe('temporal:7233 (mTLS)');
+  });
+
+  it('when only an API key is given, then TLS is on with the system CAs, as the Temporal CLI does', () => {
+    const o = options({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: 'secret-key' });
+    expect(o).toMatchObject({ apiKey: 'secret-key' });
+    expect(o.tls).toBeTruthy();
+    expect(describeTemporal(o)).toBe('ns.acct.tmprl.cloud:7233 (TLS, API key)');
+    expect(describeTemporal(o)).not.toContain('secret-key');
+  });
+
+  it('when TEMPORAL_TLS=false is given with an API key, then TLS stays off (a local proxy ends it)', () => {
+    expect(options({ TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'k' })).toEqual({
+      address: 'localhost:7233',
+      tls: false,
+      apiKey: 'k',
+    });
+  });
+
+  it.each([
+    [
+      { TEMPORAL_TLS_CLIENT_CERT_PATH: 'CERT' },
+      /TEMPORAL_TLS_CLIENT_KEY_PATH: is required with a client certificate/,
+    ],
+    [
+      { TEMPORAL_TLS_CLIENT_KEY_PATH: 'CERT' },
+      /TEMPORAL_TLS_CLIENT_CERT_PATH: is required with a client key/,
+    ],
+    [
+      { TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/nowhere/ca.pem' },
+      /TEMPORAL_TLS_SERVER_CA_CERT_PATH: cannot read \/nowhere\/ca.pem \(ENOENT\)/,
+    ],
+    [{ TEMPORAL_TLS_SERVER_CA_CERT_PATH: 'TEXT' }, /TEMPORAL_TLS_SERVER_CA_CERT_PATH: .* holds no PEM block/],
+    [
+      { TEMPORAL_TLS_SERVER_CA_CERT_PATH: 'CERT', TEMPORAL_TLS_SERVER_CA_CERT_DATA: PEM },
+      /TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS_SERVER_CA_CERT_DATA: give one of them, not both/,
+    ],
+  ])('when %j, then the process stops naming the setting', (env, message) => {
+    const files = { CERT: file('some.pem', PEM), TEXT: file('some.txt', 'not a certificate') };
+    const resolved = Object.fromEntries(
+      Object.entries(env).map(([k, v]) => [k, files[v as keyof typeof files] ?? v]),
+    );
+    expect(() => options(resolved)).toThrow(ConfigError);
+    expect(() => options(resolved)).toThrow(message);
+  });
+
+  it.each([
+    ['TEMPORAL_TLS', 'yes', /TEMPORAL_TLS: must be true or false/],
+    ['TEMPORAL_TLS_CLIENT_CERT_DATA', 'MIIB…', /TEMPORAL_TLS_CLIENT_CERT_DATA: must be a PEM certificate/],
+    ['TEMPORAL_TLS_SERVER_NAME', 'https://temporal', /TEMPORAL_TLS_SERVER_NAME: must be a host name/],
+    [
+      'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION',
+      'true',
+      /TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: is not supported by the TypeScript SDK/,
+    ],
+  ])('when %s=%s, then loading fails naming it', (key, value, message) => {
+    expect(() => loadConfig({ [key]: value })).toThrow(message);
+  });
+
+  it('when npm start runs its own server, then its children get none of these settings', () => {
+    const env = withoutTemporalTls({ TEMPORAL_API_KEY: 'k', TEMPORAL_TLS: 'true', TEMPORAL_NAMESPACE: 'n' });
+    expect(env).toEqual({ TEMPORAL_NAMESPACE: 'n' });
   });
 });

@@ -8,6 +8,7 @@ import { createDb } from '../db/connection';
 import { pollerBehavior } from './tuning';
 import { createWorker } from './worker';
 import { runMain } from '../runtime/run-main';
+import { describeTemporal, temporalConnectionOptions } from '../runtime/temporal-connection';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(['DATABASE_URL', 'BOUNCE_SECRET', 'DKIM_ENCRYPTION_KEY']);
@@ -28,9 +29,10 @@ async function main(): Promise<void> {
     ...(config.DNS_SERVER && { dnsServer: config.DNS_SERVER }),
     ...(config.SMTP_TIMEOUT_MS !== undefined && { timeoutMs: config.SMTP_TIMEOUT_MS }),
   });
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporalOptions = temporalConnectionOptions(config);
+  const connection = await NativeConnection.connect(temporalOptions);
   // The mailing fan-out starts delivery workflows from an activity: that needs a client connection.
-  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const clientConnection = await Connection.connect(temporalOptions);
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   const worker = await createWorker({
     connection,
@@ -65,7 +67,7 @@ async function main(): Promise<void> {
   const onLauncherGone = () => worker.shutdown();
   if (process.send) process.once('disconnect', onLauncherGone);
   console.log(
-    `Worker polling task queue "${config.TEMPORAL_TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}` +
+    `Worker polling task queue "${config.TEMPORAL_TASK_QUEUE}" on ${describeTemporal(temporalOptions)}` +
       (config.SMTP_URL ? ` (relay ${redactUrl(config.SMTP_URL)})` : ' (direct to MX)'),
   );
   await worker.run();

@@ -6,6 +6,8 @@
 import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import { createSmtpSender } from '../../activities/smtp';
 import { runMain } from '../../runtime/run-main';
+import { loadConfig } from '../../runtime/config';
+import { temporalConnectionOptions } from '../../runtime/temporal-connection';
 import { WORKER_DEFAULTS } from '../../worker/tuning';
 import { createFloorActivities } from './activities';
 
@@ -17,7 +19,9 @@ async function main(): Promise<void> {
   };
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const smtp = createSmtpSender({ relayUrl: env('SMTP_URL'), ehloHostname: 'bench.localhost' });
-  const connection = await NativeConnection.connect({ address: env('TEMPORAL_ADDRESS') });
+  env('TEMPORAL_ADDRESS');
+  // An external server's TLS settings, as the delivery workers read them.
+  const connection = await NativeConnection.connect(temporalConnectionOptions(loadConfig()));
   const worker = await Worker.create({
     connection,
     namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
