@@ -184,6 +184,12 @@ function printTable(r: {
     console.log(
       `\nstatistics, ${r.stats.rows} rows: at ${r.stats.requestsPerSecond} requests/s (10 connections, as fast as they go) p50 ${r.stats.p50Ms} ms, p99 ${r.stats.p99Ms} ms; one connection (${r.stats.oneConnection.requestsPerSecond} requests/s) p50 ${r.stats.oneConnection.p50Ms} ms, p99 ${r.stats.oneConnection.p99Ms} ms; naive GROUP BY ${r.stats.naiveGroupByMs} ms`,
     );
+  if (r.stats) {
+    const { stats, noQuery } = r.stats.oneClientTimed;
+    console.log(
+      `one client, to the microsecond: statistics p50 ${stats.p50Ms} ms, p99 ${stats.p99Ms} ms; the same route refused before its query (the floor of HTTP here) p50 ${noQuery.p50Ms} ms, p99 ${noQuery.p99Ms} ms`,
+    );
+  }
   if (r.sleeping)
     console.log(`${r.sleeping.deliveries} sleeping deliveries: worker RSS ${r.sleeping.workerRssMb} MB`);
 }

@@ -1,4 +1,5 @@
 /** The measured scenarios of `npm run bench`; each returns one row of results.json. */
+import http from 'node:http';
 import autocannon from 'autocannon';
 import { sql } from 'kysely';
 import nodemailer from 'nodemailer';
@@ -222,6 +223,16 @@ export async function statsLatency(stack: Stack, rows: number, log: (m: string) 
     // takes, with nothing queued in front of it.
     const loaded = await load(10);
     const alone = await load(1);
+    // The same one client, timed to the microsecond (autocannon keeps whole milliseconds), beside
+    // the floor of HTTP on this machine: the same route refused before its query (an id that
+    // cannot exist: the key check, the rate limits, the routing, a JSON answer, no database).
+    // Alternated in turns, so that both see the same machine.
+    const auth = { authorization: `Bearer ${key}` };
+    const timed = { stats: [] as number[], noQuery: [] as number[] };
+    for (let turn = 0; turn < 4; turn++) {
+      timed.stats.push(...(await oneClient(`${api.url}/v1/mailings/${mailingId}/stats`, auth, 200, 2.5)));
+      timed.noQuery.push(...(await oneClient(`${api.url}/v1/mailings/none/stats`, auth, 404, 2.5)));
+    }
     return {
       rows,
       p50Ms: loaded.latency.p50,
@@ -232,11 +243,43 @@ export async function statsLatency(stack: Stack, rows: number, log: (m: string) 
         p99Ms: alone.latency.p99,
         requestsPerSecond: round(alone.requests.average),
       },
+      oneClientTimed: { stats: percentiles(timed.stats), noQuery: percentiles(timed.noQuery) },
       naiveGroupByMs: round(median(naive)),
     };
   } finally {
     await stopProcess(api.process);
   }
+}
+
+/** One keep-alive connection asking again as soon as it has its answer, for `seconds`: each request's ms. */
+async function oneClient(url: string, headers: Record<string, string>, status: number, seconds: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const times: number[] = [];
+  try {
+    const end = performance.now() + seconds * 1000;
+    while (performance.now() < end) {
+      const started = performance.now();
+      const code = await new Promise<number | undefined>((resolve, reject) => {
+        http
+          .get(url, { agent, headers }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode));
+          })
+          .on('error', reject);
+      });
+      times.push(performance.now() - started);
+      if (code !== status) throw new Error(`${url}: ${code}, not ${status}`);
+    }
+  } finally {
+    agent.destroy();
+  }
+  return times;
+}
+
+function percentiles(ms: number[]) {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const at = (q: number) => round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!, 2);
+  return { requests: sorted.length, p50Ms: at(0.5), p90Ms: at(0.9), p99Ms: at(0.99), p999Ms: at(0.999) };
 }
 
 /** Worker memory once `count` deliveries to busy.test all wait on their 3–4 h timers. */
