@@ -61,14 +61,38 @@ export async function create(trx: Db, accountId: string, m: NewMailing, groupIds
   return id;
 }
 
-/** Draft → sending, in the caller's transaction; false when it is not a draft of the account. */
-export async function markSending(trx: Db, accountId: string, id: string, workflowId: string) {
+/**
+ * Draft → sending, in the caller's transaction; false when it is not a draft of the account.
+ *
+ * Also a mailing left `sending` by a send whose start was lost with the database: its start failed
+ * and the database, down too, could not take it back to draft (`backToDraft`), so no workflow took
+ * its recipients. Once `stuckAfterMs` have passed since that send (its start had given up long
+ * before), a new send takes it again, with a new `sent_at`: its start finds the workflow if there is
+ * one after all (the start's conflict policy), or starts it. Before that, a second send finds it
+ * sending and is a conflict.
+ */
+export async function markSending(
+  trx: Db,
+  accountId: string,
+  id: string,
+  workflowId: string,
+  stuckAfterMs: number,
+) {
   const row = await trx
     .updateTable('mailings')
     .set({ status: 'sending', sent_at: sql<Date>`now()`, workflow_id: workflowId })
     .where('id', '=', id)
     .where('account_id', '=', accountId)
-    .where('status', '=', 'draft')
+    .where((eb) =>
+      eb.or([
+        eb('status', '=', 'draft'),
+        eb.and([
+          eb('status', '=', 'sending'),
+          eb('recipients_total', 'is', null),
+          eb('sent_at', '<', sql<Date>`now() - make_interval(secs => ${stuckAfterMs / 1000})`),
+        ]),
+      ]),
+    )
     .returning('id')
     .executeTakeFirst();
   return row !== undefined;

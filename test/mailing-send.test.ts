@@ -176,3 +176,35 @@ test('when the start failed for the API but its workflow had taken the recipient
   expect(await mailingRow(id)).toMatchObject({ status: 'done', recipients_total: 1 });
   expect(h.lab.received(email)).toBe(1);
 });
+
+test('when a start was lost with the database (the mailing left sending, no recipients taken), then a send a minute later takes it again, and the mailing is sent once', async () => {
+  const { id, email } = await draftMailing();
+  // What a send leaves when its start fails and the database is down for its undo: `sending`, its
+  // workflow id, no recipients, and no workflow.
+  const leftSending = (ago: string) =>
+    sql`update mailings set status = 'sending', workflow_id = ${mailingWorkflowId(id)},
+               sent_at = now() - ${ago}::interval where id = ${id}`.execute(h.t.db);
+
+  // Within the start's time, or soon after: that send may still be starting it, a conflict.
+  await leftSending('10 seconds');
+  expect((await h.call('POST', `/v1/mailings/${id}/send`)).status).toBe(409);
+
+  await leftSending('2 minutes');
+  const before = (await mailingRow(id)).sent_at!;
+  expect(await h.call('POST', `/v1/mailings/${id}/send`)).toEqual({
+    status: 202,
+    body: { id, status: 'sending' },
+  });
+  expect((await mailingRow(id)).sent_at!.getTime()).toBeGreaterThan(before.getTime()); // a new attempt
+  // Sent again meanwhile: the workflow is running or done, its recipients taken: a conflict.
+  expect((await h.call('POST', `/v1/mailings/${id}/send`)).status).toBe(409);
+  await h.env.client.workflow.getHandle(mailingWorkflowId(id)).result();
+  expect(await mailingRow(id)).toMatchObject({ status: 'done', recipients_total: 1 });
+  expect(h.lab.received(email)).toBe(1);
+
+  // A mailing that took its recipients is never taken again, however old its send.
+  await sql`update mailings set status = 'sending', sent_at = now() - interval '1 day' where id = ${id}`.execute(
+    h.t.db,
+  );
+  expect((await h.call('POST', `/v1/mailings/${id}/send`)).status).toBe(409);
+});

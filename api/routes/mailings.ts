@@ -20,6 +20,11 @@ import { requireVerifiedFrom } from './sending-domains';
 export type MailingDeps = { db: Db; client: Client; taskQueue: string };
 
 const SEND_DEADLINE_MS = 5_000;
+/**
+ * A mailing still `sending` this long after its send, with no recipients taken, lost its start
+ * (see mailings.markSending): sending it again starts it. Far beyond the start's deadline.
+ */
+const STUCK_SEND_MS = 60_000;
 
 const mailingBody = z
   .strictObject({
@@ -179,10 +184,12 @@ export function mailingRoutes({ db, client, taskQueue }: MailingDeps) {
         // domain's row is held (shared) until then: its removal waits and then finds this mailing
         // sending (409), or removed it first and this answers 422.
         const marked = await db.transaction().execute(async (trx) => {
-          // A draft only: a mailing already sent answers 409 below, whatever its domain has become.
+          // A draft only: a mailing already sent answers 409 below, whatever its domain has become
+          // (one taken again after a lost start was checked when it was first sent, and its domain
+          // cannot be removed while it is sending).
           if (mailing.status === 'draft')
             await requireVerifiedFrom(trx, accountId, mailing.from_email, { lock: true });
-          return mailings.markSending(trx, accountId, id, mailingWorkflowId(id));
+          return mailings.markSending(trx, accountId, id, mailingWorkflowId(id), STUCK_SEND_MS);
         });
         if (!marked) {
           const existing = await requireMailing(db, accountId, id);
