@@ -28,6 +28,7 @@ import { locateTemporalBinary } from './temporal-binaries';
 import { startDevServer } from './temporal-dev-server';
 import {
   describeTemporal,
+  isTemporalTlsSetting,
   type TemporalConnectionOptions,
   temporalConnectionOptions,
   withoutTemporalTls,
@@ -96,6 +97,11 @@ async function main(): Promise<void> {
   let temporal: TemporalConnectionOptions = temporalGiven
     ? temporalConnectionOptions(config)
     : { address: temporalAddress };
+  const dropped = Object.keys(process.env).filter((k) => process.env[k] && isTemporalTlsSetting(k));
+  if (!temporalGiven && dropped.length)
+    console.warn(
+      `${dropped.join(', ')}: not used: npm start runs its own Temporal dev server (no TEMPORAL_ADDRESS given)`,
+    );
   if (!temporalGiven) {
     const cli = await locateTemporalBinary('cli', { log: (m) => console.log(m) });
     console.log(`Starting the Temporal dev server (${cli.path}) ...`);

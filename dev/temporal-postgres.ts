@@ -35,6 +35,7 @@ import { freePort } from './ports';
 import { startPostgresProcess } from './postgres-process';
 import { type Child, killNow, startBinary, stopChild, waitForPort } from './processes';
 import { locateTemporalBinary, projectRoot } from './temporal-binaries';
+import { withoutTemporalTls } from '../runtime/temporal-connection';
 
 export const TEMPORAL_SERVER_MODULE = 'go.temporal.io/server';
 export const TEMPORAL_SERVER_VERSION = 'v1.32.2';
@@ -279,7 +280,12 @@ system.forceSearchAttributesCacheRefreshOnRead:
 `;
 
 async function registerNamespace(cli: string, address: string, namespace: string): Promise<void> {
-  const env = { ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace };
+  // Its own server speaks plain gRPC: the CLI must not take TLS settings exported for another one.
+  const env = {
+    ...withoutTemporalTls(process.env),
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_NAMESPACE: namespace,
+  };
   const described =
     (await capture(cli, ['operator', 'namespace', 'describe', '--namespace', namespace], env)) !== '';
   if (!described) {

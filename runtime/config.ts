@@ -40,7 +40,12 @@ export const configSchema = z.object({
    * turns TLS on (TEMPORAL_TLS=false turns it off); see runtime/temporal-connection.ts.
    */
   TEMPORAL_TLS: z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).optional(),
-  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  // Sent in a header: a trailing newline (a secret made from a file) would fail every call, and
+  // gRPC's error would quote the key in the logs. The message never quotes the value.
+  TEMPORAL_API_KEY: z
+    .string()
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces or line breaks')
+    .optional(),
   TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().min(1).optional(),
   TEMPORAL_TLS_SERVER_CA_CERT_DATA: pem('a PEM certificate').optional(),
   TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().min(1).optional(),

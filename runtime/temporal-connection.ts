@@ -7,10 +7,11 @@
  * certificate without its key stops the process at start with the variable's name, not at the first
  * call with a TLS error.
  */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
-import { type Config, ConfigError } from './config';
+import { type Config, ConfigError, configKeys } from './config';
 
 /** The settings this module reads, all declared (and validated one by one) in runtime/config.ts. */
 const TLS_KEYS = [
@@ -52,32 +53,91 @@ export function temporalTlsProblems(config: Partial<Config>): string[] {
   return problems;
 }
 
+/** Set in the environment, read by the Temporal CLI or SDKs, but not by this service: refused. */
+const NOT_READ = /^TEMPORAL_(TLS_[A-Z_]+|GRPC_META_[A-Z0-9_]+|PROFILE|CONFIG_FILE)$/;
+
+/** A certificate and key part: its PEM text from the _PATH file or the _DATA value, if given. */
+function pemOf(config: Config, part: 'SERVER_CA_CERT' | 'CLIENT_CERT' | 'CLIENT_KEY', problems: string[]) {
+  const pathKey = `TEMPORAL_TLS_${part}_PATH` as const;
+  const dataKey = `TEMPORAL_TLS_${part}_DATA` as const;
+  const file = config[pathKey];
+  if (file === undefined)
+    return config[dataKey] === undefined ? undefined : { text: config[dataKey], key: dataKey };
+  try {
+    return { text: fs.readFileSync(file, 'utf8'), key: `${pathKey} (${file})` };
+  } catch (err) {
+    problems.push(`${pathKey}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    return undefined;
+  }
+}
+
+/** Why node:crypto could not read it, and the usual cause of a PEM on one line. */
+function unreadable(what: string, text: string, err: unknown): string {
+  const escaped = !text.includes('\n') && text.includes('\\n') ? ' (its line breaks are written as \\n)' : '';
+  return `is not ${what}${escaped}: ${(err as Error).message}`;
+}
+
 /**
- * The options of a connection to Temporal. Reads the certificate files named by the settings (a
- * ConfigError naming each one that cannot be read or holds no PEM block).
+ * The options of a connection to Temporal, from the settings. The certificates and the key are read
+ * and checked here (each one parses, the key is not encrypted and belongs to the certificate, no
+ * certificate has expired): a mistake stops the process at start with the variable's name, instead
+ * of a TLS error at the first call. Temporal settings this service does not read are refused.
  */
-export function temporalConnectionOptions(config: Config): TemporalConnectionOptions {
+export function temporalConnectionOptions(
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+): TemporalConnectionOptions {
   const problems = temporalTlsProblems(config);
-  for (const key of TLS_KEYS.filter((k) => k.endsWith('_PATH'))) {
-    const file = config[key];
-    if (file === undefined) continue;
-    let text: string;
+  for (const [name, value] of Object.entries(env))
+    if (value && NOT_READ.test(name) && !(configKeys as string[]).includes(name))
+      problems.push(
+        `${name}: is not read by this service (see TEMPORAL_TLS_* and TEMPORAL_API_KEY in docs/operations.md)`,
+      );
+
+  const now = Date.now();
+  const certificate = (part: 'SERVER_CA_CERT' | 'CLIENT_CERT') => {
+    const pem = pemOf(config, part, problems);
+    if (!pem) return undefined;
     try {
-      text = fs.readFileSync(file, 'utf8');
+      const cert = new X509Certificate(pem.text);
+      if (Date.parse(cert.validTo) < now)
+        problems.push(`${pem.key}: the certificate expired on ${cert.validTo}`);
+      return { pem: pem.text, cert };
     } catch (err) {
-      problems.push(`${key}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-      continue;
+      problems.push(`${pem.key}: ${unreadable('a PEM certificate', pem.text, err)}`);
+      return undefined;
     }
-    if (!/-----BEGIN [A-Z0-9 ]+-----/.test(text)) problems.push(`${key}: ${file} holds no PEM block`);
+  };
+  const ca = certificate('SERVER_CA_CERT');
+  const client = certificate('CLIENT_CERT');
+  const keyPem = pemOf(config, 'CLIENT_KEY', problems);
+  let key: { pem: string } | undefined;
+  if (keyPem) {
+    try {
+      const parsed = createPrivateKey(keyPem.text); // an encrypted key throws: it needs a passphrase
+      if (client && !client.cert.checkPrivateKey(parsed))
+        problems.push(`${keyPem.key}: is not the key of the client certificate`);
+      key = { pem: keyPem.text };
+    } catch (err) {
+      problems.push(`${keyPem.key}: ${unreadable('an unencrypted PEM private key', keyPem.text, err)}`);
+    }
   }
   if (problems.length) throw new ConfigError(problems);
 
-  // Only the settings above, never the whole environment (no profile file either: a developer's
+  // Only these settings, as text, never the whole environment (no profile file either: a developer's
   // ~/.config/temporalio profile must not reach a server npm start runs on 127.0.0.1).
-  const env = Object.fromEntries(
-    TLS_KEYS.flatMap((k) => (config[k] === undefined ? [] : [[k, String(config[k])]])),
+  const given: Record<string, string | undefined> = {
+    TEMPORAL_TLS: config.TEMPORAL_TLS,
+    TEMPORAL_API_KEY: config.TEMPORAL_API_KEY,
+    TEMPORAL_TLS_SERVER_NAME: config.TEMPORAL_TLS_SERVER_NAME,
+    TEMPORAL_TLS_SERVER_CA_CERT_DATA: ca?.pem,
+    TEMPORAL_TLS_CLIENT_CERT_DATA: client?.pem,
+    TEMPORAL_TLS_CLIENT_KEY_DATA: key?.pem,
+  };
+  const overrideEnvVars = Object.fromEntries(
+    Object.entries(given).filter((e): e is [string, string] => e[1] !== undefined),
   );
-  const { connectionOptions } = loadClientConnectConfig({ disableFile: true, overrideEnvVars: env });
+  const { connectionOptions } = loadClientConnectConfig({ disableFile: true, overrideEnvVars });
   return {
     address: config.TEMPORAL_ADDRESS,
     ...(connectionOptions.tls != null && { tls: connectionOptions.tls }),

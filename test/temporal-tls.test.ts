@@ -127,6 +127,12 @@ async function startTlsFront(
     stream.on('error', () => call.close(http2.constants.NGHTTP2_CANCEL));
     stream.pipe(call);
   });
+  // Closed with the front: server.close() alone would wait for every client to hang up.
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.on('close', () => sessions.delete(session));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   return {
@@ -134,6 +140,7 @@ async function startTlsFront(
     seen,
     async stop() {
       upstream.close();
+      for (const session of sessions) session.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
@@ -153,9 +160,11 @@ describe('Temporal over TLS, from the settings', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  const optionsOf = (env: NodeJS.ProcessEnv) => temporalConnectionOptions(loadConfig(env), env);
+
   /** Both connections, as the worker makes them; answers what the server says of itself. */
   async function connectBoth(env: NodeJS.ProcessEnv) {
-    const options = temporalConnectionOptions(loadConfig(env));
+    const options = optionsOf(env);
     const client = await Connection.connect({ ...options, connectTimeout: 10_000 });
     try {
       const info = await client.workflowService.getSystemInfo({});
@@ -192,12 +201,22 @@ describe('Temporal over TLS, from the settings', () => {
           }),
         };
         await expect(
-          Connection.connect({ ...temporalConnectionOptions(loadConfig(env)), connectTimeout: 3_000 }).then(
-            (c) => c.workflowService.getSystemInfo({}).finally(() => c.close()),
+          Connection.connect({ ...optionsOf(env), connectTimeout: 3_000 }).then((c) =>
+            c.workflowService.getSystemInfo({}).finally(() => c.close()),
           ),
         ).rejects.toThrow();
+        await expect(NativeConnection.connect(optionsOf(env))).rejects.toThrow();
       }
       expect(front.seen.length).toBe(before);
+
+      // A key that is not the certificate's: refused at start, naming it, before any connection.
+      expect(() =>
+        optionsOf({
+          TEMPORAL_ADDRESS: front.address,
+          TEMPORAL_TLS_CLIENT_CERT_PATH: certs.at('client.pem'),
+          TEMPORAL_TLS_CLIENT_KEY_PATH: certs.at('stranger.key'),
+        }),
+      ).toThrow(/TEMPORAL_TLS_CLIENT_KEY_PATH \(.*stranger.key\): is not the key of the client certificate/);
     } finally {
       await front.stop();
     }
@@ -212,7 +231,7 @@ describe('Temporal over TLS, from the settings', () => {
       expect(front.seen.every((s) => s.authorization === 'Bearer k-123')).toBe(true);
 
       // Another key: the front refuses each call, and both connections say so.
-      const wrong = temporalConnectionOptions(loadConfig({ ...env, TEMPORAL_API_KEY: 'wrong' }));
+      const wrong = optionsOf({ ...env, TEMPORAL_API_KEY: 'wrong' });
       const client = Connection.lazy(wrong);
       try {
         await expect(
@@ -240,8 +259,8 @@ describe('Temporal over TLS, from the settings', () => {
         TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.at('ca.pem'),
       };
       await expect(
-        Connection.connect({ ...temporalConnectionOptions(loadConfig(env)), connectTimeout: 3_000 }).then(
-          (c) => c.workflowService.getSystemInfo({}).finally(() => c.close()),
+        Connection.connect({ ...optionsOf(env), connectTimeout: 3_000 }).then((c) =>
+          c.workflowService.getSystemInfo({}).finally(() => c.close()),
         ),
       ).rejects.toThrow();
       expect(front.seen).toHaveLength(0);
