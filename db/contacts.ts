@@ -35,11 +35,22 @@ export function get(db: Db, accountId: string, id: string): Promise<ContactRow |
 export function list(
   db: Db,
   accountId: string,
-  filter: { status?: ContactStatus | undefined; groupId?: string | undefined },
+  filter: { status?: ContactStatus | undefined; groupId?: string | undefined; search?: string | undefined },
   page: Page,
 ): Promise<ContactRow[]> {
   let q = selectContacts(db, accountId);
   if (filter.status) q = q.where('c.status', '=', filter.status);
+  if (filter.search) {
+    // A part of the address or of a name, any letter case; its own % _ \ are letters, not wildcards.
+    const pattern = `%${filter.search.replace(/[\\%_]/g, '\\$&')}%`;
+    q = q.where((eb) =>
+      eb.or([
+        eb('c.email', 'ilike', pattern),
+        eb('c.first_name', 'ilike', pattern),
+        eb('c.last_name', 'ilike', pattern),
+      ]),
+    );
+  }
   const { groupId } = filter;
   if (groupId !== undefined)
     q = q.where((eb) =>

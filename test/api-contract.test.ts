@@ -157,6 +157,10 @@ describe('malformed input', () => {
     ['PATCH', `/v1/contacts/${r.contact}`, { status: 'unsubscribed' }, 400, 'invalid_input', 'status'],
     ['GET', '/v1/contacts?status=deleted', undefined, 400, 'invalid_input', 'status'],
     ['GET', '/v1/contacts?limit=0', undefined, 400, 'invalid_input', 'limit'],
+    ['GET', '/v1/contacts?search=%20%20', undefined, 400, 'invalid_input', 'search'],
+    ['GET', '/v1/contacts?search=a%00b', undefined, 400, 'invalid_input', 'search'],
+    ['GET', `/v1/contacts?search=${'x'.repeat(201)}`, undefined, 400, 'invalid_input', 'search'],
+    ['GET', '/v1/contacts?search=a&search=b', undefined, 400, 'invalid_input', 'search'],
     ['GET', '/v1/contacts?limit=1001', undefined, 400, 'invalid_input', 'limit'],
     ['GET', '/v1/contacts?limit=ten', undefined, 400, 'invalid_input', 'limit'],
     ['GET', '/v1/contacts?cursor=!!!', undefined, 400, 'invalid_input', 'cursor'],
@@ -370,6 +374,27 @@ describe('malformed input', () => {
         { index: 1, email: 'nul@ok.test\u0000', message: 'email: contains a NUL character' },
       ],
     });
+  });
+
+  it('when contacts are searched, then a part of the address or a name matches in any case, and % _ \\ are letters', async () => {
+    const emails = async (query: string) =>
+      ((await ok('GET', `/v1/contacts?${query}`)).items as Array<{ email: string }>)
+        .map((c) => c.email)
+        .sort();
+    await ok('POST', '/v1/contacts', { email: 'per_cent%x@ok.test', lastName: 'Back\\slash' }, 201);
+    expect(await emails('search=ANN')).toEqual(['ann@ok.test']); // the address, any case
+    expect(await emails('search=%20ann%20')).toEqual(['ann@ok.test']); // trimmed
+    expect(await emails(`search=${encodeURIComponent('_')}`)).toEqual(['per_cent%x@ok.test']); // not "any one"
+    expect(await emails(`search=${encodeURIComponent('%')}`)).toEqual(['per_cent%x@ok.test']); // not "anything"
+    expect(await emails(`search=${encodeURIComponent('k\\s')}`)).toEqual(['per_cent%x@ok.test']); // a name
+    expect(await emails('search=unknown.test&status=incorrect')).toEqual(['bob@unknown.test']);
+    expect(await emails('search=unknown.test&status=active')).toEqual([]);
+    // Paged like the list: each match once.
+    const first = await ok('GET', '/v1/contacts?search=test&limit=1');
+    expect(first.items).toHaveLength(1);
+    const rest = await ok('GET', `/v1/contacts?search=test&limit=1000&cursor=${first.nextCursor}`);
+    const all = await ok('GET', '/v1/contacts?search=test&limit=1000');
+    expect([...first.items, ...rest.items]).toEqual(all.items);
   });
 
   it('when lists are paged, then every item comes exactly once', async () => {

@@ -90,15 +90,22 @@ export function contactRoutes(db: Db) {
       method: 'get',
       path: '/v1/contacts',
       tag: 'contacts',
-      summary: 'List contacts; status=incorrect is the "Incorrect addresses" section',
+      summary:
+        'List contacts; status=incorrect is the "Incorrect addresses" section; search finds a part of ' +
+        'the address or of a name, in any letter case',
       query: z.strictObject({
         status: z.enum(['active', 'incorrect', 'unsubscribed']).optional(),
+        search: text(200).pipe(z.string().min(1, 'must not be empty')).optional(),
         ...pageQuery,
       }),
       status: 200,
       response: pageOf(contactSchema),
       handler: ({ accountId, query }) =>
-        paginate(query, (page) => contacts.list(db, accountId, { status: query.status }, page), contactJson),
+        paginate(
+          query,
+          (page) => contacts.list(db, accountId, { status: query.status, search: query.search }, page),
+          contactJson,
+        ),
     }),
 
     route({

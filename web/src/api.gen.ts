@@ -39,6 +39,7 @@ export interface Paths {
       path: never;
       query: {
         status?: 'active' | 'incorrect' | 'unsubscribed';
+        search?: string;
         limit?: number;
         cursor?: string;
       };

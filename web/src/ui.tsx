@@ -67,6 +67,16 @@ export function Loading({ what }: { what: string }) {
   return <Progress label={`Loading ${what}…`} />;
 }
 
+/** `value` once it has stayed the same for `ms` (a search box asks when typing pauses). */
+export function useSettled<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return settled;
+}
+
 /** Walks a cursor-paginated list: the cursors of the pages before are kept for "Previous". */
 export function usePages<T>(load: (cursor: string | undefined) => Promise<Page<T>>, deps: DependencyList) {
   // The cursors walked so far belong to one list: other deps (another filter) start at its first page.

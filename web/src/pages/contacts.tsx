@@ -12,6 +12,7 @@ import {
   asApiError,
   useLoad,
   usePages,
+  useSettled,
   when,
   words,
 } from '../ui';
@@ -20,6 +21,8 @@ import { ContactsTabs } from './incorrect';
 export function ContactsPage() {
   const [status, setStatus] = useState<ContactStatus | ''>('');
   const [search, setSearch] = useState('');
+  // Asked once typing pauses, not at every key.
+  const query = useSettled(search.trim(), 250);
   const [version, setVersion] = useState(0);
   const changed = () => setVersion((v) => v + 1);
   return (
@@ -51,11 +54,7 @@ export function ContactsPage() {
           </select>
         </div>
       </div>
-      {search.trim() ? (
-        <SearchResults search={search.trim()} status={status} version={version} />
-      ) : (
-        <ContactList status={status} version={version} />
-      )}
+      <ContactList status={status} search={query} version={version} />
       <div className="two">
         <AddContact onAdded={changed} />
         <ImportContacts onImported={changed} />
@@ -64,58 +63,36 @@ export function ContactsPage() {
   );
 }
 
-function ContactList({ status, version }: { status: ContactStatus | ''; version: number }) {
+function ContactList({
+  status,
+  search,
+  version,
+}: {
+  status: ContactStatus | '';
+  search: string;
+  version: number;
+}) {
+  // The API searches (a part of the address or of a name, any letter case) and pages the matches.
   const pages = usePages(
-    (cursor) => api('get', '/v1/contacts', { query: { status: status || undefined, cursor, limit: 50 } }),
-    [status, version],
+    (cursor) =>
+      api('get', '/v1/contacts', {
+        query: { status: status || undefined, search: search || undefined, cursor, limit: 50 },
+      }),
+    [status, search, version],
   );
   return (
     <>
       <ErrorText error={pages.error} />
       {!pages.data && pages.loading && <Loading what="contacts" />}
-      {pages.data && <ContactTable contacts={pages.data.items} />}
-      <Pager label="contacts" number={pages.number} previous={pages.previous} next={pages.next} />
-    </>
-  );
-}
-
-/** The API lists by status; the search reads every page of it and keeps what matches. */
-function SearchResults({
-  search,
-  status,
-  version,
-}: {
-  search: string;
-  status: ContactStatus | '';
-  version: number;
-}) {
-  const [read, setRead] = useState(0);
-  const all = useLoad(
-    () =>
-      allPages(
-        (cursor) =>
-          api('get', '/v1/contacts', { query: { status: status || undefined, cursor, limit: 1000 } }),
-        setRead,
-      ),
-    [status, version],
-  );
-  const needle = search.toLowerCase();
-  const found = all.data?.filter((c) =>
-    [c.email, c.firstName, c.lastName].some((v) => v?.toLowerCase().includes(needle)),
-  );
-  return (
-    <>
-      <ErrorText error={all.error} />
-      {!all.data && all.loading && <Progress label={`Searching: ${read} contacts read…`} />}
-      {found && (
-        <>
-          <p role="status">
-            {found.length} of {all.data!.length} contacts match “{search}”.
-          </p>
-          <ContactTable contacts={found.slice(0, 200)} />
-          {found.length > 200 && <p className="hint">The first 200 are shown: narrow the search.</p>}
-        </>
+      {search && pages.data && (
+        <p role="status">
+          {pages.data.items.length === 0
+            ? `No contact matches “${search}”.`
+            : `Contacts matching “${search}”${pages.data.nextCursor || pages.number > 1 ? `, page ${pages.number}` : ''}:`}
+        </p>
       )}
+      {pages.data && (pages.data.items.length > 0 || !search) && <ContactTable contacts={pages.data.items} />}
+      <Pager label="contacts" number={pages.number} previous={pages.previous} next={pages.next} />
     </>
   );
 }
