@@ -32,7 +32,7 @@ export function list(db: Db, accountId: string, page: Page): Promise<MailingRow[
 export function statusOf(db: Db, accountId: string, id: string) {
   return db
     .selectFrom('mailings')
-    .select(['id', 'status', 'from_email'])
+    .select(['id', 'status', 'from_email', 'recipients_total', 'sent_at'])
     .where('id', '=', id)
     .where('account_id', '=', accountId)
     .executeTakeFirst();
@@ -80,7 +80,13 @@ export async function markSending(
 ) {
   const row = await trx
     .updateTable('mailings')
-    .set({ status: 'sending', sent_at: sql<Date>`now()`, workflow_id: workflowId })
+    // The clock's time, not the transaction's start (that may be long before, behind lock waits), in
+    // whole milliseconds: a JavaScript Date gives it back exactly to backToDraft.
+    .set({
+      status: 'sending',
+      sent_at: sql<Date>`date_trunc('milliseconds', clock_timestamp())`,
+      workflow_id: workflowId,
+    })
     .where('id', '=', id)
     .where('account_id', '=', accountId)
     .where((eb) =>
@@ -89,13 +95,14 @@ export async function markSending(
         eb.and([
           eb('status', '=', 'sending'),
           eb('recipients_total', 'is', null),
-          eb('sent_at', '<', sql<Date>`now() - make_interval(secs => ${stuckAfterMs / 1000})`),
+          eb('sent_at', '<', sql<Date>`clock_timestamp() - make_interval(secs => ${stuckAfterMs / 1000})`),
         ]),
       ]),
     )
-    .returning('id')
+    .returning('sent_at')
     .executeTakeFirst();
-  return row !== undefined;
+  // This send's own mark: only its own undo (backToDraft) may take the mailing back.
+  return row?.sent_at ?? undefined;
 }
 
 /** The account a mailing belongs to, when it exists. */
@@ -109,9 +116,10 @@ export async function accountOf(db: Db, id: string): Promise<string | undefined>
  * the recipients (`recipients_total` is set by the workflow's first step, under the row's lock, after
  * it has checked the status). So either this runs first and a workflow that did start after all finds
  * a draft and ends without sending (MailingNotSending), or the workflow was first and this changes
- * nothing: false, the mailing is being sent. A second send cannot slip in between: it finds `sending`.
+ * nothing: false, the mailing is being sent. A second send cannot slip in between: it finds `sending`
+ * (and one that takes the mailing again after a lost start gives it a new `sent_at`: false too).
  */
-export async function backToDraft(db: Db, accountId: string, id: string): Promise<boolean> {
+export async function backToDraft(db: Db, accountId: string, id: string, sentAt: Date): Promise<boolean> {
   const row = await db
     .updateTable('mailings')
     .set({ status: 'draft', sent_at: null, workflow_id: null })
@@ -119,6 +127,8 @@ export async function backToDraft(db: Db, accountId: string, id: string): Promis
     .where('account_id', '=', accountId)
     .where('status', '=', 'sending')
     .where('recipients_total', 'is', null)
+    // Still this send's: a later send that took the mailing again is not undone by this one.
+    .where('sent_at', '=', sentAt)
     .returning('id')
     .executeTakeFirst();
   return row !== undefined;

@@ -6,6 +6,7 @@ import * as acceptances from './migrations/2026_11_29_0002_delivery_acceptances'
 import * as emailKey from './migrations/2026_11_29_0003_email_key';
 import * as lateReports from './migrations/2026_11_29_0004_late_reports';
 import * as sendingDomains from './migrations/2026_11_29_0005_sending_domains';
+import * as contactSearch from './migrations/2026_11_30_0001_contact_search';
 
 /**
  * Listed here rather than read from the folder: the migrations then travel with the code whatever
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_29_0003_email_key': emailKey,
   '2026_11_29_0004_late_reports': lateReports,
   '2026_11_29_0005_sending_domains': sendingDomains,
+  '2026_11_30_0001_contact_search': contactSearch,
 };
 
 function migrator(db: Db): Migrator {

@@ -10,6 +10,7 @@ import net from 'node:net';
 import { type RunningApi, startApi } from '../api/server';
 import { mailingWorkflowId } from '../contract/mailing';
 import { startMailing } from '../contract/starters';
+import * as mailings from '../db/mailings';
 import { until } from '../dev/until';
 import { type ApiHarness, createApiHarness, type Reply } from './support/api-harness';
 import { fingerprint } from './support/fingerprint';
@@ -185,9 +186,14 @@ test('when a start was lost with the database (the mailing left sending, no reci
     sql`update mailings set status = 'sending', workflow_id = ${mailingWorkflowId(id)},
                sent_at = now() - ${ago}::interval where id = ${id}`.execute(h.t.db);
 
-  // Within the start's time, or soon after: that send may still be starting it, a conflict.
+  // Within the start's time, or soon after: that send may still be starting it, a conflict that
+  // says when to try again.
   await leftSending('10 seconds');
-  expect((await h.call('POST', `/v1/mailings/${id}/send`)).status).toBe(409);
+  const early = await h.call('POST', `/v1/mailings/${id}/send`);
+  expect(early.status).toBe(409);
+  expect(early.body.error.message).toMatch(
+    /is being sent by another request. If it has not started in (4\d|50) s, send it again/,
+  );
 
   await leftSending('2 minutes');
   const before = (await mailingRow(id)).sent_at!;
@@ -196,6 +202,13 @@ test('when a start was lost with the database (the mailing left sending, no reci
     body: { id, status: 'sending' },
   });
   expect((await mailingRow(id)).sent_at!.getTime()).toBeGreaterThan(before.getTime()); // a new attempt
+  // The lost send's undo, had it come only now, is not this one's: the mailing stays sending.
+  const { account_id } = await h.t.db
+    .selectFrom('mailings')
+    .select('account_id')
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
+  expect(await mailings.backToDraft(h.t.db, account_id, id, before)).toBe(false);
   // Sent again meanwhile: the workflow is running or done, its recipients taken: a conflict.
   expect((await h.call('POST', `/v1/mailings/${id}/send`)).status).toBe(409);
   await h.env.client.workflow.getHandle(mailingWorkflowId(id)).result();

@@ -29,6 +29,7 @@ describe('migrations', () => {
       '2026_11_29_0003_email_key',
       '2026_11_29_0004_late_reports',
       '2026_11_29_0005_sending_domains',
+      '2026_11_30_0001_contact_search',
     ]);
     expect(await tables()).toEqual([
       'accounts',
@@ -51,6 +52,7 @@ describe('migrations', () => {
     expect(await migrateToLatest(t.db)).toEqual([]);
 
     expect(await migrateDownToEmpty(t.db)).toEqual([
+      '2026_11_30_0001_contact_search',
       '2026_11_29_0005_sending_domains',
       '2026_11_29_0004_late_reports',
       '2026_11_29_0003_email_key',

@@ -179,22 +179,31 @@ export function mailingRoutes({ db, client, taskQueue }: MailingDeps) {
       async handler({ accountId, params }) {
         const id = idParam(params.id, 'mailing');
         const mailing = await requireMailing(db, accountId, id);
+        /** The 409, saying when a send that may have lost its start can be made again. */
+        const alreadySent = async (id: string) => {
+          const m = await requireMailing(db, accountId, id);
+          if (m.status === 'sending' && m.recipients_total === null && m.sent_at) {
+            const wait = Math.max(1, Math.ceil((m.sent_at.getTime() + STUCK_SEND_MS - Date.now()) / 1000));
+            return new ApiError(
+              'conflict',
+              `Mailing ${id} is being sent by another request. If it has not started in ${wait} s, send it again.`,
+            );
+          }
+          return new ApiError('conflict', `Mailing ${id} was already sent (status ${m.status}).`);
+        };
         // Draft → sending in a transaction of its own, committed before Temporal is asked: no lock is
         // held while the start waits, and a second send meanwhile finds `sending` (409). The From
         // domain's row is held (shared) until then: its removal waits and then finds this mailing
         // sending (409), or removed it first and this answers 422.
-        const marked = await db.transaction().execute(async (trx) => {
-          // A draft only: a mailing already sent answers 409 below, whatever its domain has become
-          // (one taken again after a lost start was checked when it was first sent, and its domain
-          // cannot be removed while it is sending).
-          if (mailing.status === 'draft')
+        const sentAt = await db.transaction().execute(async (trx) => {
+          // Not sending to anyone yet (a draft, or one whose start was lost): its domain must be
+          // verified now. A mailing whose recipients are taken answers 409 below, whatever its
+          // domain has become.
+          if (mailing.recipients_total === null)
             await requireVerifiedFrom(trx, accountId, mailing.from_email, { lock: true });
           return mailings.markSending(trx, accountId, id, mailingWorkflowId(id), STUCK_SEND_MS);
         });
-        if (!marked) {
-          const existing = await requireMailing(db, accountId, id);
-          throw new ApiError('conflict', `Mailing ${id} was already sent (status ${existing.status}).`);
-        }
+        if (!sentAt) throw await alreadySent(id);
         try {
           // Fail fast when Temporal is down: the client would otherwise keep retrying for long.
           await client.connection.withDeadline(Date.now() + SEND_DEADLINE_MS, () =>
@@ -203,13 +212,15 @@ export function mailingRoutes({ db, client, taskQueue }: MailingDeps) {
         } catch (err) {
           // Temporal's own words stay in our log; the client gets ours.
           console.error(`send of mailing ${id}: the mailing workflow did not start`, err);
-          if (await mailings.backToDraft(db, accountId, id))
+          if (await mailings.backToDraft(db, accountId, id, sentAt))
             throw new ApiError(
               'unavailable',
               'Temporal did not accept the mailing in time: nothing was sent and the mailing is a draft again. Try again shortly.',
             );
-          // The start did reach Temporal after all (only the answer was lost): its workflow has taken
-          // the recipients, so the mailing is being sent.
+          // Not ours to undo any more: either the start did reach Temporal after all (only the answer
+          // was lost) and its workflow took the recipients, or another send took the mailing since.
+          const now = await requireMailing(db, accountId, id);
+          if (now.recipients_total === null) throw await alreadySent(id);
         }
         return { id, status: 'sending' as const };
       },

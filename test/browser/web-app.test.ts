@@ -224,7 +224,10 @@ async function seedScenario() {
   await page.getByLabel('Search').fill('gill');
   await see(page.getByText('Contacts matching “gill”:'));
   await see(page.getByRole('cell', { name: 'gil@ok.test' }));
-  expect(await page.locator('main table tbody tr').count()).toBe(1);
+  await until(
+    'the one match alone in the table',
+    async () => (await page.locator('main table tbody tr').count()) === 1,
+  );
   await page.getByLabel('Search').fill('nobody-here');
   await see(page.getByText('No contact matches “nobody-here”.'));
   await page.getByLabel('Search').fill('');

@@ -78,7 +78,10 @@ export function useSettled<T>(value: T, ms: number): T {
 }
 
 /** Walks a cursor-paginated list: the cursors of the pages before are kept for "Previous". */
-export function usePages<T>(load: (cursor: string | undefined) => Promise<Page<T>>, deps: DependencyList) {
+export function usePages<P extends Page<unknown>>(
+  load: (cursor: string | undefined) => Promise<P>,
+  deps: DependencyList,
+) {
   // The cursors walked so far belong to one list: other deps (another filter) start at its first page.
   const list = JSON.stringify(deps);
   const [walked, setWalked] = useState<{ list: string; cursors: (string | undefined)[] }>({
@@ -86,6 +89,8 @@ export function usePages<T>(load: (cursor: string | undefined) => Promise<Page<T
     cursors: [undefined],
   });
   const cursors = walked.list === list ? walked.cursors : [undefined];
+  // Forgotten when the list changes: coming back to an earlier filter starts at its first page.
+  useEffect(() => setWalked((w) => (w.list === list ? w : { list, cursors: [undefined] })), [list]);
   const cursor = cursors.at(-1);
   const page = useLoad(() => load(cursor), [...deps, cursor]);
   const nextCursor = page.data?.nextCursor;

@@ -37,6 +37,7 @@ export function ContactsPage() {
             type="search"
             value={search}
             placeholder="Email or name"
+            maxLength={200}
             onChange={(e) => setSearch(e.target.value)}
           />
         </div>
@@ -73,25 +74,28 @@ function ContactList({
   version: number;
 }) {
   // The API searches (a part of the address or of a name, any letter case) and pages the matches.
+  // Each page says which search it answers: the rows of the last one are not shown under a new one.
   const pages = usePages(
     (cursor) =>
       api('get', '/v1/contacts', {
         query: { status: status || undefined, search: search || undefined, cursor, limit: 50 },
-      }),
+      }).then((page) => ({ ...page, search })),
     [status, search, version],
   );
+  const shown = pages.data?.search === search ? pages.data : undefined;
+  const matches =
+    !search || !shown
+      ? ''
+      : shown.items.length === 0
+        ? `No contact matches “${search}”.`
+        : `Contacts matching “${search}”${shown.nextCursor || pages.number > 1 ? `, page ${pages.number}` : ''}:`;
   return (
     <>
       <ErrorText error={pages.error} />
-      {!pages.data && pages.loading && <Loading what="contacts" />}
-      {search && pages.data && (
-        <p role="status">
-          {pages.data.items.length === 0
-            ? `No contact matches “${search}”.`
-            : `Contacts matching “${search}”${pages.data.nextCursor || pages.number > 1 ? `, page ${pages.number}` : ''}:`}
-        </p>
-      )}
-      {pages.data && (pages.data.items.length > 0 || !search) && <ContactTable contacts={pages.data.items} />}
+      {/* Always there, so that a screen reader announces each new result. */}
+      <p role="status">{matches}</p>
+      {!shown && pages.loading && <Loading what={search ? 'matching contacts' : 'contacts'} />}
+      {shown && (shown.items.length > 0 || !search) && <ContactTable contacts={shown.items} />}
       <Pager label="contacts" number={pages.number} previous={pages.previous} next={pages.next} />
     </>
   );
