@@ -34,7 +34,7 @@ export type TemporalConnectionOptions = {
 };
 
 /** Problems of combination, which one variable's schema cannot see; empty when there are none. */
-export function temporalTlsProblems(config: Partial<Config>): string[] {
+function temporalTlsProblems(config: Partial<Config>): string[] {
   const problems: string[] = [];
   const given = (k: keyof Config) => config[k] !== undefined;
   for (const part of ['SERVER_CA_CERT', 'CLIENT_CERT', 'CLIENT_KEY'] as const) {

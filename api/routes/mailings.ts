@@ -180,7 +180,7 @@ export function mailingRoutes({ db, client, taskQueue }: MailingDeps) {
         const id = idParam(params.id, 'mailing');
         const mailing = await requireMailing(db, accountId, id);
         /** The 409, saying when a send that may have lost its start can be made again. */
-        const alreadySent = async (id: string) => {
+        const alreadySent = async () => {
           const m = await requireMailing(db, accountId, id);
           if (m.status === 'sending' && m.recipients_total === null && m.sent_at) {
             const wait = Math.max(1, Math.ceil((m.sent_at.getTime() + STUCK_SEND_MS - Date.now()) / 1000));
@@ -203,7 +203,7 @@ export function mailingRoutes({ db, client, taskQueue }: MailingDeps) {
             await requireVerifiedFrom(trx, accountId, mailing.from_email, { lock: true });
           return mailings.markSending(trx, accountId, id, mailingWorkflowId(id), STUCK_SEND_MS);
         });
-        if (!sentAt) throw await alreadySent(id);
+        if (!sentAt) throw await alreadySent();
         try {
           // Fail fast when Temporal is down: the client would otherwise keep retrying for long.
           await client.connection.withDeadline(Date.now() + SEND_DEADLINE_MS, () =>
@@ -220,7 +220,7 @@ export function mailingRoutes({ db, client, taskQueue }: MailingDeps) {
           // Not ours to undo any more: either the start did reach Temporal after all (only the answer
           // was lost) and its workflow took the recipients, or another send took the mailing since.
           const now = await requireMailing(db, accountId, id);
-          if (now.recipients_total === null) throw await alreadySent(id);
+          if (now.recipients_total === null) throw await alreadySent();
         }
         return { id, status: 'sending' as const };
       },
