@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   };
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const smtp = createSmtpSender({ relayUrl: env('SMTP_URL'), ehloHostname: 'bench.localhost' });
-  env('TEMPORAL_ADDRESS');
+  env('TEMPORAL_ADDRESS'); // required here: the configuration would default it to localhost
   // An external server's TLS settings, as the delivery workers read them.
   const connection = await NativeConnection.connect(temporalConnectionOptions(loadConfig()));
   const worker = await Worker.create({

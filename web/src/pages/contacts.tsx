@@ -74,15 +74,15 @@ function ContactList({
   version: number;
 }) {
   // The API searches (a part of the address or of a name, any letter case) and pages the matches.
-  // Each page says which search it answers: the rows of the last one are not shown under a new one.
+  // Each page says which list it answers: the rows of the last one are not shown under a new one.
   const pages = usePages(
     (cursor) =>
       api('get', '/v1/contacts', {
         query: { status: status || undefined, search: search || undefined, cursor, limit: 50 },
-      }).then((page) => ({ ...page, search })),
+      }).then((page) => ({ ...page, answers: `${status}|${search}` })),
     [status, search, version],
   );
-  const shown = pages.data?.search === search ? pages.data : undefined;
+  const shown = pages.data?.answers === `${status}|${search}` ? pages.data : undefined;
   const matches =
     !search || !shown
       ? ''
