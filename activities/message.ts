@@ -4,7 +4,7 @@
  * on every attempt, one-click unsubscribe headers carrying the delivery's signed token
  * (inbound/unsubscribe-token.ts), and the From domain's DKIM key to sign it with.
  */
-import { createPublicKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import type { Db } from '../db/connection';
 import { returnPathFor, type ReturnPathKeys } from '../inbound/return-path';
 import { tokenFor } from '../inbound/unsubscribe-token';
@@ -51,7 +51,7 @@ export function createMessageBuilder(deps: {
         `mailing ${mailingId}: ${recipientDomain(row.from_email)} is no sending domain of its account (no DKIM key): add and verify it`,
       );
     const context = sealContext(row.account_id, domain, selector);
-    const privateKey = openPrivateKey(sealed, deps.dkimKeySecret, context);
+    const privateKey = createPrivateKey(openPrivateKey(sealed, deps.dkimKeySecret, context));
     // A key that is not the published one would sign mail that every receiver fails.
     const published = createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).toString('base64');
     if (published !== row.dkim_public_key)

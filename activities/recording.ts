@@ -6,7 +6,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { AttemptRecord } from '../contract/delivery';
 import { emailKey } from '../domain/address';
-import { type DeliveryOutcome, type DeliveryStatus, OUTCOMES } from '../domain/outcomes';
+import { type DeliveryOutcome, type DeliveryStatus, OUTCOMES, outcomeOf } from '../domain/outcomes';
 import type { Db } from '../db/connection';
 import * as contacts from '../db/contacts';
 import * as counters from '../db/counters';
@@ -77,20 +77,43 @@ export async function recordOutcome(
   db: Db,
   input: { deliveryId: string; attempt: AttemptRecord | null; outcome: DeliveryOutcome },
 ): Promise<{ recorded: boolean }> {
+  return db.transaction().execute((trx) => endDelivery(trx, input));
+}
+
+/**
+ * A final reply's end, written by the send that got it (see activities/send.ts): the reply that
+ * settled the delivery (a retry of the send reports it instead of sending again) and the end that
+ * recordOutcome would write, in one transaction.
+ */
+export async function recordEndOfSend(
+  db: Db,
+  deliveryId: string,
+  attempt: AttemptRecord & { ended: true },
+): Promise<void> {
+  const { n: _n, at: _at, ...settled } = attempt;
+  const { category, reason } = attempt.classification;
+  await db.transaction().execute(async (trx) => {
+    await deliveries.recordAcceptance(trx, deliveryId, settled);
+    await endDelivery(trx, { deliveryId, attempt, outcome: outcomeOf(category, reason) });
+  });
+}
+
+async function endDelivery(
+  trx: Db,
+  input: { deliveryId: string; attempt: AttemptRecord | null; outcome: DeliveryOutcome },
+): Promise<{ recorded: boolean }> {
   const { deliveryId, attempt, outcome } = input;
   const policy = OUTCOMES[outcome.category];
-  return db.transaction().execute(async (trx) => {
-    const before = await deliveries.lock(trx, deliveryId);
-    if (before.status !== 'in_progress') return { recorded: false };
-    if (attempt) await deliveries.addAttempt(trx, deliveryId, attempt);
-    await deliveries.end(trx, deliveryId, outcome, attempt);
-    await counters.bump(trx, before.mailing_id, deliveryId, {
-      [policy.counter]: 1,
-      retrying: before.next_attempt_at === null ? 0 : -1,
-    });
-    await counters.countReason(trx, before.mailing_id, deliveryId, outcome.reason);
-    if (policy.contact === 'mark_incorrect')
-      await contacts.markIncorrect(trx, before.contact_id, before.email_key, deliveryId, outcome.reason);
-    return { recorded: true };
+  const before = await deliveries.lock(trx, deliveryId);
+  if (before.status !== 'in_progress') return { recorded: false };
+  if (attempt) await deliveries.addAttempt(trx, deliveryId, attempt);
+  await deliveries.end(trx, deliveryId, outcome, attempt);
+  await counters.bump(trx, before.mailing_id, deliveryId, {
+    [policy.counter]: 1,
+    retrying: before.next_attempt_at === null ? 0 : -1,
   });
+  await counters.countReason(trx, before.mailing_id, deliveryId, outcome.reason);
+  if (policy.contact === 'mark_incorrect')
+    await contacts.markIncorrect(trx, before.contact_id, before.email_key, deliveryId, outcome.reason);
+  return { recorded: true };
 }

@@ -3,18 +3,31 @@
  * what a retried activity risks (its worker died after the server's 250, before Temporal heard of
  * it), so an acceptance is committed to PostgreSQL before the activity returns, and a retry of the
  * activity reports that acceptance instead of sending again. What is left is the few milliseconds
- * between the 250 and that commit.
+ * between the 250 and that commit. A final reply's end is committed with it (see SendInput.attempt).
  */
 import { Context } from '@temporalio/activity';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttemptResult } from '../contract/delivery';
 import type { Db } from '../db/connection';
 import * as deliveries from '../db/deliveries';
+import { OUTCOMES } from '../domain/outcomes';
 import { withHeartbeat } from './heartbeat';
+import { recordEndOfSend } from './recording';
 import type { createMessageBuilder } from './message';
 import type { createSmtpSender } from './smtp';
 
-export type SendInput = { deliveryId: string; mailingId: string; email: string };
+export type SendInput = {
+  deliveryId: string;
+  mailingId: string;
+  email: string;
+  /**
+   * The workflow's number and start time of this attempt. Given, a final reply's end is recorded
+   * here, with the reply, in one transaction: the workflow then records nothing (one local
+   * activity, its workflow activation and its transaction fewer per delivery). Absent (workflows
+   * started before it), only an acceptance is recorded and the workflow records the end.
+   */
+  attempt?: { n: number; at: string };
+};
 
 export function createSendAttempt(deps: {
   db: Db;
@@ -31,7 +44,14 @@ export function createSendAttempt(deps: {
     }
     const message = await deps.messageFor(input);
     return withHeartbeat(async () => {
-      const result = await deps.smtp.send(message, cancellation());
+      const result: AttemptResult = await deps.smtp.send(message, cancellation());
+      if (input.attempt && OUTCOMES[result.classification.category].retry === 'never') {
+        const ended = { ...result, ended: true as const };
+        await saveUntilDone(() =>
+          recordEndOfSend(deps.db, input.deliveryId, { ...ended, ...input.attempt! }),
+        );
+        return ended;
+      }
       if (result.accepted)
         await saveUntilDone(() => deliveries.recordAcceptance(deps.db, input.deliveryId, result));
       return result;

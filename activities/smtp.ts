@@ -4,6 +4,7 @@
  * phase has its own deadline (domain/smtp-timeouts.ts) and a cancelled activity can cut the session.
  * Every refusal comes back as data; only our own failures (bad relay credentials, bad message) throw.
  */
+import type { KeyObject } from 'node:crypto';
 import type { MxRecord } from 'node:dns';
 import { isIP } from 'node:net';
 import DKIM from 'nodemailer/lib/dkim';
@@ -34,7 +35,11 @@ export type OutgoingMessage = {
   dkim?: DkimKey;
 };
 
-export type DkimKey = { domainName: string; keySelector: string; privateKey: string };
+/**
+ * A parsed key, not its PEM text: parsing the PEM on every signature cost more than the RSA
+ * signature itself (docs/performance.md), and a KeyObject prints as no key material if logged.
+ */
+export type DkimKey = { domainName: string; keySelector: string; privateKey: KeyObject };
 
 export type SmtpOptions = {
   /** Relay URL; without it, direct to MX. */

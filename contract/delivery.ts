@@ -44,6 +44,12 @@ export type AttemptResult = {
   phase: string;
   messageId: string;
   durationMs: number;
+  /**
+   * The send recorded the delivery's end itself: the reply was final (domain/outcomes.ts) and the
+   * workflow had given the attempt's number. The workflow has nothing left to record. Absent from
+   * the results of sends before it (their workflows record the end in a local activity).
+   */
+  ended?: true;
 };
 
 export type AttemptRecord = AttemptResult & { n: number; at: string };

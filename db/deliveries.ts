@@ -228,7 +228,7 @@ function withWorkflowIds<R extends { mailing_id: string; contact_id: string }>(r
   return rows.map(withWorkflowId);
 }
 
-/** The acceptance a send recorded for this delivery, if any (see recordAcceptance). */
+/** The reply a send recorded as settling this delivery, if any (see recordAcceptance). */
 export async function acceptanceOf(db: Db, deliveryId: string): Promise<AttemptResult | undefined> {
   const row = await db
     .selectFrom('delivery_acceptances')
@@ -238,7 +238,10 @@ export async function acceptanceOf(db: Db, deliveryId: string): Promise<AttemptR
   return row?.result as AttemptResult | undefined;
 }
 
-/** Written before the send activity returns a 250: a retry of it then never sends again. */
+/**
+ * Written before the send activity returns a 250, or a final refusal whose end it recorded (the
+ * table's name is from before that): a retry of the send then reports it and never sends again.
+ */
 export async function recordAcceptance(db: Db, deliveryId: string, result: AttemptResult): Promise<void> {
   await db
     .insertInto('delivery_acceptances')

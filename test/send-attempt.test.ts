@@ -8,6 +8,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createMessageBuilder } from '../activities/message';
 import { createSendAttempt, type SendInput } from '../activities/send';
 import type { AttemptResult } from '../contract/delivery';
+import * as counters from '../db/counters';
 import { createSmtpSender } from '../activities/smtp';
 import { emailKey } from '../domain/address';
 import { type BounceLab, startBounceLab } from '../dev/bounce-lab';
@@ -114,5 +115,60 @@ test('when a server refuses the recipient, then the session is closed at once, n
   expect(result.classification.category).toBe('hard_bounce');
   await until(() => Promise.resolve(lab.openSessions() === 0), 'the refused session closed', {
     timeoutMs: 2_000,
+  });
+});
+
+describe('a send given its attempt records a final reply as the end of the delivery', () => {
+  const attempt = { n: 1, at: '2026-11-30T04:00:00.000Z' };
+  const rowOf = (deliveryId: string) =>
+    t.db
+      .selectFrom('deliveries')
+      .innerJoin('contacts', 'contacts.id', 'deliveries.contact_id')
+      .select(['deliveries.status', 'deliveries.attempts', 'deliveries.reason', 'contacts.status as contact'])
+      .where('deliveries.id', '=', deliveryId)
+      .executeTakeFirstOrThrow();
+
+  test('when it is accepted, then the delivery is delivered and counted before the activity returns, and a retry reports the same without sending', async () => {
+    const input = { ...(await deliveryTo('ends@ok.test')), attempt };
+    const first: AttemptResult = await new MockActivityEnvironment({ attempt: 1 }).run(sendAttempt, input);
+    expect(first).toMatchObject({ accepted: true, ended: true });
+    expect(await rowOf(input.deliveryId)).toEqual({
+      status: 'delivered',
+      attempts: 1,
+      reason: 'accepted',
+      contact: 'active',
+    });
+    const stats = await counters.countersOfMailing(t.db, input.mailingId);
+    expect(stats).toMatchObject({ delivered: 1, retrying: 0 });
+
+    const retried = await new MockActivityEnvironment({ attempt: 2 }).run(sendAttempt, input);
+    expect(retried).toEqual(first);
+    expect(lab.attempts('ends@ok.test')).toBe(1);
+    expect(await counters.countersOfMailing(t.db, input.mailingId)).toEqual(stats);
+  });
+
+  test('when it bounces hard, then the address is incorrect at once, and a retry reports the bounce without sending again', async () => {
+    const input = { ...(await deliveryTo('ends@unknown.test')), attempt };
+    const first: AttemptResult = await new MockActivityEnvironment({ attempt: 1 }).run(sendAttempt, input);
+    expect(first).toMatchObject({
+      accepted: false,
+      ended: true,
+      classification: { category: 'hard_bounce' },
+    });
+    expect(await rowOf(input.deliveryId)).toMatchObject({
+      status: 'incorrect_address',
+      contact: 'incorrect',
+    });
+    expect(await counters.countersOfMailing(t.db, input.mailingId)).toMatchObject({ incorrectAddresses: 1 });
+
+    expect(await new MockActivityEnvironment({ attempt: 2 }).run(sendAttempt, input)).toEqual(first);
+    expect(lab.attempts('ends@unknown.test')).toBe(1);
+  });
+
+  test('when it is a soft bounce, then nothing is recorded: the workflow decides whether to retry', async () => {
+    const input = { ...(await deliveryTo('ends@busy.test')), attempt };
+    const first: AttemptResult = await new MockActivityEnvironment({ attempt: 1 }).run(sendAttempt, input);
+    expect(first.ended).toBeUndefined();
+    expect(await rowOf(input.deliveryId)).toMatchObject({ status: 'in_progress', attempts: 0 });
   });
 });

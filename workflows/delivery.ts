@@ -172,11 +172,14 @@ export async function delivery(input: DeliveryInput): Promise<DeliveryState> {
   }
 
   const finish = async (outcome: DeliveryOutcome, attempt: AttemptRecord | null): Promise<DeliveryState> => {
-    await (isPatched(LOCAL_RECORDING) ? local : { recordOutcome }).recordOutcome({
-      deliveryId,
-      attempt,
-      outcome,
-    });
+    // A send that recorded the end itself (`ended`, in the history: a replay decides the same).
+    if (!attempt?.ended) {
+      await (isPatched(LOCAL_RECORDING) ? local : { recordOutcome }).recordOutcome({
+        deliveryId,
+        attempt,
+        outcome,
+      });
+    }
     Object.assign(state, { status: outcome.status, retrying: false, nextAttemptAt: null, outcome });
     upsertSearchAttributes([
       // A revised delivery's last attempt is counted here, in the same (its only) upsert.
@@ -195,8 +198,15 @@ export async function delivery(input: DeliveryInput): Promise<DeliveryState> {
     retryNow = false;
     const startedAt = Date.now();
     firstAttemptAt ??= startedAt;
-    const result = await sendAttempt({ deliveryId, mailingId: input.mailingId, email: input.email });
-    const attempt: AttemptRecord = { ...result, n, at: new Date(startedAt).toISOString() };
+    const at = new Date(startedAt).toISOString();
+    // The attempt's number and time let the send record a final reply's end itself.
+    const result = await sendAttempt({
+      deliveryId,
+      mailingId: input.mailingId,
+      email: input.email,
+      attempt: { n, at },
+    });
+    const attempt: AttemptRecord = { ...result, n, at };
     // Bounded whatever happens: the query answer and the result stay small.
     state.attempts = [...state.attempts, attempt].slice(-ATTEMPTS_KEPT);
     const { category, reason } = result.classification;

@@ -14,6 +14,7 @@ import type { DeliveryActivities } from '../../activities';
 import type { AttemptResult, DeliveryInput } from '../../contract/delivery';
 import { startDelivery } from '../../contract/starters';
 import type { BounceCategory } from '../../domain/classification';
+import { OUTCOMES } from '../../domain/outcomes';
 import type { delivery } from '../../workflows/delivery';
 import { useTimeSkipping, withMockWorker } from './mock-worker';
 
@@ -48,10 +49,21 @@ type Cost = {
 };
 
 /** Runs one delivery through `replies` (one per attempt) and counts what its history holds. */
-async function costOf(replies: AttemptResult[], how: 'starter' | 'before revisions'): Promise<Cost> {
+async function costOf(
+  replies: AttemptResult[],
+  how: 'starter' | 'before revisions',
+  send: 'records the end' | 'from before it' = 'records the end',
+): Promise<Cost> {
   let sends = 0;
   const activities = {
-    sendAttempt: () => Promise.resolve(replies[Math.min(sends++, replies.length - 1)]!),
+    // As the real send does (activities/send.ts): a final reply's end recorded with it, when the
+    // workflow gives the attempt.
+    sendAttempt: (input: { attempt?: unknown }) => {
+      const result = replies[Math.min(sends++, replies.length - 1)]!;
+      const final = OUTCOMES[result.classification.category].retry === 'never';
+      const ends = send === 'records the end' && input.attempt !== undefined && final;
+      return Promise.resolve(ends ? { ...result, ended: true as const } : result);
+    },
     recordRetry: () => Promise.resolve(),
     recordOutcome: () => Promise.resolve({ recorded: true }),
   } satisfies Partial<DeliveryActivities>;
@@ -92,60 +104,69 @@ async function costOf(replies: AttemptResult[], how: 'starter' | 'before revisio
 }
 
 describe('what one delivery costs Temporal', () => {
-  it('when a delivery started by the fan-out is accepted at once, then 13 events: 2 workflow tasks, 1 activity task, 1 search-attribute update, no marker but its recording', async () => {
+  it('when a delivery started by the fan-out is accepted at once, then 12 events: 2 workflow tasks, 1 activity task (the send, which records the end), 1 search-attribute update, no marker', async () => {
     expect(await costOf(COURSES.delivered, 'starter')).toEqual({
-      events: 13,
+      events: 12,
       workflowTasks: 2,
       activityTasks: 1,
-      localActivities: 1,
+      localActivities: 0,
       searchAttributeUpdates: 1,
       timers: 0,
       markers: { patch: 0 },
     });
   });
 
-  it('when it bounces hard, then the same 13 events', async () => {
+  it('when it bounces hard, then the same 12 events', async () => {
     expect(await costOf(COURSES.hardBounce, 'starter')).toEqual({
-      events: 13,
+      events: 12,
       workflowTasks: 2,
       activityTasks: 1,
-      localActivities: 1,
+      localActivities: 0,
       searchAttributeUpdates: 1,
       timers: 0,
       markers: { patch: 0 },
     });
   });
 
-  it('when it is soft-bounced once, then delivered, then 26 events: one search-attribute update per attempt, a timer, no patch marker', async () => {
+  it('when it is soft-bounced once, then delivered, then 25 events: one search-attribute update per attempt, a timer, the retry recorded by a local activity, no patch marker', async () => {
     expect(await costOf(COURSES.softThenDelivered, 'starter')).toEqual({
-      events: 26,
+      events: 25,
       workflowTasks: 4,
       activityTasks: 2,
-      localActivities: 2,
+      localActivities: 1,
       searchAttributeUpdates: 2,
       timers: 1,
       markers: { patch: 0 },
     });
   });
 
-  it('when a delivery started before revisions runs, then it still asks its patches (a marker and a TemporalChangeVersion update each): 17, 17 and 34 events, what the revision saves', async () => {
-    const once = { workflowTasks: 2, activityTasks: 1, localActivities: 1, timers: 0 };
+  it('when a delivery started before revisions runs, then it still asks the patches on its path (a marker and a TemporalChangeVersion update each): 14, 14 and 33 events, what the revision saves', async () => {
+    const once = { workflowTasks: 2, activityTasks: 1, localActivities: 0, timers: 0 };
     expect({
       delivered: await costOf(COURSES.delivered, 'before revisions'),
       hardBounce: await costOf(COURSES.hardBounce, 'before revisions'),
       softThenDelivered: await costOf(COURSES.softThenDelivered, 'before revisions'),
     }).toEqual({
-      delivered: { events: 17, ...once, searchAttributeUpdates: 4, markers: { patch: 1 } },
-      hardBounce: { events: 17, ...once, searchAttributeUpdates: 4, markers: { patch: 1 } },
+      // Its one patch question was the recording's, which a send that ends the delivery skips.
+      delivered: { events: 14, ...once, searchAttributeUpdates: 3, markers: { patch: 0 } },
+      hardBounce: { events: 14, ...once, searchAttributeUpdates: 3, markers: { patch: 0 } },
       softThenDelivered: {
-        events: 34,
+        events: 33,
         workflowTasks: 4,
         activityTasks: 2,
-        localActivities: 2,
+        localActivities: 1,
         searchAttributeUpdates: 7,
         timers: 1,
         markers: { patch: 3 },
       },
+    });
+  });
+
+  it('when the send does not record the end (a worker from before it, mid-deployment), then the workflow records it in a local activity: 13 events', async () => {
+    expect(await costOf(COURSES.delivered, 'starter', 'from before it')).toMatchObject({
+      events: 13,
+      activityTasks: 1,
+      localActivities: 1,
     });
   });
 });

@@ -150,15 +150,38 @@ describe('replies that end a delivery at once', () => {
       outcome: { status: 'delivered', category: 'delivered', reason: 'accepted' },
     });
     expect(state.attempts).toEqual([{ ...DELIVERED, n: 1, at: expect.any(String) }]);
+    // The attempt's number and workflow time, with which a send may record the end itself.
     expect(calls.sends.map((s) => s.input)).toEqual([
-      { deliveryId: '42', mailingId: '7', email: 'someone@mock.test' },
+      {
+        deliveryId: '42',
+        mailingId: '7',
+        email: 'someone@mock.test',
+        attempt: { n: 1, at: state.attempts[0]!.at },
+      },
     ]);
     expect(calls.begins).toEqual([]); // the fan-out gave the delivery id
     expect(calls.retries).toEqual([]);
+    // This send (as one from before the send recorded ends) says nothing of the end: recorded here.
     expect(calls.outcomes).toEqual([
       { deliveryId: '42', attempt: state.attempts[0], outcome: state.outcome },
     ]);
   });
+
+  it.each([
+    ['accepted', DELIVERED, 'delivered'],
+    ['a hard bounce', reply('hard_bounce', 'user_unknown'), 'incorrect_address'],
+  ] as const)(
+    'when the send says it recorded the end itself (%s), then the workflow records nothing more and ends on it',
+    async (_, first, status) => {
+      const { state, calls } = await deliver([{ ...first, ended: true }, DELIVERED]);
+
+      const { category, reason } = first.classification;
+      expect(state).toMatchObject({ status, outcome: { status, category, reason } });
+      expect(calls.sends).toHaveLength(1);
+      expect(calls.outcomes).toEqual([]);
+      expect(calls.retries).toEqual([]);
+    },
+  );
 
   it.each<[string, AttemptResult, DeliveryState['status']]>([
     ['a hard bounce', reply('hard_bounce', 'user_unknown'), 'incorrect_address'],

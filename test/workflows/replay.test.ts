@@ -15,7 +15,8 @@ const dir = path.join(__dirname, '..', 'histories');
 // until their deliveries end, in subfolders (v1-remote-recording: before recording went local;
 // v2-retrying-status: before a waiting delivery's DeliveryStatus stayed in_progress;
 // v3-patch-markers: before the starters gave a revision, when every delivery asked its patches;
-// v4-local-send: revision 2, each send a local activity, landed once and taken back).
+// v4-local-send: revision 2, each send a local activity, landed once and taken back;
+// v5-end-recorded-apart: before the send recorded a final reply's end itself).
 const files = fs
   .readdirSync(dir, { recursive: true, encoding: 'utf8' })
   .filter((f) => f.endsWith('.json'))
@@ -43,6 +44,7 @@ describe('replay of recorded delivery and mailing histories', () => {
         ...scenarios.map((s) => `v2-retrying-status/${s}`),
         ...scenarios.map((s) => `v3-patch-markers/${s}`),
         ...scenarios.map((s) => `v4-local-send/${s}`),
+        ...scenarios.map((s) => `v5-end-recorded-apart/${s}`),
       ].sort(),
     );
   });
