@@ -450,3 +450,42 @@ async function seedScenario() {
   await page.reload();
   await see(page.getByLabel('API key'));
 }
+
+test('a send that did not start is offered again, and sent', async () => {
+  // A mailing marked sending two minutes ago whose recipients were never taken: its start never
+  // reached Temporal, and the API could not undo the mark (the case the API takes a second send for).
+  const group = (await h.call('POST', '/v1/groups', { name: 'Stuck' })).body.id;
+  const contact = (await h.call('POST', '/v1/contacts', { email: 'stuck@ok.test' })).body.id;
+  await h.call('POST', `/v1/groups/${group}/members`, { contactIds: [contact] });
+  const { id } = (
+    await h.call('POST', '/v1/mailings', {
+      name: 'Never started',
+      fromEmail: FROM,
+      subject: 'S',
+      text: 'T',
+      groupIds: [group],
+    })
+  ).body;
+  await h.t.db
+    .updateTable('mailings')
+    .set({ status: 'sending', sent_at: new Date(Date.now() - 120_000) })
+    .where('id', '=', id)
+    .execute();
+
+  try {
+    await page.goto(`${h.api.url}/mailings/${id}`);
+    await page.getByLabel('API key').fill(h.key);
+    await page.keyboard.press('Enter');
+    await see(page.getByText('Finding the recipients…'));
+    await see(page.getByText(/the send may not have started/));
+    await shot('25-send-not-started');
+    await page.getByRole('button', { name: 'Send again' }).click();
+    await skipTheRetries(id);
+    await see(page.getByText('done', { exact: true }));
+    await see(page.getByRole('link', { name: '1 delivered: show the contacts' }));
+    expect(await page.getByRole('button', { name: 'Send again' }).count()).toBe(0);
+  } catch (err) {
+    await shot('failure-send-again').catch(() => {});
+    throw err;
+  }
+}, 300_000);

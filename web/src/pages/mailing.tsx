@@ -85,7 +85,7 @@ export function MailingPage({ id }: { id: string }) {
         <SendPanel mailing={mailing} onSent={() => void reload()} />
       ) : (
         <>
-          <SendProgress mailing={mailing} />
+          <SendProgress mailing={mailing} onSent={() => void reload()} />
           <Graph mailingId={id} stats={stats} nextAttemptAt={nextAttemptAt} live={sending} />
         </>
       )}
@@ -93,14 +93,28 @@ export function MailingPage({ id }: { id: string }) {
   );
 }
 
-function SendProgress({ mailing }: { mailing: Mailing }) {
+/**
+ * A send whose recipients are still not taken after this long did not start (Temporal was away
+ * when it was asked, and the API could not undo its mark): the API takes a second send then.
+ */
+const STUCK_SEND_MS = 60_000;
+
+function SendProgress({ mailing, onSent }: { mailing: Mailing; onSent: () => void }) {
   if (mailing.status === 'done')
     return (
       <p className="notice">
         Sent {when(mailing.sentAt)}; all {mailing.recipients} deliveries ended {when(mailing.doneAt)}.
       </p>
     );
-  if (mailing.recipients === null) return <Progress label="Finding the recipients…" />;
+  if (mailing.recipients === null) {
+    const stuck = mailing.sentAt !== null && Date.now() - Date.parse(mailing.sentAt) > STUCK_SEND_MS;
+    return (
+      <>
+        <Progress label="Finding the recipients…" />
+        {stuck && <SendAgain mailing={mailing} onSent={onSent} />}
+      </>
+    );
+  }
   return (
     <Progress
       label={`Sending: ${mailing.deliveriesEnded} of ${mailing.recipients} deliveries ended (${mailing.deliveriesStarted} started)`}
@@ -200,6 +214,22 @@ function Graph({
   );
 }
 
+/** A send that did not start, sent again: the API answers 409 with the wait if it is too early. */
+function SendAgain({ mailing, onSent }: { mailing: Mailing; onSent: () => void }) {
+  const { send, sending, error } = useSend(mailing.id, onSent);
+  return (
+    <div className="notice" role="group" aria-labelledby="stuck-text">
+      <p id="stuck-text">
+        The recipients have not been taken since {when(mailing.sentAt)}: the send may not have started.
+      </p>
+      <button type="button" onClick={() => void send()} disabled={sending}>
+        Send again
+      </button>
+      <ErrorText error={error} />
+    </div>
+  );
+}
+
 /**
  * Send, after a confirmation that says how many it will reach: the distinct active contacts of its
  * groups, counted now (the API takes them at the moment of the send).
@@ -207,12 +237,12 @@ function Graph({
 function SendPanel({ mailing, onSent }: { mailing: Mailing; onSent: () => void }) {
   const [count, setCount] = useState<{ recipients: number; groups: string[] }>();
   const [counting, setCounting] = useState<number>();
-  const [error, setError] = useState<ApiError>();
-  const [sending, setSending] = useState(false);
+  const [countError, setCountError] = useState<ApiError>();
   const confirmRef = useRef<HTMLButtonElement>(null);
+  const { send, sending, error: sendError } = useSend(mailing.id, onSent);
 
   async function prepare() {
-    setError(undefined);
+    setCountError(undefined);
     setCounting(0);
     try {
       const active = new Set<string>();
@@ -231,24 +261,12 @@ function SendPanel({ mailing, onSent }: { mailing: Mailing; onSent: () => void }
       }
       setCount({ recipients: active.size, groups: names });
     } catch (err) {
-      setError(asApiError(err));
+      setCountError(asApiError(err));
     } finally {
       setCounting(undefined);
     }
   }
   useEffect(() => confirmRef.current?.focus(), [count]);
-
-  async function send() {
-    setSending(true);
-    setError(undefined);
-    try {
-      await api('post', '/v1/mailings/{id}/send', { path: { id: mailing.id } });
-      onSent();
-    } catch (err) {
-      setError(asApiError(err));
-      setSending(false);
-    }
-  }
 
   return (
     <Section title="Send" id="send">
@@ -288,7 +306,28 @@ function SendPanel({ mailing, onSent }: { mailing: Mailing; onSent: () => void }
           {sending && <Progress label="Starting the send…" />}
         </div>
       )}
-      <ErrorText error={error} />
+      <ErrorText error={countError ?? sendError} />
     </Section>
   );
+}
+
+/**
+ * The send request. Once it is taken, the button stays disabled: the reload that follows shows the
+ * mailing sending, and a second click could only be refused.
+ */
+function useSend(mailingId: string, onSent: () => void) {
+  const [error, setError] = useState<ApiError>();
+  const [sending, setSending] = useState(false);
+  async function send() {
+    setSending(true);
+    setError(undefined);
+    try {
+      await api('post', '/v1/mailings/{id}/send', { path: { id: mailingId } });
+      onSent();
+    } catch (err) {
+      setError(asApiError(err));
+      setSending(false);
+    }
+  }
+  return { send, sending, error };
 }
