@@ -81,9 +81,10 @@ export async function recordOutcome(
 }
 
 /**
- * A final reply's end, written by the send that got it (see activities/send.ts): the reply that
- * settled the delivery (a retry of the send reports it instead of sending again) and the end that
- * recordOutcome would write, in one transaction.
+ * A final reply's end, written by the send that got it (see activities/send.ts): the end that
+ * recordOutcome would write, and the reply marked `ended` (a retry of the send then reports it,
+ * and the workflow records nothing), in one transaction: a reply marked `ended` is always an end
+ * written.
  */
 export async function recordEndOfSend(
   db: Db,
@@ -93,8 +94,8 @@ export async function recordEndOfSend(
   const { n: _n, at: _at, ...settled } = attempt;
   const { category, reason } = attempt.classification;
   await db.transaction().execute(async (trx) => {
-    await deliveries.recordAcceptance(trx, deliveryId, settled);
     await endDelivery(trx, { deliveryId, attempt, outcome: outcomeOf(category, reason) });
+    await deliveries.settle(trx, deliveryId, settled);
   });
 }
 

@@ -3,9 +3,9 @@
  * what a retried activity risks (its worker died after the server's 250, before Temporal heard of
  * it), so an acceptance is committed to PostgreSQL before the activity returns, and a retry of the
  * activity reports that acceptance instead of sending again. What is left is the few milliseconds
- * between the 250 and that commit. A final reply's end is committed with it (see SendInput.attempt).
+ * between the 250 and that commit. A final reply's end is recorded after it (see SendInput.attempt).
  */
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttemptResult } from '../contract/delivery';
 import type { Db } from '../db/connection';
@@ -21,10 +21,10 @@ export type SendInput = {
   mailingId: string;
   email: string;
   /**
-   * The workflow's number and start time of this attempt. Given, a final reply's end is recorded
-   * here, with the reply, in one transaction: the workflow then records nothing (one local
-   * activity, its workflow activation and its transaction fewer per delivery). Absent (workflows
-   * started before it), only an acceptance is recorded and the workflow records the end.
+   * The workflow's number and start time of this attempt, given by deliveries of revision 3 on. A
+   * final reply's end is then recorded here, after the reply, and the result says `ended`: the
+   * workflow records nothing (one local activity and its workflow activation fewer per delivery).
+   * Absent, only an acceptance is recorded and the workflow records the end.
    */
   attempt?: { n: number; at: string };
 };
@@ -45,18 +45,40 @@ export function createSendAttempt(deps: {
     const message = await deps.messageFor(input);
     return withHeartbeat(async () => {
       const result: AttemptResult = await deps.smtp.send(message, cancellation());
-      if (input.attempt && OUTCOMES[result.classification.category].retry === 'never') {
-        const ended = { ...result, ended: true as const };
-        await saveUntilDone(() =>
-          recordEndOfSend(deps.db, input.deliveryId, { ...ended, ...input.attempt! }),
-        );
-        return ended;
-      }
+      // First and alone: a small insert of its own row, nothing to wait for, so the window between
+      // the 250 and the commit stays a few milliseconds.
       if (result.accepted)
         await saveUntilDone(() => deliveries.recordAcceptance(deps.db, input.deliveryId, result));
+      if (input.attempt && OUTCOMES[result.classification.category].retry === 'never')
+        return endWithTheSend(deps.db, input.deliveryId, result, input.attempt);
       return result;
     });
   };
+}
+
+/**
+ * Records the end of the delivery a final reply settles, and answers `ended`. Tried once: when it
+ * cannot be written (the database away, a lock timeout), the result goes back without `ended` and
+ * the workflow records the end itself, with its local activity's retries, as for sends before it.
+ * The acceptance is already committed, so the send is never repeated for it.
+ */
+async function endWithTheSend(
+  db: Db,
+  deliveryId: string,
+  result: AttemptResult,
+  attempt: { n: number; at: string },
+): Promise<AttemptResult> {
+  const ended = { ...result, ended: true as const };
+  try {
+    await recordEndOfSend(db, deliveryId, { ...ended, ...attempt });
+    return ended;
+  } catch (err) {
+    log.warn('the end of the delivery was not recorded with its send: the workflow records it', {
+      deliveryId,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    return result;
+  }
 }
 
 /**

@@ -21,13 +21,14 @@ export type DeliveryInput = {
    * per patch. 1: today's path without asking (no marker events), the search attributes all given at
    * start (none upserted first), at most one upsert per attempt. 2: the same with each send a local
    * activity; landed once and taken back, so no delivery is started with it now, and those that
-   * were run it to their end.
+   * were run it to their end. 3: revision 1, and a send whose reply is final records the delivery's
+   * end itself (the workflow gives it the attempt's number and time).
    */
   revision?: number;
 };
 
 /** The `revision` new deliveries are started with (see `DeliveryInput.revision`). */
-export const DELIVERY_REVISION = 1;
+export const DELIVERY_REVISION = 3;
 
 /** Workflow ids are `delivery-<mailingId>-<contactId>`: one delivery per pair, findable by ops. */
 export function deliveryWorkflowId(mailingId: string, contactId: string): string {
@@ -46,8 +47,8 @@ export type AttemptResult = {
   durationMs: number;
   /**
    * The send recorded the delivery's end itself: the reply was final (domain/outcomes.ts) and the
-   * workflow had given the attempt's number. The workflow has nothing left to record. Absent from
-   * the results of sends before it (their workflows record the end in a local activity).
+   * workflow (revision 3 on) had given the attempt's number. The workflow has nothing left to
+   * record. Absent otherwise, and when the end could not be written then: the workflow records it.
    */
   ended?: true;
 };

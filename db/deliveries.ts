@@ -238,15 +238,25 @@ export async function acceptanceOf(db: Db, deliveryId: string): Promise<AttemptR
   return row?.result as AttemptResult | undefined;
 }
 
-/**
- * Written before the send activity returns a 250, or a final refusal whose end it recorded (the
- * table's name is from before that): a retry of the send then reports it and never sends again.
- */
+/** Written before the send activity returns a 250: a retry of it then never sends again. */
 export async function recordAcceptance(db: Db, deliveryId: string, result: AttemptResult): Promise<void> {
   await db
     .insertInto('delivery_acceptances')
     .values({ delivery_id: deliveryId, result: JSON.stringify(result) })
     .onConflict((oc) => oc.column('delivery_id').doNothing())
+    .execute();
+}
+
+/**
+ * The reply whose end the send recorded, marked `ended` (an acceptance already there is replaced by
+ * it; a final refusal is added, though the table's name is from before that): a retry of the send
+ * reports it, and never sends again.
+ */
+export async function settle(trx: Db, deliveryId: string, result: AttemptResult & { ended: true }) {
+  await trx
+    .insertInto('delivery_acceptances')
+    .values({ delivery_id: deliveryId, result: JSON.stringify(result) })
+    .onConflict((oc) => oc.column('delivery_id').doUpdateSet((eb) => ({ result: eb.ref('excluded.result') })))
     .execute();
 }
 

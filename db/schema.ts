@@ -130,8 +130,11 @@ export interface DeliveryAttemptsTable {
 
 export interface DeliveryAcceptancesTable {
   delivery_id: Ref;
-  /** The send activity's AttemptResult, as it returned it. */
-  result: ColumnType<unknown, string, never>;
+  /**
+   * The send activity's AttemptResult, as it returned it: an acceptance, replaced once by the same
+   * reply marked `ended` when the send recorded the end too (or such a final refusal).
+   */
+  result: ColumnType<unknown, string, string>;
   accepted_at: CreatedAt;
 }
 

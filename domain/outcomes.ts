@@ -2,6 +2,8 @@
  * Policy as data: what each bounce category leads to. The delivery workflow reads `retry`, the
  * recording activities read `status`, `counter` and `contact`, and docs/delivery-rules.md shows this
  * table (test/unit/outcomes-doc.test.ts keeps the two in step). When a retry happens is domain/retry.ts.
+ * The send activity reads `retry` too (a final reply's end is recorded by it): changing a category's
+ * `retry` changes running deliveries, and takes a new DELIVERY_REVISION like any change of path.
  */
 import type { BounceCategory } from './classification';
 

@@ -143,6 +143,7 @@ export async function delivery(input: DeliveryInput): Promise<DeliveryState> {
   const lean = (input.revision ?? 0) >= 1;
   const isPatched = (patchId: string) => lean || patched(patchId);
   const { sendAttempt } = input.revision === 2 ? localSend : remote;
+  const endsWithSend = (input.revision ?? 0) >= 3;
 
   // A revised delivery was given these at start by its starter.
   if (!lean) {
@@ -172,7 +173,8 @@ export async function delivery(input: DeliveryInput): Promise<DeliveryState> {
   }
 
   const finish = async (outcome: DeliveryOutcome, attempt: AttemptRecord | null): Promise<DeliveryState> => {
-    // A send that recorded the end itself (`ended`, in the history: a replay decides the same).
+    // A send that recorded the end itself (revision 3; `ended` is in the history, so a replay
+    // decides the same).
     if (!attempt?.ended) {
       await (isPatched(LOCAL_RECORDING) ? local : { recordOutcome }).recordOutcome({
         deliveryId,
@@ -199,12 +201,12 @@ export async function delivery(input: DeliveryInput): Promise<DeliveryState> {
     const startedAt = Date.now();
     firstAttemptAt ??= startedAt;
     const at = new Date(startedAt).toISOString();
-    // The attempt's number and time let the send record a final reply's end itself.
     const result = await sendAttempt({
       deliveryId,
       mailingId: input.mailingId,
       email: input.email,
-      attempt: { n, at },
+      // Revision 3: the attempt's number and time let the send record a final reply's end itself.
+      ...(endsWithSend && { attempt: { n, at } }),
     });
     const attempt: AttemptRecord = { ...result, n, at };
     // Bounded whatever happens: the query answer and the result stay small.

@@ -6,12 +6,15 @@
  * (docs/performance.md): a change that adds one shows up here, in review, before it shows up in the
  * bench. Counts, never times: the same on any machine.
  *
- * The path of deliveries started before the starters gave a revision (they still run, for up to
- * 48 h after a deployment) is pinned too: it is what the revision saved.
+ * The paths of deliveries started with older revisions (they still run, for up to 48 h after a
+ * deployment) are pinned too: revision 1 (the end recorded by the workflow) and the path before
+ * revisions. They are what the later revisions saved.
  */
+import { TypedSearchAttributes } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { DeliveryActivities } from '../../activities';
-import type { AttemptResult, DeliveryInput } from '../../contract/delivery';
+import { type AttemptResult, DELIVERY_REVISION, type DeliveryInput } from '../../contract/delivery';
+import { searchAttributes as sa } from '../../contract/names';
 import { startDelivery } from '../../contract/starters';
 import type { BounceCategory } from '../../domain/classification';
 import { OUTCOMES } from '../../domain/outcomes';
@@ -51,8 +54,8 @@ type Cost = {
 /** Runs one delivery through `replies` (one per attempt) and counts what its history holds. */
 async function costOf(
   replies: AttemptResult[],
-  how: 'starter' | 'before revisions',
-  send: 'records the end' | 'from before it' = 'records the end',
+  how: 'starter' | 'revision 1' | 'before revisions',
+  send: 'records the end' | 'could not record it' = 'records the end',
 ): Promise<Cost> {
   let sends = 0;
   const activities = {
@@ -77,11 +80,21 @@ async function costOf(
     const handle =
       how === 'starter'
         ? await startDelivery(t.env.client, input, { taskQueue })
-        : // As a delivery started before the starters gave a revision: the input without one.
+        : // As the starters started deliveries of revision 1 (its attributes given at start), or
+          // as deliveries were started before revisions (the input without one).
           await t.env.client.workflow.start<typeof delivery>('delivery', {
             taskQueue,
             workflowId: taskQueue,
-            args: [input],
+            args: [how === 'revision 1' ? { ...input, revision: 1 } : input],
+            ...(how === 'revision 1' && {
+              typedSearchAttributes: new TypedSearchAttributes([
+                { key: sa.RecipientEmail, value: input.email },
+                { key: sa.RecipientDomain, value: 'mock.test' },
+                { key: sa.MailingId, value: input.mailingId },
+                { key: sa.DeliveryStatus, value: 'in_progress' },
+                { key: sa.DeliveryAttempts, value: 0 },
+              ]),
+            }),
           });
     await handle.result();
     return (await handle.fetchHistory()).events ?? [];
@@ -104,6 +117,10 @@ async function costOf(
 }
 
 describe('what one delivery costs Temporal', () => {
+  it('when new deliveries are started, then with revision 3', () => {
+    expect(DELIVERY_REVISION).toBe(3);
+  });
+
   it('when a delivery started by the fan-out is accepted at once, then 12 events: 2 workflow tasks, 1 activity task (the send, which records the end), 1 search-attribute update, no marker', async () => {
     expect(await costOf(COURSES.delivered, 'starter')).toEqual({
       events: 12,
@@ -140,33 +157,53 @@ describe('what one delivery costs Temporal', () => {
     });
   });
 
-  it('when a delivery started before revisions runs, then it still asks the patches on its path (a marker and a TemporalChangeVersion update each): 14, 14 and 33 events, what the revision saves', async () => {
-    const once = { workflowTasks: 2, activityTasks: 1, localActivities: 0, timers: 0 };
+  it('when the send could not record the end, then the workflow records it in a local activity: 13 events', async () => {
+    expect(await costOf(COURSES.delivered, 'starter', 'could not record it')).toMatchObject({
+      events: 13,
+      activityTasks: 1,
+      localActivities: 1,
+    });
+  });
+
+  it('when a delivery of revision 1 runs, then the end is recorded by the workflow: 13, 13 and 26 events, what revision 3 saves', async () => {
+    const once = { workflowTasks: 2, activityTasks: 1, localActivities: 1, searchAttributeUpdates: 1 };
+    expect({
+      delivered: await costOf(COURSES.delivered, 'revision 1'),
+      hardBounce: await costOf(COURSES.hardBounce, 'revision 1'),
+      softThenDelivered: await costOf(COURSES.softThenDelivered, 'revision 1'),
+    }).toEqual({
+      delivered: { events: 13, ...once, timers: 0, markers: { patch: 0 } },
+      hardBounce: { events: 13, ...once, timers: 0, markers: { patch: 0 } },
+      softThenDelivered: {
+        events: 26,
+        workflowTasks: 4,
+        activityTasks: 2,
+        localActivities: 2,
+        searchAttributeUpdates: 2,
+        timers: 1,
+        markers: { patch: 0 },
+      },
+    });
+  });
+
+  it('when a delivery started before revisions runs, then it still asks its patches (a marker and a TemporalChangeVersion update each): 17, 17 and 34 events, what the revisions save', async () => {
+    const once = { workflowTasks: 2, activityTasks: 1, localActivities: 1, timers: 0 };
     expect({
       delivered: await costOf(COURSES.delivered, 'before revisions'),
       hardBounce: await costOf(COURSES.hardBounce, 'before revisions'),
       softThenDelivered: await costOf(COURSES.softThenDelivered, 'before revisions'),
     }).toEqual({
-      // Its one patch question was the recording's, which a send that ends the delivery skips.
-      delivered: { events: 14, ...once, searchAttributeUpdates: 3, markers: { patch: 0 } },
-      hardBounce: { events: 14, ...once, searchAttributeUpdates: 3, markers: { patch: 0 } },
+      delivered: { events: 17, ...once, searchAttributeUpdates: 4, markers: { patch: 1 } },
+      hardBounce: { events: 17, ...once, searchAttributeUpdates: 4, markers: { patch: 1 } },
       softThenDelivered: {
-        events: 33,
+        events: 34,
         workflowTasks: 4,
         activityTasks: 2,
-        localActivities: 1,
+        localActivities: 2,
         searchAttributeUpdates: 7,
         timers: 1,
         markers: { patch: 3 },
       },
-    });
-  });
-
-  it('when the send does not record the end (a worker from before it, mid-deployment), then the workflow records it in a local activity: 13 events', async () => {
-    expect(await costOf(COURSES.delivered, 'starter', 'from before it')).toMatchObject({
-      events: 13,
-      activityTasks: 1,
-      localActivities: 1,
     });
   });
 });

@@ -201,6 +201,17 @@ describe('replies that end a delivery at once', () => {
     ]);
   });
 
+  it('when a delivery of revision 1 (started before revision 3) sends, then its send is given no attempt and the workflow records the end', async () => {
+    const { state, calls } = await deliver([DELIVERED], { input: { revision: 1 } });
+
+    expect(calls.sends.map((s) => s.input)).toEqual([
+      { deliveryId: '42', mailingId: '7', email: 'someone@mock.test' },
+    ]);
+    expect(calls.outcomes).toEqual([
+      { deliveryId: '42', attempt: state.attempts[0], outcome: state.outcome },
+    ]);
+  });
+
   it('when no delivery id is given, then the workflow begins the delivery row first and uses its id', async () => {
     const { state, calls } = await deliver([DELIVERED], { input: { deliveryId: undefined } });
 
