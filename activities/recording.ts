@@ -95,7 +95,7 @@ export async function recordEndOfSend(
   const { category, reason } = attempt.classification;
   await db.transaction().execute(async (trx) => {
     await endDelivery(trx, { deliveryId, attempt, outcome: outcomeOf(category, reason) });
-    await deliveries.settle(trx, deliveryId, settled);
+    await deliveries.saveReply(trx, deliveryId, settled);
   });
 }
 

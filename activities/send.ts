@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttemptResult } from '../contract/delivery';
 import type { Db } from '../db/connection';
 import * as deliveries from '../db/deliveries';
-import { OUTCOMES } from '../domain/outcomes';
+import type { BounceCategory } from '../domain/classification';
 import { withHeartbeat } from './heartbeat';
 import { recordEndOfSend } from './recording';
 import type { createMessageBuilder } from './message';
@@ -21,12 +21,13 @@ export type SendInput = {
   mailingId: string;
   email: string;
   /**
-   * The workflow's number and start time of this attempt, given by deliveries of revision 3 on. A
-   * final reply's end is then recorded here, after the reply, and the result says `ended`: the
-   * workflow records nothing (one local activity and its workflow activation fewer per delivery).
-   * Absent, only an acceptance is recorded and the workflow records the end.
+   * The workflow's number and start time of this attempt, and the categories its code ends a
+   * delivery on (`final`), given by deliveries of revision 3 on. A reply of those categories has
+   * its end recorded here, after the reply, and the result says `ended`: the workflow records
+   * nothing (one local activity and its workflow activation fewer per delivery). Absent, only an
+   * acceptance is recorded and the workflow records the end.
    */
-  attempt?: { n: number; at: string };
+  attempt?: { n: number; at: string; final: readonly BounceCategory[] };
 };
 
 export function createSendAttempt(deps: {
@@ -47,9 +48,8 @@ export function createSendAttempt(deps: {
       const result: AttemptResult = await deps.smtp.send(message, cancellation());
       // First and alone: a small insert of its own row, nothing to wait for, so the window between
       // the 250 and the commit stays a few milliseconds.
-      if (result.accepted)
-        await saveUntilDone(() => deliveries.recordAcceptance(deps.db, input.deliveryId, result));
-      if (input.attempt && OUTCOMES[result.classification.category].retry === 'never')
+      if (result.accepted) await saveUntilDone(() => deliveries.saveReply(deps.db, input.deliveryId, result));
+      if (input.attempt?.final.includes(result.classification.category))
         return endWithTheSend(deps.db, input.deliveryId, result, input.attempt);
       return result;
     });
@@ -70,7 +70,7 @@ async function endWithTheSend(
 ): Promise<AttemptResult> {
   const ended = { ...result, ended: true as const };
   try {
-    await recordEndOfSend(db, deliveryId, { ...ended, ...attempt });
+    await recordEndOfSend(db, deliveryId, { ...ended, n: attempt.n, at: attempt.at });
     return ended;
   } catch (err) {
     log.warn('the end of the delivery was not recorded with its send: the workflow records it', {

@@ -36,15 +36,7 @@ export async function startDelivery(
       // that has already ended is never started again (which would send the message twice).
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      // Set at start, so the delivery is findable in the UI before its first task runs, and the
-      // workflow upserts nothing before its first attempt.
-      typedSearchAttributes: new TypedSearchAttributes([
-        { key: sa.RecipientEmail, value: input.email },
-        { key: sa.RecipientDomain, value: recipientDomain(input.email) },
-        { key: sa.MailingId, value: input.mailingId },
-        { key: sa.DeliveryStatus, value: 'in_progress' },
-        { key: sa.DeliveryAttempts, value: 0 },
-      ]),
+      typedSearchAttributes: deliveryStartAttributes(input),
       // What the Temporal UI's workflow list shows next to the id: whom, for which mailing.
       staticSummary: deliverySummary(input),
     });
@@ -52,6 +44,20 @@ export async function startDelivery(
     if (err instanceof WorkflowExecutionAlreadyStartedError) return client.workflow.getHandle(workflowId);
     throw err;
   }
+}
+
+/**
+ * Set at start, so the delivery is findable in the UI before its first task runs, and the workflow
+ * (revision 1 on) upserts nothing before its first attempt.
+ */
+export function deliveryStartAttributes(input: Pick<DeliveryInput, 'email' | 'mailingId'>) {
+  return new TypedSearchAttributes([
+    { key: sa.RecipientEmail, value: input.email },
+    { key: sa.RecipientDomain, value: recipientDomain(input.email) },
+    { key: sa.MailingId, value: input.mailingId },
+    { key: sa.DeliveryStatus, value: 'in_progress' },
+    { key: sa.DeliveryAttempts, value: 0 },
+  ]);
 }
 
 /** `ann@example.com · mailing 12`: the line an operator reads in the workflow list. */

@@ -228,7 +228,7 @@ function withWorkflowIds<R extends { mailing_id: string; contact_id: string }>(r
   return rows.map(withWorkflowId);
 }
 
-/** The reply a send recorded as settling this delivery, if any (see recordAcceptance). */
+/** The reply a send recorded as settling this delivery, if any (see saveReply). */
 export async function acceptanceOf(db: Db, deliveryId: string): Promise<AttemptResult | undefined> {
   const row = await db
     .selectFrom('delivery_acceptances')
@@ -238,25 +238,21 @@ export async function acceptanceOf(db: Db, deliveryId: string): Promise<AttemptR
   return row?.result as AttemptResult | undefined;
 }
 
-/** Written before the send activity returns a 250: a retry of it then never sends again. */
-export async function recordAcceptance(db: Db, deliveryId: string, result: AttemptResult): Promise<void> {
+/**
+ * The reply that settles a delivery, for a retry of its send to report instead of sending again:
+ * an acceptance, written before the send returns a 250 (kept as first written), or a final reply
+ * whose end the send recorded, marked `ended` (it replaces the acceptance; a final refusal is kept
+ * here too, though the table's name is from before that).
+ */
+export async function saveReply(db: Db, deliveryId: string, result: AttemptResult): Promise<void> {
   await db
     .insertInto('delivery_acceptances')
     .values({ delivery_id: deliveryId, result: JSON.stringify(result) })
-    .onConflict((oc) => oc.column('delivery_id').doNothing())
-    .execute();
-}
-
-/**
- * The reply whose end the send recorded, marked `ended` (an acceptance already there is replaced by
- * it; a final refusal is added, though the table's name is from before that): a retry of the send
- * reports it, and never sends again.
- */
-export async function settle(trx: Db, deliveryId: string, result: AttemptResult & { ended: true }) {
-  await trx
-    .insertInto('delivery_acceptances')
-    .values({ delivery_id: deliveryId, result: JSON.stringify(result) })
-    .onConflict((oc) => oc.column('delivery_id').doUpdateSet((eb) => ({ result: eb.ref('excluded.result') })))
+    .onConflict((oc) =>
+      result.ended
+        ? oc.column('delivery_id').doUpdateSet((eb) => ({ result: eb.ref('excluded.result') }))
+        : oc.column('delivery_id').doNothing(),
+    )
     .execute();
 }
 

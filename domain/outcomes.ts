@@ -2,8 +2,9 @@
  * Policy as data: what each bounce category leads to. The delivery workflow reads `retry`, the
  * recording activities read `status`, `counter` and `contact`, and docs/delivery-rules.md shows this
  * table (test/unit/outcomes-doc.test.ts keeps the two in step). When a retry happens is domain/retry.ts.
- * The send activity reads `retry` too (a final reply's end is recorded by it): changing a category's
- * `retry` changes running deliveries, and takes a new DELIVERY_REVISION like any change of path.
+ * The send activity records a final reply's end for the workflow, for the categories the workflow
+ * names in its input (FINAL_CATEGORIES of the workflow's own build): a worker with another table
+ * never ends a delivery its workflow would retry.
  */
 import type { BounceCategory } from './classification';
 
@@ -49,6 +50,11 @@ export const OUTCOMES: Readonly<Record<BounceCategory, Outcome>> = {
   // A blocklisting of our IP must never wipe a customer's list: the contact stays.
   blocked: { status: 'technical_problem', counter: 'technical_problems', contact: 'keep', retry: 'never' },
 };
+
+/** The categories whose first reply ends the delivery (`retry: 'never'`). */
+export const FINAL_CATEGORIES: readonly BounceCategory[] = (Object.keys(OUTCOMES) as BounceCategory[]).filter(
+  (c) => OUTCOMES[c].retry === 'never',
+);
 
 /** Reasons that end a soft bounce without a final reply of their own. */
 export const RETRIES_EXHAUSTED = 'retries_exhausted';

@@ -9,6 +9,7 @@ import { createMessageBuilder } from '../activities/message';
 import { createSendAttempt, type SendInput } from '../activities/send';
 import type { AttemptResult } from '../contract/delivery';
 import * as counters from '../db/counters';
+import { FINAL_CATEGORIES } from '../domain/outcomes';
 import { recordRetry } from '../activities/recording';
 import { sql } from 'kysely';
 import { createSmtpSender } from '../activities/smtp';
@@ -121,7 +122,7 @@ test('when a server refuses the recipient, then the session is closed at once, n
 });
 
 describe('a send given its attempt (revision 3) records a final reply as the end of the delivery', () => {
-  const first = { n: 1, at: '2026-11-30T04:00:00.000Z' };
+  const first = { n: 1, at: '2026-11-30T04:00:00.000Z', final: FINAL_CATEGORIES };
   const rowOf = (deliveryId: string) =>
     t.db
       .selectFrom('deliveries')
@@ -191,13 +192,14 @@ describe('a send given its attempt (revision 3) records a final reply as the end
         phase: 'RCPT TO',
         messageId: '<x@sender.example>',
         durationMs: 1,
-        ...first,
+        n: first.n,
+        at: first.at,
       },
       nextAttemptAt: '2026-11-30T07:00:00.000Z',
     });
     expect(await counters.countersOfMailing(t.db, input.mailingId)).toMatchObject({ retrying: 1 });
 
-    const second = { n: 2, at: '2026-11-30T07:00:00.000Z' };
+    const second = { n: 2, at: '2026-11-30T07:00:00.000Z', final: FINAL_CATEGORIES };
     expect(await send({ ...input, attempt: second }, 1)).toMatchObject({ ended: true });
     expect(await counters.countersOfMailing(t.db, input.mailingId)).toMatchObject({
       delivered: 1,
@@ -250,7 +252,7 @@ describe('a send given its attempt (revision 3) records a final reply as the end
     expect(await counters.countersOfMailing(t.db, input.mailingId)).toMatchObject({ technicalProblems: 1 });
   });
 
-  test('when the delivery has already ended (an operator, a late report), then nothing is counted again', async () => {
+  test('when the delivery has already ended (an earlier try of the same send, past its timeout, got there first), then nothing is counted again', async () => {
     const input = { ...(await deliveryTo('over@ok.test')), attempt: first };
     await t.db
       .updateTable('deliveries')
@@ -261,6 +263,17 @@ describe('a send given its attempt (revision 3) records a final reply as the end
     expect(await send(input)).toMatchObject({ ended: true });
     expect(await counters.countersOfMailing(t.db, input.mailingId)).toEqual(before);
     expect(await rowOf(input.deliveryId)).toMatchObject({ status: 'technical_problem' });
+  });
+
+  test("when the workflow does not name the reply's category final (another build's policy), then the send records no end", async () => {
+    const input = {
+      ...(await deliveryTo('notfinal@ok.test')),
+      attempt: { ...first, final: ['hard_bounce' as const] },
+    };
+    const result = await send(input);
+    expect(result).toMatchObject({ accepted: true });
+    expect(result.ended).toBeUndefined();
+    expect(await rowOf(input.deliveryId)).toMatchObject({ status: 'in_progress' });
   });
 
   test('when it is a soft bounce, then nothing is recorded: the workflow decides whether to retry', async () => {

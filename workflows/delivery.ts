@@ -24,7 +24,7 @@ import { recipientDomain } from '../domain/address';
 import {
   CANCELLED_BY_OPERATOR,
   type DeliveryOutcome,
-  OUTCOMES,
+  FINAL_CATEGORIES,
   outcomeOf,
   RETRIES_EXHAUSTED,
 } from '../domain/outcomes';
@@ -205,8 +205,9 @@ export async function delivery(input: DeliveryInput): Promise<DeliveryState> {
       deliveryId,
       mailingId: input.mailingId,
       email: input.email,
-      // Revision 3: the attempt's number and time let the send record a final reply's end itself.
-      ...(endsWithSend && { attempt: { n, at } }),
+      // Revision 3: the attempt's number and time, and which replies this code ends a delivery on,
+      // let the send record a final reply's end itself.
+      ...(endsWithSend && { attempt: { n, at, final: FINAL_CATEGORIES } }),
     });
     const attempt: AttemptRecord = { ...result, n, at };
     // Bounded whatever happens: the query answer and the result stay small.
@@ -220,7 +221,7 @@ export async function delivery(input: DeliveryInput): Promise<DeliveryState> {
     // One upsert per attempt for a revised delivery: this one if it retries, finish's if it ends.
     if (!lean) upsertSearchAttributes(attemptAttributes);
 
-    if (OUTCOMES[category].retry === 'never') return finish(outcomeOf(category, reason), attempt);
+    if (FINAL_CATEGORIES.includes(category)) return finish(outcomeOf(category, reason), attempt);
     if (giveUp) return finish(outcomeOf(category, CANCELLED_BY_OPERATOR), attempt);
 
     const delay = nextRetryDelay(bounds, { reason, greylistedBefore }, Math.random);

@@ -452,7 +452,7 @@ async function seedScenario() {
 }
 
 test('a send that did not start is offered again, and sent', async () => {
-  // A mailing marked sending two minutes ago whose recipients were never taken: its start never
+  // A mailing marked sending ten minutes ago whose recipients were never taken: its start never
   // reached Temporal, and the API could not undo the mark (the case the API takes a second send for).
   const group = (await h.call('POST', '/v1/groups', { name: 'Stuck' })).body.id;
   const contact = (await h.call('POST', '/v1/contacts', { email: 'stuck@ok.test' })).body.id;
@@ -468,7 +468,7 @@ test('a send that did not start is offered again, and sent', async () => {
   ).body;
   await h.t.db
     .updateTable('mailings')
-    .set({ status: 'sending', sent_at: new Date(Date.now() - 120_000) })
+    .set({ status: 'sending', sent_at: new Date(Date.now() - 600_000) })
     .where('id', '=', id)
     .execute();
 
@@ -479,7 +479,13 @@ test('a send that did not start is offered again, and sent', async () => {
     await see(page.getByText('Finding the recipients…'));
     await see(page.getByText(/the send may not have started/));
     await shot('25-send-not-started');
-    await page.getByRole('button', { name: 'Send again' }).click();
+    const [answer] = await Promise.all([
+      page.waitForResponse(
+        (r) => r.request().method() === 'POST' && r.url().endsWith(`/v1/mailings/${id}/send`),
+      ),
+      page.getByRole('button', { name: 'Send again' }).click(),
+    ]);
+    expect(answer.status()).toBe(202);
     await skipTheRetries(id);
     await see(page.getByText('done', { exact: true }));
     await see(page.getByRole('link', { name: '1 delivered: show the contacts' }));

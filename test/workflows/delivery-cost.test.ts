@@ -10,14 +10,12 @@
  * deployment) are pinned too: revision 1 (the end recorded by the workflow) and the path before
  * revisions. They are what the later revisions saved.
  */
-import { TypedSearchAttributes } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { DeliveryActivities } from '../../activities';
 import { type AttemptResult, DELIVERY_REVISION, type DeliveryInput } from '../../contract/delivery';
-import { searchAttributes as sa } from '../../contract/names';
-import { startDelivery } from '../../contract/starters';
+import { deliveryStartAttributes, startDelivery } from '../../contract/starters';
 import type { BounceCategory } from '../../domain/classification';
-import { OUTCOMES } from '../../domain/outcomes';
+import type { SendInput } from '../../activities/send';
 import type { delivery } from '../../workflows/delivery';
 import { useTimeSkipping, withMockWorker } from './mock-worker';
 
@@ -61,10 +59,10 @@ async function costOf(
   const activities = {
     // As the real send does (activities/send.ts): a final reply's end recorded with it, when the
     // workflow gives the attempt.
-    sendAttempt: (input: { attempt?: unknown }) => {
+    sendAttempt: (input: SendInput) => {
       const result = replies[Math.min(sends++, replies.length - 1)]!;
-      const final = OUTCOMES[result.classification.category].retry === 'never';
-      const ends = send === 'records the end' && input.attempt !== undefined && final;
+      const final = input.attempt?.final.includes(result.classification.category) ?? false;
+      const ends = send === 'records the end' && final;
       return Promise.resolve(ends ? { ...result, ended: true as const } : result);
     },
     recordRetry: () => Promise.resolve(),
@@ -86,15 +84,7 @@ async function costOf(
             taskQueue,
             workflowId: taskQueue,
             args: [how === 'revision 1' ? { ...input, revision: 1 } : input],
-            ...(how === 'revision 1' && {
-              typedSearchAttributes: new TypedSearchAttributes([
-                { key: sa.RecipientEmail, value: input.email },
-                { key: sa.RecipientDomain, value: 'mock.test' },
-                { key: sa.MailingId, value: input.mailingId },
-                { key: sa.DeliveryStatus, value: 'in_progress' },
-                { key: sa.DeliveryAttempts, value: 0 },
-              ]),
-            }),
+            ...(how === 'revision 1' && { typedSearchAttributes: deliveryStartAttributes(input) }),
           });
     await handle.result();
     return (await handle.fetchHistory()).events ?? [];

@@ -156,7 +156,11 @@ describe('replies that end a delivery at once', () => {
         deliveryId: '42',
         mailingId: '7',
         email: 'someone@mock.test',
-        attempt: { n: 1, at: state.attempts[0]!.at },
+        attempt: {
+          n: 1,
+          at: state.attempts[0]!.at,
+          final: ['delivered', 'hard_bounce', 'mailbox_full', 'blocked'],
+        },
       },
     ]);
     expect(calls.begins).toEqual([]); // the fan-out gave the delivery id

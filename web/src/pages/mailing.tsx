@@ -94,12 +94,20 @@ export function MailingPage({ id }: { id: string }) {
 }
 
 /**
- * A send whose recipients are still not taken after this long did not start (Temporal was away
- * when it was asked, and the API could not undo its mark): the API takes a second send then.
+ * A send whose recipients are still not taken a minute after it was asked did not start (Temporal
+ * was away when it was asked, and the API could not undo its mark): the API takes a second send
+ * then (its STUCK_SEND_MS). Judged by this page's own clock, which need not agree with the server's:
+ * a minute of watching it stuck, or a `sentAt` so old that no clock skew explains it.
  */
 const STUCK_SEND_MS = 60_000;
+const STUCK_WHATEVER_THE_CLOCK_MS = 5 * 60_000;
 
 function SendProgress({ mailing, onSent }: { mailing: Mailing; onSent: () => void }) {
+  // When this page first saw the mailing without its recipients (the page re-renders every poll).
+  const waitingSince = useRef<{ id: string; at: number }>(undefined);
+  if (mailing.recipients !== null || mailing.status !== 'sending') waitingSince.current = undefined;
+  else if (waitingSince.current?.id !== mailing.id) waitingSince.current = { id: mailing.id, at: Date.now() };
+
   if (mailing.status === 'done')
     return (
       <p className="notice">
@@ -107,11 +115,15 @@ function SendProgress({ mailing, onSent }: { mailing: Mailing; onSent: () => voi
       </p>
     );
   if (mailing.recipients === null) {
-    const stuck = mailing.sentAt !== null && Date.now() - Date.parse(mailing.sentAt) > STUCK_SEND_MS;
+    const now = Date.now();
+    const stuck =
+      (waitingSince.current !== undefined && now - waitingSince.current.at > STUCK_SEND_MS) ||
+      (mailing.sentAt !== null && now - Date.parse(mailing.sentAt) > STUCK_WHATEVER_THE_CLOCK_MS);
     return (
       <>
         <Progress label="Finding the recipients…" />
-        {stuck && <SendAgain mailing={mailing} onSent={onSent} />}
+        {/* A live region from the start: the notice is announced when it appears. */}
+        <div role="status">{stuck && <SendAgain mailing={mailing} onSent={onSent} />}</div>
       </>
     );
   }
@@ -218,10 +230,8 @@ function Graph({
 function SendAgain({ mailing, onSent }: { mailing: Mailing; onSent: () => void }) {
   const { send, sending, error } = useSend(mailing.id, onSent);
   return (
-    <div className="notice" role="group" aria-labelledby="stuck-text">
-      <p id="stuck-text">
-        The recipients have not been taken since {when(mailing.sentAt)}: the send may not have started.
-      </p>
+    <div className="notice">
+      <p>The recipients have not been taken since {when(mailing.sentAt)}: the send may not have started.</p>
       <button type="button" onClick={() => void send()} disabled={sending}>
         Send again
       </button>
@@ -239,10 +249,11 @@ function SendPanel({ mailing, onSent }: { mailing: Mailing; onSent: () => void }
   const [counting, setCounting] = useState<number>();
   const [countError, setCountError] = useState<ApiError>();
   const confirmRef = useRef<HTMLButtonElement>(null);
-  const { send, sending, error: sendError } = useSend(mailing.id, onSent);
+  const { send, sending, error: sendError, clearError } = useSend(mailing.id, onSent);
 
   async function prepare() {
     setCountError(undefined);
+    clearError();
     setCounting(0);
     try {
       const active = new Set<string>();
@@ -329,5 +340,5 @@ function useSend(mailingId: string, onSent: () => void) {
       setSending(false);
     }
   }
-  return { send, sending, error };
+  return { send, sending, error, clearError: () => setError(undefined) };
 }
