@@ -106,6 +106,15 @@ async function costOf(
   };
 }
 
+/** The three courses, one after the other, for deliveries started as `how` says. */
+async function costsOfTheCourses(how: Parameters<typeof costOf>[1]) {
+  return {
+    delivered: await costOf(COURSES.delivered, how),
+    hardBounce: await costOf(COURSES.hardBounce, how),
+    softThenDelivered: await costOf(COURSES.softThenDelivered, how),
+  };
+}
+
 describe('what one delivery costs Temporal', () => {
   it('when new deliveries are started, then with revision 3', () => {
     expect(DELIVERY_REVISION).toBe(3);
@@ -157,11 +166,7 @@ describe('what one delivery costs Temporal', () => {
 
   it('when a delivery of revision 1 runs, then the end is recorded by the workflow: 13, 13 and 26 events, what revision 3 saves', async () => {
     const once = { workflowTasks: 2, activityTasks: 1, localActivities: 1, searchAttributeUpdates: 1 };
-    expect({
-      delivered: await costOf(COURSES.delivered, 'revision 1'),
-      hardBounce: await costOf(COURSES.hardBounce, 'revision 1'),
-      softThenDelivered: await costOf(COURSES.softThenDelivered, 'revision 1'),
-    }).toEqual({
+    expect(await costsOfTheCourses('revision 1')).toEqual({
       delivered: { events: 13, ...once, timers: 0, markers: { patch: 0 } },
       hardBounce: { events: 13, ...once, timers: 0, markers: { patch: 0 } },
       softThenDelivered: {
@@ -178,11 +183,7 @@ describe('what one delivery costs Temporal', () => {
 
   it('when a delivery started before revisions runs, then it still asks its patches (a marker and a TemporalChangeVersion update each): 17, 17 and 34 events, what the revisions save', async () => {
     const once = { workflowTasks: 2, activityTasks: 1, localActivities: 1, timers: 0 };
-    expect({
-      delivered: await costOf(COURSES.delivered, 'before revisions'),
-      hardBounce: await costOf(COURSES.hardBounce, 'before revisions'),
-      softThenDelivered: await costOf(COURSES.softThenDelivered, 'before revisions'),
-    }).toEqual({
+    expect(await costsOfTheCourses('before revisions')).toEqual({
       delivered: { events: 17, ...once, searchAttributeUpdates: 4, markers: { patch: 1 } },
       hardBounce: { events: 17, ...once, searchAttributeUpdates: 4, markers: { patch: 1 } },
       softThenDelivered: {
