@@ -1,5 +1,5 @@
 /** `npm run worker`: a worker process against TEMPORAL_ADDRESS, DATABASE_URL and SMTP_URL (or direct MX). */
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createSmtpSender } from '../activities/smtp';
 import fs from 'node:fs';
@@ -31,9 +31,10 @@ async function main(): Promise<void> {
   });
   const temporalOptions = temporalConnectionOptions(config);
   const connection = await NativeConnection.connect(temporalOptions);
-  // The mailing fan-out starts delivery workflows from an activity: that needs a client connection.
-  const clientConnection = await Connection.connect(temporalOptions);
-  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  // The mailing fan-out starts delivery workflows from an activity: its client shares the worker's
+  // native connection (the SDK's Rust core), not a second one through @grpc/grpc-js, whose HTTP/2
+  // and protobuf work would run on the worker's main thread for every start.
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -73,7 +74,6 @@ async function main(): Promise<void> {
   await worker.run();
   smtp.close();
   await connection.close();
-  await clientConnection.close();
   await db.destroy();
   // A forked worker (npm start, the drills, the bench) has an IPC channel to its launcher, which
   // alone would keep the process alive once everything else is closed.
