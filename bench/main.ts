@@ -8,7 +8,8 @@
  *                    [--sqlite-pragmas journal_mode=wal,synchronous=normal]
  *
  * Each size runs, in turn, the floor (the simplest workflows on the same server: bench/floor/) and
- * the delivery mailing; with --repeat N the turns are repeated and the medians reported.
+ * the delivery mailing; with --repeat N the turns are repeated, each repeat starting one workload
+ * later, and the medians reported.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -79,21 +80,28 @@ async function main(): Promise<void> {
       results.bareSmtp.push(await bareSmtp(stack, size));
       const floorRuns = new Map<string, Awaited<ReturnType<typeof floor>>[]>();
       const e2eRuns = new Map<number, Awaited<ReturnType<typeof endToEnd>>[]>();
-      for (let r = 1; r <= repeat; r++) {
-        const turn = repeat > 1 ? ` (run ${r} of ${repeat})` : '';
-        if (!values['skip-floor'])
-          for (const kind of FLOOR_KINDS) {
-            log(`floor ${kind}, ${size} workflows${turn} ...`);
-            const row = await floor(stack, kind, size);
-            floorRuns.set(kind, [...(floorRuns.get(kind) ?? []), row]);
-            log(`  ${JSON.stringify(row)}`);
-          }
-        for (const workers of workerCounts) {
+      const workloads: Array<(turn: string) => Promise<void>> = [
+        ...(values['skip-floor'] ? [] : FLOOR_KINDS).map((kind) => async (turn: string) => {
+          log(`floor ${kind}, ${size} workflows${turn} ...`);
+          const row = await floor(stack, kind, size);
+          floorRuns.set(kind, [...(floorRuns.get(kind) ?? []), row]);
+          log(`  ${JSON.stringify(row)}`);
+        }),
+        ...workerCounts.map((workers) => async (turn: string) => {
           log(`end to end, ${size} deliveries, ${workers} worker(s)${turn} ...`);
           const row = await endToEnd(stack, size, workers, log);
           e2eRuns.set(workers, [...(e2eRuns.get(workers) ?? []), row]);
           log(`  ${JSON.stringify(row)}`);
-        }
+        }),
+      ];
+      for (let r = 1; r <= repeat; r++) {
+        const turn = repeat > 1 ? ` (run ${r} of ${repeat})` : '';
+        // Each repeat starts one workload later: the server slows with every workflow run on it
+        // (the dev server's one-activity floor fell from 53 to 40 workflows a second over 16,000 of
+        // them, its CPU per workflow rose from 21 to 31 ms: docs/performance.md), and a fixed order
+        // always gave the delivery the most worn server. With as many repeats as workloads, each
+        // runs once in each place.
+        for (let i = 0; i < workloads.length; i++) await workloads[(i + r - 1) % workloads.length]!(turn);
       }
       const floorRows = [...floorRuns.values()].map((runs) => ({
         ...medians(runs),
