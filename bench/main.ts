@@ -97,8 +97,8 @@ async function main(): Promise<void> {
       for (let r = 1; r <= repeat; r++) {
         const turn = repeat > 1 ? ` (run ${r} of ${repeat})` : '';
         // Each repeat starts one workload later: the server slows with every workflow run on it
-        // (the dev server's one-activity floor fell from 53 to 40 workflows a second over 16,000 of
-        // them, its CPU per workflow rose from 21 to 31 ms: docs/performance.md), and a fixed order
+        // (the dev server's one-activity floor fell from 53 to ~40 workflows a second over 16,000 of
+        // them, its CPU per workflow rose from 21 to ~30 ms: docs/performance.md), and a fixed order
         // always gave the delivery the most worn server. With as many repeats as workloads, each
         // runs once in each place.
         for (let i = 0; i < workloads.length; i++) await workloads[(i + r - 1) % workloads.length]!(turn);

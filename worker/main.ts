@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect(temporalOptions);
   // The mailing fan-out starts delivery workflows from an activity: its client shares the worker's
   // native connection (the SDK's Rust core), not a second one through @grpc/grpc-js, whose HTTP/2
-  // and protobuf work would run on the worker's main thread for every start.
+  // framing, interceptors and retries would run on the worker's main thread for every start.
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const worker = await createWorker({
     connection,
