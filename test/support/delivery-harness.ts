@@ -2,6 +2,7 @@
  * Everything a delivery test needs, all real: the time-skipping Temporal server, a migrated
  * PostgreSQL database, the bounce lab over SMTP, and a worker built like the production one.
  */
+import { Client } from '@temporalio/client';
 import type { WorkflowBundleOption } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { randomBytes } from 'node:crypto';
@@ -114,7 +115,8 @@ export async function createHarness(
         dkimKeySecret: FIXTURE_DKIM_KEY_SECRET,
         returnPath: TEST_RETURN_PATH,
         publicUrl: TEST_PUBLIC_URL,
-        temporal: env.client,
+        // As in worker/main.ts: the fan-out's client shares the worker's native connection.
+        temporal: new Client({ connection: env.nativeConnection, namespace: env.namespace ?? 'default' }),
         workflowBundle: codeBundle,
       }),
     async newMailing() {
