@@ -17,6 +17,7 @@ import { mailingResultRoutes } from './routes/mailing-results';
 import { mailingRoutes } from './routes/mailings';
 import { sendingDomainRoutes } from './routes/sending-domains';
 import { unsubscribeOpenApi, unsubscribeRouter } from './routes/unsubscribe';
+import { singleFlight } from './single-flight';
 import { webApp } from './web';
 
 export type AppDeps = {
@@ -50,6 +51,13 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   if (deps.trustProxy !== undefined) app.set('trust proxy', deps.trustProxy);
 
+  // Anyone may ask (no key, no rate limit): concurrent checks share one ping of each dependency, so
+  // a flood of them is one query at a time, not one per request.
+  const dependencies = singleFlight(
+    () => 'health',
+    () => Promise.all([pingDb(deps.db), pingTemporal(deps.temporal)]),
+  );
+
   const routes: Route[] = [
     route({
       method: 'get',
@@ -61,7 +69,7 @@ export function createApp(deps: AppDeps): express.Express {
       response: z.strictObject({ status: z.literal('ok'), temporal: health, database: health }),
       errors: [503],
       async handler() {
-        const [database, temporal] = await Promise.all([pingDb(deps.db), pingTemporal(deps.temporal)]);
+        const [database, temporal] = await dependencies(undefined);
         if (database && temporal)
           return { status: 'ok' as const, temporal: 'ok' as const, database: 'ok' as const };
         throw new HealthError({ status: 'unavailable', temporal: word(temporal), database: word(database) });

@@ -1,6 +1,6 @@
 /** The one error type of the API; `errorMiddleware` renders it in the contract's shape. */
 import type { ErrorRequestHandler } from 'express';
-import { isDatabaseUnavailable } from '../db/connection';
+import { isDatabaseUnavailable, isTransactionConflict } from '../db/connection';
 
 export type ErrorCode =
   | 'invalid_input'
@@ -69,5 +69,14 @@ function toApiError(err: unknown): ApiError {
     return new ApiError('invalid_input', e.message ?? 'Bad request.');
   if (isDatabaseUnavailable(err))
     return new ApiError('unavailable', 'The database cannot be reached right now; try again shortly.');
+  // Two requests that touched the same rows in opposite orders: PostgreSQL rolled this one back
+  // whole (nothing of it was written), and the same request succeeds when sent again.
+  if (isTransactionConflict(err))
+    return new ApiError(
+      'unavailable',
+      'This request collided with another one changing the same data and was undone; send it again.',
+      [],
+      { retryAfterSeconds: 1 },
+    );
   return new ApiError('internal', 'Something went wrong on our side.');
 }

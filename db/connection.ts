@@ -86,6 +86,15 @@ export function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
+/**
+ * True when PostgreSQL aborted the transaction for colliding with another one: a deadlock (40P01)
+ * or a serialization failure (40001). Nothing of it was committed; running it again is safe.
+ */
+export function isTransactionConflict(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}
+
 /** True for PostgreSQL's unique violation (SQLSTATE 23505): the row exists already. */
 export function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === '23505';

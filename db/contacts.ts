@@ -103,9 +103,15 @@ export async function importBatch(
   batch: NewContact[],
   groupId: string | undefined,
 ): Promise<number> {
+  // In key order (a stable sort: the first spelling of a key stays first): two imports with
+  // overlapping mailboxes then take their index locks in the same order, and one waits for the
+  // other instead of both deadlocking.
+  const rows = batch
+    .map((c) => newRow(accountId, c))
+    .sort((a, b) => (a.email_key < b.email_key ? -1 : a.email_key > b.email_key ? 1 : 0));
   const inserted = await trx
     .insertInto('contacts')
-    .values(batch.map((c) => newRow(accountId, c)))
+    .values(rows)
     .onConflict((oc) => sameMailbox(oc).doNothing())
     .returning('id')
     .execute();
@@ -120,7 +126,8 @@ export async function importBatch(
           .where('account_id', '=', accountId)
           .where('status', '=', 'active')
           .where('duplicate_of', 'is', null)
-          .where('email_key', '=', sql<string>`any(${batch.map((c) => emailKey(c.email))}::text[])`),
+          .where('email_key', '=', sql<string>`any(${rows.map((r) => r.email_key)}::text[])`)
+          .orderBy('id'),
       )
       .onConflict((oc) => oc.columns(['group_id', 'contact_id']).doNothing())
       .execute();

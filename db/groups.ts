@@ -76,7 +76,9 @@ export async function addMembers<DB, TB extends keyof DB>(
   const insert = trx.insertInto('group_members');
   const added = await (
     Array.isArray(contacts)
-      ? insert.values(contacts.map((contact_id) => ({ group_id: groupId, contact_id })))
+      ? // In id order: two requests adding overlapping contacts then lock the same rows in the
+        // same order, and one waits for the other instead of both deadlocking.
+        insert.values([...contacts].sort(byId).map((contact_id) => ({ group_id: groupId, contact_id })))
       : insert
           // Positional: the query's contact_id first, then the group id it is given.
           .columns(['contact_id', 'group_id'])
@@ -97,3 +99,6 @@ export async function removeMember(db: Db, groupId: string, contactId: string): 
     .executeTakeFirst();
   return removed.numDeletedRows > 0n;
 }
+
+/** Numeric order of bigint ids kept as decimal strings (no leading zeros). */
+const byId = (a: string, b: string) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);

@@ -108,7 +108,7 @@ test('PATCH: to another contact’s mailbox in another spelling is a 409; to its
   expect(recased.body.email).toBe('Mine@ok.test');
 });
 
-test('a correction needs another mailbox: letter case alone leaves an incorrect contact incorrect', async () => {
+test('a correction needs another mailbox: letter case alone leaves an incorrect contact incorrect, and asking it to be active then is a 422', async () => {
   const group = (await h.call('POST', '/v1/groups', { name: 'Bounced' })).body.id;
   const id = (await h.call('POST', '/v1/contacts', { email: 'gone@unknown.test' })).body.id;
   await h.call('POST', `/v1/groups/${group}/members`, { contactIds: [id] });
@@ -120,6 +120,15 @@ test('a correction needs another mailbox: letter case alone leaves an incorrect 
     .execute();
   await h.t.db.insertInto('removed_group_members').values({ contact_id: id, group_id: group }).execute();
   await h.t.db.deleteFrom('group_members').where('contact_id', '=', id).execute();
+
+  // Asked to be active with the mailbox that bounced: a 422 that says so, nothing changed.
+  const before = await fingerprint(h.t.db);
+  const same = await h.call('PATCH', `/v1/contacts/${id}`, { email: 'GONE@unknown.test', status: 'active' });
+  expect(same.status).toBe(422);
+  expect(same.body.error.details).toEqual([
+    { field: 'email', message: 'is the incorrect address itself, not a correction' },
+  ]);
+  expect(await fingerprint(h.t.db)).toEqual(before);
 
   const recased = await h.call('PATCH', `/v1/contacts/${id}`, { email: 'Gone@UNKNOWN.test' });
   expect(recased.body).toMatchObject({ email: 'Gone@unknown.test', status: 'incorrect', groupIds: [] });

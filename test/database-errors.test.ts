@@ -1,5 +1,8 @@
-/** Which database errors mean "cannot reach it now" (the API answers 503) and which are ours (500). */
-import { isDatabaseUnavailable } from '../db/connection';
+/**
+ * Which database errors mean "cannot reach it now" or "collided with another transaction, send it
+ * again" (the API answers 503) and which are ours (500).
+ */
+import { isDatabaseUnavailable, isTransactionConflict } from '../db/connection';
 
 test.each<[string, boolean, unknown]>([
   [
@@ -29,4 +32,14 @@ test.each<[string, boolean, unknown]>([
   ['null', false, null],
 ])('%s → unavailable: %s', (_what, expected, err) => {
   expect(isDatabaseUnavailable(err)).toBe(expected);
+});
+
+test.each<[string, boolean, unknown]>([
+  ['deadlock (40P01)', true, Object.assign(new Error('deadlock detected'), { code: '40P01' })],
+  ['serialization failure (40001)', true, Object.assign(new Error('could not serialize'), { code: '40001' })],
+  ['unique violation (23505)', false, Object.assign(new Error('duplicate key'), { code: '23505' })],
+  ['refused', false, Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
+  ['null', false, null],
+])('%s → collided, send again: %s', (_what, expected, err) => {
+  expect(isTransactionConflict(err)).toBe(expected);
 });

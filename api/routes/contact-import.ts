@@ -1,7 +1,8 @@
 /** The contact import: up to 100,000 rows a call, the invalid ones reported by index. */
-import express from 'express';
+import express, { type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../db/connection';
+import { ApiError } from '../errors';
 import * as contacts from '../../db/contacts';
 import { requireGroup } from '../lookups';
 import { route } from '../route';
@@ -40,7 +41,42 @@ async function sortImport(rows: unknown[]) {
   return { valid: [...valid.values()], invalid };
 }
 
+/** Imports this process reads or writes at once (each account one at a time). */
+const IMPORTS_AT_ONCE = 2;
+
+/**
+ * A 32 MB body of tiny rows parses into hundreds of MB of objects, held until the import answers:
+ * a few at once could run the API out of memory. So an account has one import at a time (a second
+ * one gets a 429 until the first has answered), and the process at most IMPORTS_AT_ONCE (503).
+ * Checked before the body is read: a refused import costs nothing.
+ */
+function oneImportAtATime(): RequestHandler {
+  const running = new Set<string>();
+  return (_req, res, next) => {
+    const accountId = res.locals.accountId as string;
+    if (running.has(accountId))
+      return next(
+        new ApiError(
+          'rate_limited',
+          'This account has an import running: send the next one when that one has answered.',
+          [{ message: 'one import at a time per account', retryAfterSeconds: 5 }],
+          { retryAfterSeconds: 5 },
+        ),
+      );
+    if (running.size >= IMPORTS_AT_ONCE)
+      return next(
+        new ApiError('unavailable', 'Other imports are running right now; try again in a few seconds.'),
+      );
+    running.add(accountId);
+    // Answered, or the client went away: either way the slot is free again.
+    res.once('close', () => running.delete(accountId));
+    next();
+  };
+}
+
 export function contactImportRoutes(db: Db) {
+  const gate = oneImportAtATime();
+  const json = express.json({ limit: '32mb' });
   return [
     route({
       method: 'post',
@@ -48,7 +84,8 @@ export function contactImportRoutes(db: Db) {
       tag: 'contacts',
       summary: `Import up to ${MAX_IMPORT} contacts; invalid rows are reported, the others created`,
       // 100,000 rows with names are ~10 MB of JSON; the default limit is for everything else.
-      bodyParser: express.json({ limit: '32mb' }),
+      bodyParser: (req, res, next) =>
+        gate(req, res, (err?: unknown) => (err ? next(err) : json(req, res, next))),
       body: z.strictObject({ contacts: z.array(z.unknown()).max(MAX_IMPORT), groupId: idField.optional() }),
       status: 200,
       response: z.strictObject({
@@ -58,7 +95,7 @@ export function contactImportRoutes(db: Db) {
           z.strictObject({ index: z.number().int(), email: z.string().nullable(), message: z.string() }),
         ),
       }),
-      errors: [404],
+      errors: [404, 429, 503],
       async handler({ accountId, body }) {
         if (body.groupId !== undefined) await requireGroup(db, accountId, body.groupId);
         const { valid, invalid } = await sortImport(body.contacts);

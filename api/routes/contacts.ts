@@ -1,6 +1,6 @@
 /** Contacts: create, list ("Incorrect addresses" is `status=incorrect`), get, correct (the import: contact-import.ts). */
 import { z } from 'zod';
-import { checkEmail } from '../../domain/address';
+import { checkEmail, emailKey } from '../../domain/address';
 import { type Db, isUniqueViolation } from '../../db/connection';
 import * as contacts from '../../db/contacts';
 import type { ContactRow } from '../../db/contacts';
@@ -147,6 +147,18 @@ export function contactRoutes(db: Db) {
               'unprocessable',
               'An incorrect address becomes active when its email is corrected: send the new email.',
               [{ field: 'status', message: 'an incorrect address needs a corrected email' }],
+            );
+          // Asked to be active again with the mailbox that bounced (or another spelling of it).
+          if (
+            body.status === 'active' &&
+            before.status === 'incorrect' &&
+            body.email !== undefined &&
+            emailKey(body.email) === before.email_key
+          )
+            throw new ApiError(
+              'unprocessable',
+              'This is the address that bounced: an incorrect address becomes active with a different email.',
+              [{ field: 'email', message: 'is the incorrect address itself, not a correction' }],
             );
           const change = {
             email: body.email,

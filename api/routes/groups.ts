@@ -36,9 +36,13 @@ async function getGroup(db: Db, accountId: string, id: string) {
   return groupJson(row);
 }
 
-/** Details that name each offending entry of `contactIds` by its index. */
-const detailsFor = (contactIds: string[], ids: string[], message: (id: string) => string) =>
-  ids.map((id) => ({ field: `contactIds[${contactIds.indexOf(id)}]`, message: message(id) }));
+/** Details that name each offending entry of `contactIds` by its (first) index. */
+function detailsFor(contactIds: string[], ids: string[], message: (id: string) => string) {
+  // One pass, not an indexOf per id: 10,000 unknown ids would be 10^8 comparisons on the event loop.
+  const index = new Map<string, number>();
+  contactIds.forEach((id, i) => index.has(id) || index.set(id, i));
+  return ids.map((id) => ({ field: `contactIds[${index.get(id)}]`, message: message(id) }));
+}
 
 export function groupRoutes(db: Db) {
   return [

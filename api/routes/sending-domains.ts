@@ -73,6 +73,11 @@ const domainField = z
 /** Each domain costs an RSA key pair to make: a bound, so that adding them cannot be a flood. */
 const MAX_DOMAINS = 50;
 
+const alreadyAdded = (domain: string) =>
+  new ApiError('conflict', `${domain} is already a sending domain of this account.`, [
+    { field: 'domain', message: 'already added' },
+  ]);
+
 export function sendingDomainRoutes({ db, keySecret, resolver, spfHost }: SendingDomainDeps) {
   async function requireDomain(accountId: string, rawId: string | undefined): Promise<SendingDomainRow> {
     const id = idParam(rawId, 'sending domain');
@@ -90,13 +95,15 @@ export function sendingDomainRoutes({ db, keySecret, resolver, spfHost }: Sendin
       body: z.strictObject({ domain: domainField }),
       status: 201,
       response: sendingDomainSchema,
-      errors: [409, 422, 503],
+      errors: [404, 409, 422, 503],
       async handler({ accountId, body }) {
         const problem = sendingDomainProblem(body.domain);
         if (problem)
           throw new ApiError('unprocessable', `domain: ${JSON.stringify(body.domain)} ${problem}.`, [
             { field: 'domain', message: problem },
           ]);
+        // Before anything that costs: the key pair below takes an RSA key generation.
+        if (await sendingDomains.byName(db, accountId, body.domain)) throw alreadyAdded(body.domain);
         if ((await sendingDomains.countOf(db, accountId)) >= MAX_DOMAINS)
           throw new ApiError(
             'unprocessable',
@@ -123,11 +130,12 @@ export function sendingDomainRoutes({ db, keySecret, resolver, spfHost }: Sendin
           accountId,
           await newDomainKeys(accountId, body.domain, keySecret),
         );
-        if (id === null)
-          throw new ApiError('conflict', `${body.domain} is already a sending domain of this account.`, [
-            { field: 'domain', message: 'already added' },
-          ]);
-        return domainJson((await sendingDomains.get(db, accountId, id))!, spfHost);
+        // Null: the same domain added by a request beside this one.
+        if (id === null) throw alreadyAdded(body.domain);
+        const row = await sendingDomains.get(db, accountId, id);
+        if (!row)
+          throw new ApiError('not_found', `Sending domain ${id} was removed while it was being added.`);
+        return domainJson(row, spfHost);
       },
     }),
     route({
