@@ -16,7 +16,7 @@ import { recipientDomain } from '../domain/address';
 import { retryBounds } from '../domain/retry';
 import { DELIVERY_REVISION, type DeliveryInput, type DeliveryWorkflow, deliveryWorkflowId } from './delivery';
 import { type LateReport, type LateReportWorkflow, lateReportWorkflowId } from './late-report';
-import { type MailingInput, type MailingWorkflow, mailingWorkflowId } from './mailing';
+import { MAILING_STEPS_PER_RUN, type MailingInput, type MailingWorkflow, mailingWorkflowId } from './mailing';
 import { DEFAULT_TASK_QUEUE, searchAttributes as sa, WORKFLOW_TYPES } from './names';
 
 export async function startDelivery(
@@ -73,7 +73,7 @@ export function startMailing(
   return client.workflow.start<MailingWorkflow>(WORKFLOW_TYPES.mailing, {
     taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
     workflowId: mailingWorkflowId(input.mailingId),
-    args: [input],
+    args: [{ stepsPerRun: MAILING_STEPS_PER_RUN, ...input }],
     // A retried `send` request finds the running fan-out instead of starting a second one.
     workflowIdConflictPolicy: 'USE_EXISTING',
     typedSearchAttributes: new TypedSearchAttributes([{ key: sa.MailingId, value: input.mailingId }]),

@@ -7,7 +7,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { createActivities } from '../activities';
 import { deliveryWorkflowId } from '../contract/delivery';
-import { mailingWorkflowId } from '../contract/mailing';
+import { MAILING_STEPS_PER_RUN, mailingWorkflowId } from '../contract/mailing';
 import { startMailing } from '../contract/starters';
 import { emailKey } from '../domain/address';
 import type { delivery } from '../workflows/delivery';
@@ -156,12 +156,18 @@ test('retry bounds given to a mailing reach each of its deliveries', async () =>
   }
 });
 
-test('a mailing of nobody is done at once', async () => {
+test('a mailing of nobody is done at once; it was started with the short runs of new mailings', async () => {
   const { mailingId } = await mailingTo(0, 'ok.test');
   const worker = await h.newWorker();
   await worker.runUntil(async () => {
     const handle = await startMailing(h.env.client, { mailingId }, { taskQueue: h.taskQueue });
     expect(await handle.result()).toEqual({ total: 0, started: 0 });
+    const history = await handle.fetchHistory();
+    const [payload] = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads!;
+    expect(JSON.parse(Buffer.from(payload!.data!).toString())).toEqual({
+      mailingId,
+      stepsPerRun: MAILING_STEPS_PER_RUN,
+    });
   });
   const m = await h.t.db
     .selectFrom('mailings')

@@ -1,7 +1,7 @@
 /**
  * One mailing: snapshot its recipients, start one delivery workflow each in batches, then wait until
  * every delivery has ended and mark the mailing done. The history stays bounded whatever the size:
- * each batch is one activity, and the run continues as new every BATCHES_PER_RUN batches or polls.
+ * each batch is one activity, and the run continues as new every `stepsPerRun` batches or polls.
  */
 import { continueAsNew, proxyActivities, sleep } from '@temporalio/workflow';
 import type { MailingInput, MailingResult } from '../contract/mailing';
@@ -19,7 +19,8 @@ const { resolveRecipients, startDeliveries, checkMailingDone } = proxyActivities
 });
 
 const DEFAULT_BATCH_SIZE = 500;
-// ~6 events per batch or poll: 100 of them keep a run under a thousand events.
+// ~6 events per batch or poll: 100 of them keep a run under a thousand events. Mailings started
+// without `stepsPerRun` (before the starter gave one) run with it: frozen, as they replay with it.
 const DEFAULT_STEPS_PER_RUN = 100;
 const FIRST_POLL_MS = 5_000;
 const MAX_POLL_MS = 10 * 60_000;
