@@ -69,12 +69,13 @@ function toApiError(err: unknown): ApiError {
     return new ApiError('invalid_input', e.message ?? 'Bad request.');
   if (isDatabaseUnavailable(err))
     return new ApiError('unavailable', 'The database cannot be reached right now; try again shortly.');
-  // Two requests that touched the same rows in opposite orders: PostgreSQL rolled this one back
-  // whole (nothing of it was written), and the same request succeeds when sent again.
+  // Two requests that touched the same rows in opposite orders: PostgreSQL rolled this one's
+  // transaction back. The writes of many rows that can collide (members, imports) are safe to send
+  // again: what was added before counts as existing the second time.
   if (isTransactionConflict(err))
     return new ApiError(
       'unavailable',
-      'This request collided with another one changing the same data and was undone; send it again.',
+      'This request collided with another one changing the same data and its change was rolled back; send it again.',
       [],
       { retryAfterSeconds: 1 },
     );
