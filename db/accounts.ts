@@ -73,3 +73,11 @@ export async function accountForKey(db: Db, key: string): Promise<string | undef
     .executeTakeFirst();
   return row?.account_id;
 }
+
+/**
+ * Locks the account's row for the rest of the transaction: writes that check a bound of the account
+ * before adding to it (its sending domains) take turns instead of both passing the check.
+ */
+export async function lock(trx: Db, accountId: string): Promise<void> {
+  await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().execute();
+}

@@ -7,6 +7,7 @@ import { createPublicKey } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { promises as dns } from 'node:dns';
 import { createAccount } from '../db/accounts';
+import * as sendingDomains from '../db/sending-domains';
 import { ensureDevDomain } from '../dev/dev-domain';
 import { openPrivateKey } from '../sending-domains/keys';
 import { sealContext } from '../sending-domains/service';
@@ -224,6 +225,34 @@ describe('sending domains', () => {
     expect(
       (await ok('POST', `/v1/sending-domains/${theirs.id}/verify`, undefined, 200, h.otherKey)).verified,
     ).toBe(true);
+  });
+
+  it('when requests race for the last places of an account, then it ends with 50 domains and the others are 422s', async () => {
+    const { id, key } = await createAccount(h.t.db, `full-${Date.now()}`);
+    // 47 rows straight into the table (no keys made): three places left.
+    for (let i = 0; i < 47; i++)
+      await sendingDomains.create(h.t.db, id, {
+        domain: `filler${i}.example`,
+        verificationToken: `token${i}`,
+        dkimSelector: 'filler',
+        dkimPublicKey: 'not-a-key',
+        dkimPrivateKeySealed: 'not-sealed',
+      });
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        h.call('POST', '/v1/sending-domains', { domain: `last${i}.example` }, { key }),
+      ),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 201, 201, 422, 422]);
+    for (const refused of answers.filter((a) => a.status === 422))
+      expect(refused.body.error.message).toMatch(/at most 50 sending domains/);
+    expect(await sendingDomains.countOf(h.t.db, id)).toBe(50);
+    // A domain it has already is a 409 even when the account is full (checked first, before a key is made).
+    expectError(
+      await h.call('POST', '/v1/sending-domains', { domain: 'filler3.example' }, { key }),
+      409,
+      'conflict',
+    );
   });
 
   it('when another account added the domain first but never proved it, then the one that verifies it gets it', async () => {

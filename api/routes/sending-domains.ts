@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { Db } from '../../db/connection';
+import * as accounts from '../../db/accounts';
 import * as sendingDomains from '../../db/sending-domains';
 import type { SendingDomainRow } from '../../db/sending-domains';
 import { sendingDomainProblem } from '../../sending-domains/domain-name';
@@ -73,6 +74,13 @@ const domainField = z
 /** Each domain costs an RSA key pair to make: a bound, so that adding them cannot be a flood. */
 const MAX_DOMAINS = 50;
 
+const accountFull = () =>
+  new ApiError(
+    'unprocessable',
+    `An account has at most ${MAX_DOMAINS} sending domains: remove one it no longer uses first.`,
+    [{ field: 'domain', message: `the account has ${MAX_DOMAINS} sending domains already` }],
+  );
+
 const alreadyAdded = (domain: string) =>
   new ApiError('conflict', `${domain} is already a sending domain of this account.`, [
     { field: 'domain', message: 'already added' },
@@ -104,12 +112,7 @@ export function sendingDomainRoutes({ db, keySecret, resolver, spfHost }: Sendin
           ]);
         // Before anything that costs: the key pair below takes an RSA key generation.
         if (await sendingDomains.byName(db, accountId, body.domain)) throw alreadyAdded(body.domain);
-        if ((await sendingDomains.countOf(db, accountId)) >= MAX_DOMAINS)
-          throw new ApiError(
-            'unprocessable',
-            `An account has at most ${MAX_DOMAINS} sending domains: remove one it no longer uses first.`,
-            [{ field: 'domain', message: `the account has ${MAX_DOMAINS} sending domains already` }],
-          );
+        if ((await sendingDomains.countOf(db, accountId)) >= MAX_DOMAINS) throw accountFull();
         if (
           (await sendingDomains.verifiedElsewhere(db, accountId, body.domain)) &&
           // Held by an account that still proves it (its records are gone: it loses the domain).
@@ -125,11 +128,13 @@ export function sendingDomainRoutes({ db, keySecret, resolver, spfHost }: Sendin
             'unavailable',
             'Sending domains cannot be added: the service has no DKIM_ENCRYPTION_KEY to keep their keys with.',
           );
-        const id = await sendingDomains.create(
-          db,
-          accountId,
-          await newDomainKeys(accountId, body.domain, keySecret),
-        );
+        const keys = await newDomainKeys(accountId, body.domain, keySecret);
+        // Counted again with the account locked: requests beside this one cannot all pass the bound.
+        const id = await db.transaction().execute(async (trx) => {
+          await accounts.lock(trx, accountId);
+          if ((await sendingDomains.countOf(trx, accountId)) >= MAX_DOMAINS) throw accountFull();
+          return sendingDomains.create(trx, accountId, keys);
+        });
         // Null: the same domain added by a request beside this one.
         if (id === null) throw alreadyAdded(body.domain);
         const row = await sendingDomains.get(db, accountId, id);
