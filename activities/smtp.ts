@@ -12,7 +12,7 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { AttemptResult } from '../contract/delivery';
 import { recipientDomain } from '../domain/address';
-import { classify } from '../domain/classification';
+import { type Classification, classify } from '../domain/classification';
 import { resolverFor } from '../runtime/dns';
 import { cleanReply } from '../domain/reply';
 import { cappedTimeouts, SEND_DEADLINE_MS, type SmtpTimeouts } from '../domain/smtp-timeouts';
@@ -76,7 +76,8 @@ export class SendCancelled extends Error {
 type SmtpError = Error & { code?: string; response?: string; responseCode?: number; command?: string };
 
 // Client-side failures that say nothing about the recipient and must not be retried as if they did.
-const OUR_FAULT = new Set(['EAUTH', 'ENOAUTH', 'EOAUTH2', 'EMESSAGE', 'ESTREAM', 'EENVELOPE_API']);
+const CREDENTIALS = new Set(['EAUTH', 'ENOAUTH', 'EOAUTH2']);
+const OUR_FAULT = new Set([...CREDENTIALS, 'EMESSAGE', 'ESTREAM', 'EENVELOPE_API']);
 
 /** One server to talk to, and how. */
 type Target = {
@@ -88,6 +89,14 @@ type Target = {
   auth?: { user: string; pass: string };
   mxHost: string | null;
 };
+
+/**
+ * MX hosts tried per attempt, by preference (Postfix tries 5 addresses): a domain publishing
+ * hundreds cannot keep a send going host after host until its deadline.
+ */
+const MAX_MX_HOSTS = 5;
+/** How long a server gets to answer our QUIT after it took the message, before we hang up. */
+const QUIT_GRACE_MS = 5_000;
 
 /** What one session ended with: the server's reply, or the client-side error name, and where. */
 type Outcome = { reply: string; phase: string };
@@ -105,7 +114,10 @@ export function createSmtpSender(opts: SmtpOptions) {
     const done = (o: Outcome, mxHost: string | null) => result(o, mxHost, msg, started);
     const talk = async (t: Target) => {
       const outcome = await session(t, opts.ehloHostname, timeouts, msg, raw, stop);
-      if (signal?.aborted) throw new SendCancelled('the send was cancelled: the activity was');
+      // An accepted message is reported even when the cancellation came meanwhile: the acceptance
+      // must be recorded, or a retry would send it again.
+      if (signal?.aborted && outcome.phase !== 'DONE')
+        throw new SendCancelled('the send was cancelled: the activity was');
       return outcome;
     };
     if (relay) return done(await talk(relay), null);
@@ -224,6 +236,9 @@ function session(
   raw: Buffer,
   stop: AbortSignal,
 ): Promise<Outcome> {
+  // Cancelled or past the deadline before connecting (while DNS answered): no session at all. An
+  // abort listener added now would never fire.
+  if (stop.aborted) return Promise.resolve({ reply: 'ETIMEDOUT', phase: AFTER_CONNECT.name });
   return new Promise<Outcome>((resolve, reject) => {
     let phase: Phase = AFTER_CONNECT;
     let expired: Phase | null = null;
@@ -244,8 +259,11 @@ function session(
       stop.removeEventListener('abort', onAbort);
       // The session is over whatever the verdict: say goodbye after a success, otherwise hang up.
       // (Left open, a refused session would hold its socket until the server timed it out.)
-      if (!(outcome instanceof Error) && outcome.phase === 'DONE') conn.quit();
-      else conn.close();
+      if (!(outcome instanceof Error) && outcome.phase === 'DONE') {
+        conn.quit();
+        // A server that never answers QUIT (or trickles bytes after it) does not keep the socket.
+        setTimeout(() => conn.close(), QUIT_GRACE_MS).unref();
+      } else conn.close();
       if (outcome instanceof Error) reject(outcome);
       else resolve(outcome);
     };
@@ -268,8 +286,13 @@ function session(
       port: target.port,
       secure: target.secure,
       name: ehloHostname,
-      connectionTimeout: timeouts.connect,
+      // nodemailer counts the greeting and STARTTLS inside its connection timeout: the watchdog's
+      // own deadline for that phase (connect + greeting) is the one that holds.
+      connectionTimeout: timeouts.connect + timeouts.greeting,
       greetingTimeout: timeouts.greeting,
+      // A server that offers STARTTLS and then refuses it (454) still gets the message, in plain
+      // text, as it would have without offering it: opportunistic, like the certificate check below.
+      opportunisticTLS: !target.auth,
       // Inactivity backstop only: the watchdog's phase deadlines come first.
       socketTimeout: timeouts.dataEnd + 60_000,
       tls: { rejectUnauthorized: false, ...(target.servername && { servername: target.servername }) },
@@ -292,10 +315,13 @@ function session(
     arm(AFTER_CONNECT, timeouts.connect + timeouts.greeting);
 
     const failed = (err: SmtpError) => {
+      // What the server said is its verdict, whatever nodemailer names the error (a refusal after
+      // the final dot comes as EMESSAGE, otherwise a fault of ours), and text without a code is
+      // never read as one of our error names. Refused credentials alone are ours to fix.
+      if (err.response && !CREDENTIALS.has(err.code ?? ''))
+        return finish({ reply: err.response, phase: err.command ?? phase.name });
       if (err.code && OUR_FAULT.has(err.code))
         return finish(new SmtpInfrastructureError(`${err.code}: ${err.message}`));
-      if (err.response && err.responseCode)
-        return finish({ reply: err.response, phase: err.command ?? phase.name });
       finish({ reply: noReplyName(err, phase, expired), phase: phase.name });
     };
     conn.once('error', failed);
@@ -337,7 +363,10 @@ async function mxHostsFor(resolver: MxResolver, domain: string): Promise<string[
     // RFC 7505: a single MX "." says the domain accepts no mail at all.
     if (records.some((r) => r.exchange === '' || r.exchange === '.')) return { error: 'ENULLMX' };
     if (records.length === 0) return [domain];
-    return [...records].sort((a, b) => a.priority - b.priority).map((r) => r.exchange);
+    return [...records]
+      .sort((a, b) => a.priority - b.priority)
+      .slice(0, MAX_MX_HOSTS)
+      .map((r) => r.exchange);
   } catch (err) {
     const code = dnsErrorCode(err);
     return code === 'ENODATA' ? [domain] : { error: code };
@@ -363,7 +392,19 @@ function dnsErrorCode(err: unknown): string {
 function result(o: Outcome, mxHost: string | null, msg: OutgoingMessage, started: number): AttemptResult {
   // Cleaned where it enters: what the server said is kept as storable text of bounded size.
   const reply = cleanReply(o.reply);
-  const classification = classify(reply);
+  // A session that ended DONE had its message taken (nodemailer's verdict on the final reply): a
+  // reply without a readable code (`2.0.0 Ok`, `250OK`) must not make it a soft bounce, sent again.
+  const read = classify(reply);
+  const classification: Classification =
+    o.phase === 'DONE' && read.category !== 'delivered'
+      ? {
+          category: 'delivered',
+          reason: 'accepted',
+          code: read.code,
+          enhancedCode: read.enhancedCode,
+          rule: 'accepted.by_session',
+        }
+      : read;
   return {
     accepted: classification.category === 'delivered',
     reply,

@@ -9,9 +9,17 @@ export type Rudeness =
   | 'reset-on-rcpt' // TCP reset when the recipient is named
   | 'close-after-rcpt' // a clean FIN instead of an answer to RCPT
   | 'multiline-busy' // a 4xx reply split over many continuation lines
-  | 'stall-after-data'; // takes the message, never confirms it
+  | 'stall-after-data' // takes the message, never confirms it
+  | 'reject-after-data' // 550 5.7.1 to the final dot (a content filter)
+  | 'greylist-after-data' // 451 4.7.1 to the final dot
+  | 'odd-accept' // takes the message with a reply that has no proper code: `250OK queued`
+  | 'starttls-refused' // offers STARTTLS, then answers 454 to it
+  | 'codeless-greeting' // greets without a code, with a client error name in its text
+  | 'deaf-to-quit'; // takes the message, never answers QUIT, keeps the connection open
 
-export async function startRudeSmtp(rudeness: Rudeness): Promise<{ port: number; stop(): Promise<void> }> {
+export type RudeServer = { port: number; open(): number; stop(): Promise<void> };
+
+export async function startRudeSmtp(rudeness: Rudeness): Promise<RudeServer> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -19,6 +27,7 @@ export async function startRudeSmtp(rudeness: Rudeness): Promise<{ port: number;
     socket.on('error', () => undefined);
     if (rudeness === 'silent') return;
     const say = (line: string) => socket.write(`${line}\r\n`);
+    if (rudeness === 'codeless-greeting') return void say('mail service: ENOTFOUND');
     say('220 rude.test ESMTP');
     let inData = false;
     let buffer = '';
@@ -29,11 +38,21 @@ export async function startRudeSmtp(rudeness: Rudeness): Promise<{ port: number;
         const line = buffer.slice(0, at);
         buffer = buffer.slice(at + 2);
         if (inData) {
-          if (line === '.') inData = false; // stall-after-data: the end of data is never answered
+          if (line !== '.') continue;
+          inData = false;
+          // stall-after-data: the end of data is never answered
+          if (rudeness === 'reject-after-data') say('550 5.7.1 Message rejected: content looks like spam');
+          else if (rudeness === 'greylist-after-data') say('451 4.7.1 Greylisted, please try again later');
+          else if (rudeness === 'odd-accept') say('250OK queued as 12345');
+          else if (rudeness !== 'stall-after-data') say('250 2.0.0 Ok: queued');
           continue;
         }
         const verb = line.slice(0, 4).toUpperCase();
-        if (verb === 'EHLO' || verb === 'HELO') say('250 rude.test');
+        if (verb === 'EHLO' && rudeness === 'starttls-refused') {
+          say('250-rude.test');
+          say('250 STARTTLS');
+        } else if (verb === 'STAR') say('454 4.7.0 TLS not available due to local problem');
+        else if (verb === 'EHLO' || verb === 'HELO') say('250 rude.test');
         else if (verb === 'MAIL') say('250 2.1.0 Ok');
         else if (verb === 'RCPT') {
           if (rudeness === 'reset-on-rcpt') return void socket.resetAndDestroy();
@@ -47,6 +66,7 @@ export async function startRudeSmtp(rudeness: Rudeness): Promise<{ port: number;
           inData = true;
           say('354 End data with <CR><LF>.<CR><LF>');
         } else if (verb === 'QUIT') {
+          if (rudeness === 'deaf-to-quit') continue;
           say('221 Bye');
           socket.end();
         } else say('502 5.5.2 Command not recognised');
@@ -56,6 +76,8 @@ export async function startRudeSmtp(rudeness: Rudeness): Promise<{ port: number;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
+    /** Connections still open. */
+    open: () => sockets.size,
     stop: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
