@@ -184,6 +184,8 @@ const POLICY = anyOf(
   /(illegal|prohibited|executable|dangerous) attachment|attachments? (are |is )?not (allowed|accepted)|images or other attachments/,
   /non-?member|members-only|closed mailing list|not accepting mail with|message header|mime (headers|complexity)/,
   /base64 encoding|8-bit data|rfc ?\d* ?(non-?)?complian|noncompliant|header are not accepted/,
+  // Gateways' sender checks (Mimecast, Proofpoint): about the message's sender, not the mailbox.
+  /anti-?spoofing|(suspected|possible) spoof|spoofed (sender|mail)|mail from this sender is not accepted/,
 );
 const SPAM = anyOf(
   /spam|unsolicited|junk mail|bulk mail|phish|virus|malware|content (was )?(rejected|filter)/,
@@ -356,7 +358,11 @@ export const RULES: readonly Rule[] = [
   // Exchange Online answers an unknown recipient with 5.4.1 "Access denied" (directory-based edge blocking).
   {
     name: 'wording.exchange_access_denied',
-    when: addressWording(/recipient address(es)? rejected ?: access denied|access denied.{0,40}AS\(\d+\)/i),
+    // Exchange's own: 5.4.1 or its AS(…) code. Postfix says the same words for an access-map
+    // refusal (5.7.1), a policy of the receiver's, not a missing mailbox.
+    when: (r) =>
+      addressWording(/recipient address(es)? rejected ?: access denied|access denied.{0,40}AS\(\d+\)/i)(r) &&
+      (r.enhancedCode === '5.4.1' || /\bAS\(\d+\)/.test(r.text)),
     then: hard('user_unknown'),
   },
   {

@@ -3,7 +3,7 @@
  * free text, and the verdict of domain/classification.ts for one reported recipient. Every regex here is
  * linear (no nested or overlapping quantifiers) and runs on bounded strings: the input is hostile.
  */
-import { classify, type BounceCategory } from '../domain/classification';
+import { classify, parseReply, type BounceCategory } from '../domain/classification';
 import { cleanReply } from '../domain/reply';
 
 export type Action = 'failed' | 'delayed' | 'delivered' | 'relayed' | 'expanded';
@@ -174,12 +174,28 @@ export function verdictFor(diagnostic: string | null, status: string | null, act
   const text = (diagnostic ?? '').slice(0, 2000);
   const reply = smtpReplyIn(text);
   const input = reply
-    ? reply
+    ? withStatus(reply, status)
     : status
       ? `${status[0]}00 ${status} ${text}`
       : impliedInput(text, ACTION_CLASS[action]);
-  const { category, reason } = classify(input.trim());
+  const { category, reason, rule } = classify(input.trim());
+  // Nothing but the class of a code we made up decided (no reply in the report, no status beyond
+  // x.0.0, no words we know): a failure of unknown cause is a technical problem, never a reason to
+  // take the contact out of its groups.
+  if (!reply && rule === 'fallback.5xx') return { category: 'soft_bounce', reason: 'unreadable_reply' };
   return { category, reason };
+}
+
+/**
+ * The reply with the report's own status as its enhanced code when it has none (`554 Transaction
+ * failed` + `Status: 5.7.1`): the reporting MTA's classification is the better witness then.
+ */
+function withStatus(reply: string, status: string | null): string {
+  if (!status || status.endsWith('.0.0') || parseReply(reply).enhancedCode !== null) return reply;
+  const m = /^(#?[2-5]\d\d)([ :-]?)\s*/.exec(reply);
+  return m && status[0] === m[1]!.replace('#', '')[0]
+    ? `${m[1]} ${status} ${reply.slice(m[0].length)}`
+    : reply;
 }
 
 function impliedInput(text: string, cls: string): string {

@@ -179,6 +179,23 @@ async function parse(raw: Buffer | string): Promise<ParsedInbound> {
     BOUNCE_SUBJECT.test(ctx.subject) ||
     ctx.reportType === 'delivery-status' ||
     ctx.dsn.length > 0;
+  const notBounce = () =>
+    notBounceKind({
+      header: ctx.header,
+      headerNames: [...mail.headers.keys()],
+      subject: ctx.subject,
+      senders: ['from', 'sender', 'reply-to', 'return-path', 'message-id']
+        .map((h) => ctx.header(h))
+        .join(' '),
+      text: ctx.text,
+    });
+  // Without a sure sign of a bounce, an automatic reply (RFC 3834 headers, a vacation notice) or a
+  // challenge is what it says, though its prose sounds like one ("your message was not delivered
+  // ... please write to info@..."): it must never mark the address it names incorrect.
+  if (!sure) {
+    const why = notBounce();
+    if (why) return { kind: 'none', why };
+  }
   // "Automatic reply" in the subject outweighs prose that merely sounds like a bounce, not a mailer
   // daemon's sender or a bounce subject.
   const autoSubject = autoReplySubject(ctx.subject) && !daemon && !BOUNCE_SUBJECT.test(ctx.subject);
@@ -199,13 +216,7 @@ async function parse(raw: Buffer | string): Promise<ParsedInbound> {
   }
 
   // 4. Automatic replies and challenges.
-  const why = notBounceKind({
-    header: ctx.header,
-    headerNames: [...mail.headers.keys()],
-    subject: ctx.subject,
-    senders: ['from', 'sender', 'reply-to', 'return-path', 'message-id'].map((h) => ctx.header(h)).join(' '),
-    text: ctx.text,
-  });
+  const why = notBounce();
   return why ? { kind: 'none', why } : NONE;
 }
 

@@ -359,6 +359,26 @@ const EXPECTED: Record<string, Expected> = {
   'auto-reponse-automatique.eml': { none: 'vacation' },
   'auto-ticket-ack.eml': { none: 'auto_reply' },
   'auto-precedence-only.eml': { none: 'auto_reply' },
+  // Prose that sounds like a bounce and names an address, in an RFC 3834 automatic reply.
+  'auto-not-monitored.eml': { none: 'auto_reply' },
+  // Postfix's access-map refusal: a policy of the receiver's, not a missing mailbox.
+  'postfix-access-denied.eml': {
+    bounce: 'postfix',
+    rows: [['bob@example.org', 'failed', '5.7.1', 'blocked', 'policy']],
+    original: refs(1101),
+  },
+  // A bare basic code: the report's own Status (5.7.1) says more.
+  'rfc3464-status-over-bare-code.eml': {
+    bounce: 'rfc3464',
+    rows: [['bob@example.org', 'failed', '5.7.1', 'blocked', 'policy']],
+    original: refs(1102),
+  },
+  // Failed, with no diagnostic and no status beyond 5.0.0: a technical problem, never a hard bounce.
+  'rfc3464-no-diagnostic.eml': {
+    bounce: 'rfc3464',
+    rows: [['bob@example.org', 'failed', '5.0.0', 'soft_bounce', 'unreadable_reply']],
+    original: refs(1103),
+  },
   'auto-read-receipt-mdn.eml': { none: 'auto_reply' },
   'challenge-boxbe.eml': { none: 'challenge' },
   'challenge-spamarrest.eml': { none: 'challenge' },
