@@ -134,6 +134,19 @@ const NON_ENGLISH: Array<[reply: string, category: string, reason: string]> = [
   ['550 Empfaenger unbekannt / Postfach existiert nicht', 'hard_bounce', 'user_unknown'],
   ['550 Postfach voll', 'mailbox_full', 'mailbox_full'],
   ['452 4.2.2 Das Postfach des Empfängers ist voll', 'mailbox_full', 'mailbox_full'],
+  // Exchange's NDR sentences, as they come in a prose-only report (no code at all).
+  ['Speicherplatz überschritten', 'mailbox_full', 'mailbox_full'],
+  [
+    'La boîte aux lettres du destinataire est pleine et ne peut pas accepter de messages.',
+    'mailbox_full',
+    'mailbox_full',
+  ],
+  [
+    'El buzón de correo del destinatario está lleno y no puede aceptar mensajes.',
+    'mailbox_full',
+    'mailbox_full',
+  ],
+  ['La cuenta de correo ha excedido su cuota', 'mailbox_full', 'mailbox_full'],
   ['554 Ihre IP-Adresse ist gesperrt', 'blocked', 'ip_blocklisted'],
   // French
   ['550 5.1.1 Utilisateur inconnu', 'hard_bounce', 'user_unknown'],
