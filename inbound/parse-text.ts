@@ -57,8 +57,10 @@ const RCPT_LINE =
 const LABEL_LINE = /^([^:@<>]{2,60}):[ \t]*<?([^<>\s,;]{3,320}?)>?[ \t]*$/;
 const PLAIN_LABEL =
   /^(?:addresses? failed|failed (?:address(?:es)?|recipients?)|(?:original |final |intended )?recipients?(?: address(?:es)?)?|address(?:es)?|to|rcpt|destinatario|empf(?:ä|ae)nger|destinataire)$/i;
+// Labels whose value looks like an address and is none of the failed ones: senders, and ids
+// (`Message-id: <delivery-42@mail.example>`, in Sun/Oracle Messaging Server's report).
 const SENDER_LABEL =
-  /^(?:from|sender|reply-to|return-path|mail from|envelope-from|cc|bcc|sent by|x-[a-z0-9-]+)$/i;
+  /^(?:from|sender|reply-to|return-path|mail from|envelope-from|cc|bcc|sent by|x-[a-z0-9-]+|message[- ]?id|msgid|in-reply-to|references|content-id|(?:original-)?envelope-id|queue[- ]?id)$/i;
 // List bullets before an address: `  * bob@x`, `- bob@x`, `• bob@x`.
 const BULLET = /^(?:[*•·-]|\d{1,3}[.)])[ \t]+/;
 

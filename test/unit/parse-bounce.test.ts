@@ -359,6 +359,12 @@ const EXPECTED: Record<string, Expected> = {
   'auto-reponse-automatique.eml': { none: 'vacation' },
   'auto-ticket-ack.eml': { none: 'auto_reply' },
   'auto-precedence-only.eml': { none: 'auto_reply' },
+  // Sun/Oracle Messaging Server in prose: its "Message-id: <…@…>" line is no failed recipient.
+  'sun-ms-prose.eml': {
+    bounce: 'text',
+    rows: [['bob@example.org', 'failed', '5.2.2', 'mailbox_full', 'mailbox_full']],
+    original: NO_REFS,
+  },
   // Prose that sounds like a bounce and names an address, in an RFC 3834 automatic reply.
   'auto-not-monitored.eml': { none: 'auto_reply' },
   // Postfix's access-map refusal: a policy of the receiver's, not a missing mailbox.
