@@ -55,6 +55,12 @@ export type SmtpOptions = {
   dnsServer?: string;
   /** Longest send, all hosts tried (tests shorten it). */
   deadlineMs?: number;
+  /**
+   * Direct mode only: MX hosts at private, loopback, link-local or other non-public addresses are
+   * tried too (DIRECT_MX_ALLOW_PRIVATE; tests, whose MX hosts are on 127.0.0.1). Otherwise such an
+   * address is no route: what DNS answers is untrusted, and the worker is not a way into its network.
+   */
+  allowPrivateMx?: boolean;
 };
 
 /** The two DNS questions direct delivery asks; `dns.promises.Resolver` answers both. */
@@ -127,13 +133,20 @@ export function createSmtpSender(opts: SmtpOptions) {
     let last: AttemptResult | undefined;
     for (const host of hosts) {
       if (stop.aborted) break;
-      const address = await addressOf(resolver, host);
+      const found = await addressOf(resolver, host);
+      const address =
+        typeof found === 'string' && !opts.allowPrivateMx && !isPublicIPv4(found)
+          ? { error: 'ENOTPUBLIC' }
+          : found;
       if (typeof address !== 'string') {
         // The domain itself without an address accepts no mail (hard); a named MX host that does
         // not resolve is the domain's misconfiguration of the day, which MTAs defer (soft).
         const implicit = hosts.length === 1 && host === recipientDomain(msg.to);
         const gone = address.error === 'ENOTFOUND' || address.error === 'ENODATA';
-        last = done({ reply: gone && implicit ? 'ENOTFOUND' : 'ESERVFAIL', phase: 'DNS' }, host);
+        // A host at a non-public address is our refusal, not the domain's fault: never a hard bounce.
+        const reply =
+          address.error === 'ENOTPUBLIC' ? 'ENOTPUBLIC' : gone && implicit ? 'ENOTFOUND' : 'ESERVFAIL';
+        last = done({ reply, phase: 'DNS' }, host);
         continue;
       }
       // STARTTLS whenever offered, opportunistically: MX certificates are often self-signed, and
@@ -382,6 +395,28 @@ async function addressOf(resolver: MxResolver, host: string): Promise<string | {
   } catch (err) {
     return { error: dnsErrorCode(err) };
   }
+}
+
+/**
+ * A public unicast IPv4 address: not 0/8, 10/8, 100.64/10 (CGNAT), 127/8, 169.254/16, 172.16/12,
+ * 192.0.0/24, 192.168/16, 198.18/15 (benchmarks), 224/3 (multicast, reserved, broadcast).
+ */
+export function isPublicIPv4(address: string): boolean {
+  const p = address.split('.').map(Number);
+  if (p.length !== 4 || p.some((n) => !Number.isInteger(n) || n < 0 || n > 255)) return false;
+  const [a, b, c] = p as [number, number, number, number];
+  return !(
+    a === 0 ||
+    a === 10 ||
+    (a === 100 && b >= 64 && b <= 127) ||
+    a === 127 ||
+    (a === 169 && b === 254) ||
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 0 && c === 0) ||
+    (a === 192 && b === 168) ||
+    (a === 198 && (b === 18 || b === 19)) ||
+    a >= 224
+  );
 }
 
 function dnsErrorCode(err: unknown): string {

@@ -114,6 +114,14 @@ export const configSchema = z.object({
     .refine(isDnsServer, 'must be an IP address, optionally with :port ([::1]:53 for IPv6)')
     .optional(),
   /**
+   * Direct-to-MX delivery to MX hosts at private, loopback or link-local addresses (a recipient
+   * domain on the operator's own network). Off: such an address is no route, so that anyone who can
+   * add a contact cannot aim the worker's SMTP client at hosts inside its network.
+   */
+  DIRECT_MX_ALLOW_PRIVATE: z
+    .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+    .optional(),
+  /**
    * Seals the DKIM private keys of sending domains in the database (AES-256-GCM under a key derived
    * from it): required by the API and the worker, the same in both; npm start keeps one in DATA_DIR.
    */

@@ -5,7 +5,7 @@
  */
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
-import { createSmtpSender, type OutgoingMessage } from '../activities/smtp';
+import { createSmtpSender, isPublicIPv4, type OutgoingMessage } from '../activities/smtp';
 import { startBounceLab, type BounceLab } from '../dev/bounce-lab';
 import { startDnsServer } from '../dev/dns-server';
 
@@ -67,13 +67,15 @@ function message(to: string): OutgoingMessage {
   };
 }
 
-async function sendDirect(to: string, mxPort = lab.port) {
-  // DNS_SERVER's way: the sender makes its own resolver, asking the test's DNS server.
+async function sendDirect(to: string, mxPort = lab.port, allowPrivateMx = true) {
+  // DNS_SERVER's way: the sender makes its own resolver, asking the test's DNS server. Its MX hosts
+  // are on 127.0.0.1, which only DIRECT_MX_ALLOW_PRIVATE lets the sender reach.
   const sender = createSmtpSender({
     ehloHostname: 'mta.sender.example',
     timeoutMs: 3000,
     mxPort,
     dnsServer: dnsServer.server,
+    allowPrivateMx,
   });
   try {
     return await sender.send(message(to));
@@ -118,6 +120,31 @@ test.each([
   expect(r.phase).toBe('DNS');
   expect(r.classification).toMatchObject({ category, reason, code: null });
   expect(lab.attempts(to)).toBe(0);
+});
+
+test('an MX host at a loopback address is no route unless allowed: a soft bounce, without any SMTP connection', async () => {
+  const r = await sendDirect('kim@primary.example', lab.port, false);
+  expect(r).toMatchObject({ accepted: false, phase: 'DNS', reply: 'ENOTPUBLIC' });
+  expect(r.classification).toMatchObject({ category: 'soft_bounce', reason: 'network_error' });
+  expect(lab.attempts('kim@primary.example')).toBe(0);
+});
+
+test.each([
+  ['93.184.216.34', true],
+  ['8.8.8.8', true],
+  ['172.32.0.1', true],
+  ['127.0.0.1', false],
+  ['10.1.2.3', false],
+  ['172.16.0.1', false],
+  ['192.168.1.1', false],
+  ['169.254.169.254', false],
+  ['100.64.0.1', false],
+  ['0.0.0.0', false],
+  ['224.0.0.1', false],
+  ['255.255.255.255', false],
+  ['1.2.3', false],
+])('%s is a public address: %s', (address, expected) => {
+  expect(isPublicIPv4(address)).toBe(expected);
 });
 
 test('every host down → a soft bounce naming the connection failure', async () => {

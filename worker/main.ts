@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     ehloHostname: config.EHLO_HOSTNAME,
     ...(config.DNS_SERVER && { dnsServer: config.DNS_SERVER }),
     ...(config.SMTP_TIMEOUT_MS !== undefined && { timeoutMs: config.SMTP_TIMEOUT_MS }),
+    allowPrivateMx: ['true', '1'].includes(config.DIRECT_MX_ALLOW_PRIVATE ?? ''),
   });
   const temporalOptions = temporalConnectionOptions(config);
   const connection = await NativeConnection.connect(temporalOptions);
