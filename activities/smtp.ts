@@ -153,9 +153,11 @@ export function createSmtpSender(opts: SmtpOptions) {
       // refusing them would only push the message back to plain text.
       const port = opts.mxPort ?? 25;
       last = done(await talk({ host: address, port, secure: false, servername: host, mxHost: host }), host);
-      // A reply from the server is its verdict; only an unreachable host sends us to the next one.
-      // After the message was sent, another host would mean sending it twice.
-      if (last.classification.code !== null || last.phase === 'DATA') return last;
+      // A reply from the server is its verdict; only an unreachable host, or one that turned us
+      // away at its greeting for now (421 busy: RFC 5321 §5.1), sends us to the next one. After
+      // the message was sent, another host would mean sending it twice.
+      const busyGreeting = last.phase === 'CONN' && String(last.classification.code).startsWith('4');
+      if ((last.classification.code !== null && !busyGreeting) || last.phase === 'DATA') return last;
     }
     return last ?? done({ reply: 'ETIMEDOUT', phase: 'CONN' }, null);
   }

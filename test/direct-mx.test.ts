@@ -4,13 +4,15 @@
  * too but nothing listens there, so it plays an MX host that is down.
  */
 import { SMTPServer } from 'smtp-server';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { createSmtpSender, isPublicIPv4, type OutgoingMessage } from '../activities/smtp';
 import { startBounceLab, type BounceLab } from '../dev/bounce-lab';
 import { startDnsServer } from '../dev/dns-server';
 
 const LIVE = '127.0.0.1';
 const DOWN = '127.0.0.2';
+/** A host that greets with 421 (too busy) on the lab's port, then hangs up. */
+const BUSY = '127.0.0.3';
 
 const zone = {
   'primary.example': {
@@ -38,17 +40,32 @@ const zone = {
   'dangling.example': { mx: [[10, 'nowhere.dangling.example']] as Array<[number, string]> },
   'broken.example': { servfail: true },
   'all-down.example': { a: [DOWN] },
+  'busy-first.example': {
+    mx: [
+      [10, 'mx1.busy-first.example'],
+      [20, 'mx2.busy-first.example'],
+    ] as Array<[number, string]>,
+  },
+  'mx1.busy-first.example': { a: [BUSY] },
+  'mx2.busy-first.example': { a: [LIVE] },
   'tls.example': { a: [LIVE] },
 };
 
 let dnsServer: Awaited<ReturnType<typeof startDnsServer>>;
 let lab: BounceLab;
+let busy: net.Server;
 
 beforeAll(async () => {
   dnsServer = await startDnsServer(zone);
   lab = await startBounceLab();
+  busy = net.createServer((socket) => {
+    socket.on('error', () => undefined);
+    socket.end('421 4.3.2 Too busy, try another server\r\n');
+  });
+  await new Promise<void>((resolve) => busy.listen(lab.port, BUSY, resolve));
 });
 afterAll(async () => {
+  await new Promise((resolve) => busy?.close(resolve));
   await lab.stop();
   await dnsServer.stop();
 });
@@ -94,6 +111,12 @@ test('an MX host that is down sends the message to the next one', async () => {
   const r = await sendDirect('ben@failover.example');
   expect(r).toMatchObject({ accepted: true, mxHost: 'mx2.failover.example' });
   expect(lab.received('ben@failover.example')).toBe(1);
+});
+
+test('an MX host that greets with 421 (busy) sends the message to the next one', async () => {
+  const r = await sendDirect('jo@busy-first.example');
+  expect(r).toMatchObject({ accepted: true, mxHost: 'mx2.busy-first.example' });
+  expect(lab.received('jo@busy-first.example')).toBe(1);
 });
 
 test('a reply from the MX is the verdict: the next host is not tried after a refusal', async () => {
