@@ -61,8 +61,11 @@ const PLAIN_LABEL =
 // (`Message-id: <delivery-42@mail.example>`, in Sun/Oracle Messaging Server's report).
 const SENDER_LABEL =
   /^(?:from|sender|reply-to|return-path|mail from|envelope-from|cc|bcc|sent by|x-[a-z0-9-]+|message[- ]?id|msgid|in-reply-to|references|content-id|(?:original-)?envelope-id|queue[- ]?id)$/i;
-// List bullets before an address: `  * bob@x`, `- bob@x`, `• bob@x`.
-const BULLET = /^(?:[*•·-]|\d{1,3}[.)])[ \t]+/;
+// List bullets before an address: `  * bob@x`, `- bob@x`, `• bob@x`, MDaemon's `>    bob@x`.
+const BULLET = /^(?:[*•·>-]|\d{1,3}[.)])[ \t]+/;
+// A banner rule above a list (`|------ Failed addresses follow: ------|`, T-Online): what is under
+// it is no continuation of it.
+const BANNER = /[-=_*#]{5,}/;
 
 /** A line that names a failed address at its start, in one of the shapes MTAs use. */
 export function addressLine(line: string): AddressLine | null {
@@ -168,7 +171,13 @@ const indent = (l: string) => (/^[ \t]*/.exec(l)?.[0] ?? '').replace(/\t/g, '   
 function continues(report: string[], i: number): boolean {
   const line = report[i] ?? '';
   const above = report[i - 1] ?? '';
-  if (i === 0 || above.trim() === '' || above.trim().endsWith(':') || indent(line) <= indent(above))
+  if (
+    i === 0 ||
+    above.trim() === '' ||
+    above.trim().endsWith(':') ||
+    BANNER.test(above) ||
+    indent(line) <= indent(above)
+  )
     return false;
   const at = addressLine(above);
   return !at || at.rest !== '';

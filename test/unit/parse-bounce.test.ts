@@ -359,6 +359,18 @@ const EXPECTED: Record<string, Expected> = {
   'auto-reponse-automatique.eml': { none: 'vacation' },
   'auto-ticket-ack.eml': { none: 'auto_reply' },
   'auto-precedence-only.eml': { none: 'auto_reply' },
+  // T-Online: the address under a banner rule, indented, is no continuation of the rule.
+  't-online-failed-addresses.eml': {
+    bounce: 'text',
+    rows: [['edith@t-online.de', 'failed', null, 'hard_bounce', 'user_unknown']],
+    original: refs(1301),
+  },
+  // MDaemon: the address behind a '>' bullet, the refusal in its session transcript.
+  'mdaemon-permanent-failure.eml': {
+    bounce: 'text',
+    rows: [['kijitora@example.jp', 'failed', '5.1.1', 'hard_bounce', 'user_unknown']],
+    original: NO_REFS,
+  },
   // Sun/Oracle Messaging Server in prose: its "Message-id: <…@…>" line is no failed recipient.
   'sun-ms-prose.eml': {
     bounce: 'text',
