@@ -101,6 +101,8 @@ type Target = {
  * hundreds cannot keep a send going host after host until its deadline.
  */
 const MAX_MX_HOSTS = 5;
+/** Addresses tried per attempt, all hosts together (Postfix's smtp_mx_address_limit). */
+const MAX_MX_ADDRESSES = 5;
 /** How long a server gets to answer our QUIT after it took the message, before we hang up. */
 const QUIT_GRACE_MS = 5_000;
 
@@ -131,33 +133,34 @@ export function createSmtpSender(opts: SmtpOptions) {
     const hosts = await mxHostsFor(resolver, recipientDomain(msg.to));
     if (!Array.isArray(hosts)) return done({ reply: hosts.error, phase: 'DNS' }, null);
     let last: AttemptResult | undefined;
-    for (const host of hosts) {
+    let tried = 0;
+    hosts: for (const host of hosts) {
       if (stop.aborted) break;
-      const found = await addressOf(resolver, host);
-      const address =
-        typeof found === 'string' && !opts.allowPrivateMx && !isPublicIPv4(found)
-          ? { error: 'ENOTPUBLIC' }
-          : found;
-      if (typeof address !== 'string') {
+      const found = await addressesOf(resolver, host, opts.allowPrivateMx ?? false);
+      if (!Array.isArray(found)) {
         // The domain itself without an address accepts no mail (hard); a named MX host that does
         // not resolve is the domain's misconfiguration of the day, which MTAs defer (soft).
         const implicit = hosts.length === 1 && host === recipientDomain(msg.to);
-        const gone = address.error === 'ENOTFOUND' || address.error === 'ENODATA';
+        const gone = found.error === 'ENOTFOUND' || found.error === 'ENODATA';
         // A host at a non-public address is our refusal, not the domain's fault: never a hard bounce.
         const reply =
-          address.error === 'ENOTPUBLIC' ? 'ENOTPUBLIC' : gone && implicit ? 'ENOTFOUND' : 'ESERVFAIL';
+          found.error === 'ENOTPUBLIC' ? 'ENOTPUBLIC' : gone && implicit ? 'ENOTFOUND' : 'ESERVFAIL';
         last = done({ reply, phase: 'DNS' }, host);
         continue;
       }
-      // STARTTLS whenever offered, opportunistically: MX certificates are often self-signed, and
-      // refusing them would only push the message back to plain text.
-      const port = opts.mxPort ?? 25;
-      last = done(await talk({ host: address, port, secure: false, servername: host, mxHost: host }), host);
-      // A reply from the server is its verdict; only an unreachable host, or one that turned us
-      // away at its greeting for now (421 busy: RFC 5321 §5.1), sends us to the next one. After
-      // the message was sent, another host would mean sending it twice.
-      const busyGreeting = last.phase === 'CONN' && String(last.classification.code).startsWith('4');
-      if ((last.classification.code !== null && !busyGreeting) || last.phase === 'DATA') return last;
+      // Each address of the host in turn (a host is often several machines), MAX_MX_ADDRESSES in all.
+      for (const address of found) {
+        if (stop.aborted || tried++ >= MAX_MX_ADDRESSES) break hosts;
+        // STARTTLS whenever offered, opportunistically: MX certificates are often self-signed, and
+        // refusing them would only push the message back to plain text.
+        const port = opts.mxPort ?? 25;
+        last = done(await talk({ host: address, port, secure: false, servername: host, mxHost: host }), host);
+        // A reply from the server is its verdict; only an unreachable host, or one that turned us
+        // away at its greeting for now (421 busy: RFC 5321 §5.1), sends us to the next one. After
+        // the message was sent, another host would mean sending it twice.
+        const busyGreeting = last.phase === 'CONN' && String(last.classification.code).startsWith('4');
+        if ((last.classification.code !== null && !busyGreeting) || last.phase === 'DATA') return last;
+      }
     }
     return last ?? done({ reply: 'ETIMEDOUT', phase: 'CONN' }, null);
   }
@@ -388,15 +391,24 @@ async function mxHostsFor(resolver: MxResolver, domain: string): Promise<string[
   }
 }
 
-/** The host's IPv4 address, or the DNS error name (an MX host without address is skipped). */
-async function addressOf(resolver: MxResolver, host: string): Promise<string | { error: string }> {
-  if (isIP(host)) return host;
+/**
+ * The host's IPv4 addresses (public ones only unless `allowPrivate`), or the DNS error name: an MX
+ * host without address is skipped, one whose every address is non-public is ENOTPUBLIC.
+ */
+async function addressesOf(
+  resolver: MxResolver,
+  host: string,
+  allowPrivate: boolean,
+): Promise<string[] | { error: string }> {
+  let all: string[];
   try {
-    const [address] = await resolver.resolve4(host);
-    return address ?? { error: 'ENODATA' };
+    all = isIP(host) ? [host] : await resolver.resolve4(host);
   } catch (err) {
     return { error: dnsErrorCode(err) };
   }
+  if (all.length === 0) return { error: 'ENODATA' };
+  const usable = allowPrivate ? all : all.filter(isPublicIPv4);
+  return usable.length ? usable : { error: 'ENOTPUBLIC' };
 }
 
 /**

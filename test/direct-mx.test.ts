@@ -47,6 +47,9 @@ const zone = {
     ] as Array<[number, string]>,
   },
   'mx1.busy-first.example': { a: [BUSY] },
+  // One MX host, two machines: the first down.
+  'two-addresses.example': { mx: [[10, 'mx.two-addresses.example']] as Array<[number, string]> },
+  'mx.two-addresses.example': { a: [DOWN, LIVE] },
   'mx2.busy-first.example': { a: [LIVE] },
   'tls.example': { a: [LIVE] },
 };
@@ -111,6 +114,12 @@ test('an MX host that is down sends the message to the next one', async () => {
   const r = await sendDirect('ben@failover.example');
   expect(r).toMatchObject({ accepted: true, mxHost: 'mx2.failover.example' });
   expect(lab.received('ben@failover.example')).toBe(1);
+});
+
+test('an MX host with two addresses, the first down: the message goes to the second', async () => {
+  const r = await sendDirect('lou@two-addresses.example');
+  expect(r).toMatchObject({ accepted: true, mxHost: 'mx.two-addresses.example' });
+  expect(lab.received('lou@two-addresses.example')).toBe(1);
 });
 
 test('an MX host that greets with 421 (busy) sends the message to the next one', async () => {
