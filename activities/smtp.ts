@@ -158,8 +158,10 @@ export function createSmtpSender(opts: SmtpOptions) {
         // A reply from the server is its verdict; only an unreachable host, or one that turned us
         // away at its greeting for now (421 busy: RFC 5321 §5.1), sends us to the next one. After
         // the message was sent, another host would mean sending it twice.
+        // A message taken (DONE, whatever its reply's shape) ends it: another address would be a copy.
         const busyGreeting = last.phase === 'CONN' && String(last.classification.code).startsWith('4');
-        if ((last.classification.code !== null && !busyGreeting) || last.phase === 'DATA') return last;
+        if (last.phase === 'DONE' || last.phase === 'DATA') return last;
+        if (last.classification.code !== null && !busyGreeting) return last;
       }
     }
     return last ?? done({ reply: 'ETIMEDOUT', phase: 'CONN' }, null);
@@ -304,9 +306,10 @@ function session(
       port: target.port,
       secure: target.secure,
       name: ehloHostname,
-      // nodemailer counts the greeting and STARTTLS inside its connection timeout: the watchdog's
-      // own deadline for that phase (connect + greeting) is the one that holds.
-      connectionTimeout: timeouts.connect + timeouts.greeting,
+      // Also the TCP connect's own limit: an address that drops SYNs costs 30 s, not the kernel's
+      // minutes. nodemailer counts the greeting and STARTTLS inside it too, so a greeting slower
+      // than that is cut (postscreen's greeting pause is 6 s).
+      connectionTimeout: timeouts.connect,
       greetingTimeout: timeouts.greeting,
       // A server that offers STARTTLS and then refuses it (454) still gets the message, in plain
       // text, as it would have without offering it: opportunistic, like the certificate check below.

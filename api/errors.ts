@@ -75,7 +75,7 @@ function toApiError(err: unknown): ApiError {
   if (isTransactionConflict(err))
     return new ApiError(
       'unavailable',
-      'This request collided with another one changing the same data and its change was rolled back; send it again.',
+      'This request collided with another one changing the same data, and what it was writing then was rolled back; send it again.',
       [],
       { retryAfterSeconds: 1 },
     );

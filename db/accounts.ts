@@ -79,5 +79,7 @@ export async function accountForKey(db: Db, key: string): Promise<string | undef
  * before adding to it (its sending domains) take turns instead of both passing the check.
  */
 export async function lock(trx: Db, accountId: string): Promise<void> {
-  await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().execute();
+  // NO KEY: rows that reference the account (contacts, groups, ...) take a key-share lock on it,
+  // which this one leaves them.
+  await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forNoKeyUpdate().execute();
 }

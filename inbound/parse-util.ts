@@ -3,7 +3,7 @@
  * free text, and the verdict of domain/classification.ts for one reported recipient. Every regex here is
  * linear (no nested or overlapping quantifiers) and runs on bounded strings: the input is hostile.
  */
-import { classify, parseReply, type BounceCategory } from '../domain/classification';
+import { classify, type BounceCategory } from '../domain/classification';
 import { cleanReply } from '../domain/reply';
 
 export type Action = 'failed' | 'delayed' | 'delivered' | 'relayed' | 'expanded';
@@ -174,11 +174,11 @@ export function verdictFor(diagnostic: string | null, status: string | null, act
   const text = (diagnostic ?? '').slice(0, 2000);
   const reply = smtpReplyIn(text);
   const input = reply
-    ? withStatus(reply, status)
+    ? reply
     : status
       ? `${status[0]}00 ${status} ${text}`
       : impliedInput(text, ACTION_CLASS[action]);
-  const { category, reason, rule } = classify(input.trim());
+  const { category, reason, rule } = classifyReport(input.trim(), reply, status);
   // Nothing but the class of a code we made up decided (no reply in the report, no status beyond
   // x.0.0, no words we know): a failure of unknown cause is a technical problem, never a reason to
   // take the contact out of its groups.
@@ -187,11 +187,21 @@ export function verdictFor(diagnostic: string | null, status: string | null, act
 }
 
 /**
- * The reply with the report's own status as its enhanced code when it has none (`554 Transaction
- * failed` + `Status: 5.7.1`): the reporting MTA's classification is the better witness then.
+ * A remote reply is classified as it is, unless only its bare basic code decided (no enhanced code,
+ * no words we know): then with the report's own status as its enhanced code (`554 Transaction failed`
+ * + `Status: 5.7.1` is a policy refusal). Never over a verdict its words gave: some MTAs make the
+ * status up from the basic code alone (sendmail: 553 → 5.1.0), and `553 your IP is blocked` stays
+ * a policy refusal.
  */
-function withStatus(reply: string, status: string | null): string {
-  if (!status || status.endsWith('.0.0') || parseReply(reply).enhancedCode !== null) return reply;
+function classifyReport(input: string, reply: string | null, status: string | null) {
+  const alone = classify(input);
+  if (!reply || !status || alone.enhancedCode !== null || alone.rule.startsWith('wording.')) return alone;
+  return classify(withStatus(reply, status));
+}
+
+/** The reply with `status` put in as its enhanced code. */
+function withStatus(reply: string, status: string): string {
+  if (status.endsWith('.0.0')) return reply;
   const m = /^(#?[2-5]\d\d)([ :-]?)\s*/.exec(reply);
   return m && status[0] === m[1]!.replace('#', '')[0]
     ? `${m[1]} ${status} ${reply.slice(m[0].length)}`

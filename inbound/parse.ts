@@ -178,7 +178,8 @@ async function parse(raw: Buffer | string): Promise<ParsedInbound> {
     daemon ||
     BOUNCE_SUBJECT.test(ctx.subject) ||
     ctx.reportType === 'delivery-status' ||
-    ctx.dsn.length > 0;
+    ctx.dsn.length > 0 ||
+    failedHeader.length > 0;
   const notBounce = () =>
     notBounceKind({
       header: ctx.header,

@@ -8,11 +8,14 @@ import net, { type AddressInfo } from 'node:net';
 import { createSmtpSender, isPublicIPv4, type OutgoingMessage } from '../activities/smtp';
 import { startBounceLab, type BounceLab } from '../dev/bounce-lab';
 import { startDnsServer } from '../dev/dns-server';
+import { type RudeServer, startRudeSmtp } from './support/rude-smtp';
 
 const LIVE = '127.0.0.1';
 const DOWN = '127.0.0.2';
 /** A host that greets with 421 (too busy) on the lab's port, then hangs up. */
 const BUSY = '127.0.0.3';
+/** A host that takes the message and answers `250OK queued` (test/support/rude-smtp.ts). */
+const ODD = '127.0.0.4';
 
 const zone = {
   'primary.example': {
@@ -50,6 +53,9 @@ const zone = {
   // One MX host, two machines: the first down.
   'two-addresses.example': { mx: [[10, 'mx.two-addresses.example']] as Array<[number, string]> },
   'mx.two-addresses.example': { a: [DOWN, LIVE] },
+  // Takes the message with a reply of no proper code (`250OK`): the second address must not get it.
+  'odd-first.example': { mx: [[10, 'mx.odd-first.example']] as Array<[number, string]> },
+  'mx.odd-first.example': { a: [ODD, LIVE] },
   'mx2.busy-first.example': { a: [LIVE] },
   'tls.example': { a: [LIVE] },
 };
@@ -57,6 +63,7 @@ const zone = {
 let dnsServer: Awaited<ReturnType<typeof startDnsServer>>;
 let lab: BounceLab;
 let busy: net.Server;
+let odd: RudeServer;
 
 beforeAll(async () => {
   dnsServer = await startDnsServer(zone);
@@ -66,8 +73,10 @@ beforeAll(async () => {
     socket.end('421 4.3.2 Too busy, try another server\r\n');
   });
   await new Promise<void>((resolve) => busy.listen(lab.port, BUSY, resolve));
+  odd = await startRudeSmtp('odd-accept', { host: ODD, port: lab.port });
 });
 afterAll(async () => {
+  await odd?.stop();
   await new Promise((resolve) => busy?.close(resolve));
   await lab.stop();
   await dnsServer.stop();
@@ -120,6 +129,12 @@ test('an MX host with two addresses, the first down: the message goes to the sec
   const r = await sendDirect('lou@two-addresses.example');
   expect(r).toMatchObject({ accepted: true, mxHost: 'mx.two-addresses.example' });
   expect(lab.received('lou@two-addresses.example')).toBe(1);
+});
+
+test('a message taken with an oddly shaped reply is delivered there, never sent on to the next address', async () => {
+  const r = await sendDirect('max@odd-first.example');
+  expect(r).toMatchObject({ accepted: true, phase: 'DONE', reply: '250OK queued as 12345' });
+  expect(lab.attempts('max@odd-first.example')).toBe(0);
 });
 
 test('an MX host that greets with 421 (busy) sends the message to the next one', async () => {

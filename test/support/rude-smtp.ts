@@ -19,7 +19,11 @@ export type Rudeness =
 
 export type RudeServer = { port: number; open(): number; stop(): Promise<void> };
 
-export async function startRudeSmtp(rudeness: Rudeness): Promise<RudeServer> {
+/** On 127.0.0.1 at a free port, unless `at` names the address and port. */
+export async function startRudeSmtp(
+  rudeness: Rudeness,
+  at: { host: string; port: number } = { host: '127.0.0.1', port: 0 },
+): Promise<RudeServer> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -73,7 +77,7 @@ export async function startRudeSmtp(rudeness: Rudeness): Promise<RudeServer> {
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(at.port, at.host, resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
     /** Connections still open. */
