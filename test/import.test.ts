@@ -50,3 +50,34 @@ test('100,000 contacts in one call: all created, all in the group, one import of
   expect(tooMany.status).toBe(400);
   expect(tooMany.body.error.details[0].field).toBe('contacts');
 });
+
+test('a client that hangs up mid-import does not free its slot: the next import waits until the work is done', async () => {
+  const group = (await h.call('POST', '/v1/groups', { name: 'Abandoned' })).body;
+  const contacts = Array.from({ length: 100_000 }, (_, i) => ({ email: `gone.${i}@ok.test` }));
+  const hangUp = new AbortController();
+  const abandoned = fetch(`${h.api.url}/v1/contacts/import`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${h.key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ contacts, groupId: group.id }),
+    signal: hangUp.signal,
+  }).catch(() => null);
+  const members = async () => (await h.call('GET', `/v1/groups/${group.id}`)).body.memberCount as number;
+  await until(async () => (await members()) > 0, 'the import writing', { timeoutMs: 60_000, everyMs: 10 });
+  hangUp.abort();
+  await abandoned;
+  // Time for the server to see the hang-up (its response 'close'), well within the 99 batches left.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const meanwhile = await h.call('POST', '/v1/contacts/import', { contacts: [{ email: 'next@ok.test' }] });
+  expect(meanwhile.status).toBe(429);
+  // The work goes on without its client, to the end; then the account may import again.
+  await until(async () => (await members()) === 100_000, 'the abandoned import done', {
+    timeoutMs: 120_000,
+    everyMs: 50,
+  });
+  await until(
+    async () =>
+      (await h.call('POST', '/v1/contacts/import', { contacts: [{ email: 'next@ok.test' }] })).status === 200,
+    'the slot freed',
+    { timeoutMs: 10_000, everyMs: 50 },
+  );
+});

@@ -1,5 +1,5 @@
 /** The contact import: up to 100,000 rows a call, the invalid ones reported by index. */
-import express, { type RequestHandler } from 'express';
+import express, { type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../db/connection';
 import { ApiError } from '../errors';
@@ -45,20 +45,23 @@ async function sortImport(rows: unknown[]) {
 const IMPORTS_AT_ONCE = 2;
 
 /**
- * A 32 MB body of tiny rows parses into hundreds of MB of objects, held until the import answers:
+ * A 32 MB body of tiny rows parses into hundreds of MB of objects, held until the import is done:
  * a few at once could run the API out of memory. So an account has one import at a time (a second
- * one gets a 429 until the first has answered), and the process at most IMPORTS_AT_ONCE (503).
- * Checked before the body is read: a refused import costs nothing.
+ * one gets a 429 until the first is done), and the process at most IMPORTS_AT_ONCE (503). Checked
+ * before the body is read: a refused import costs nothing. A slot is held until the import's work
+ * ends, not until its client hangs up: hanging up and sending again is no way around the bound.
  */
-function oneImportAtATime(): RequestHandler {
+function importSlots() {
   const running = new Set<string>();
-  return (_req, res, next) => {
+  /** Requests holding a slot: `working` once their handler runs (it frees the slot itself then). */
+  const held = new WeakMap<Request, { accountId: string; working: boolean }>();
+  const gate: RequestHandler = (req, res, next) => {
     const accountId = res.locals.accountId as string;
     if (running.has(accountId))
       return next(
         new ApiError(
           'rate_limited',
-          'This account has an import running: send the next one when that one has answered.',
+          'This account has an import running: send the next one when that one is done.',
           [{ message: 'one import at a time per account', retryAfterSeconds: 5 }],
           { retryAfterSeconds: 5 },
         ),
@@ -68,14 +71,27 @@ function oneImportAtATime(): RequestHandler {
         new ApiError('unavailable', 'Other imports are running right now; try again in a few seconds.'),
       );
     running.add(accountId);
-    // Answered, or the client went away: either way the slot is free again.
-    res.once('close', () => running.delete(accountId));
+    const slot = { accountId, working: false };
+    held.set(req, slot);
+    // Refused before its handler ran (a body that is no JSON, too large, cut off): free at once.
+    res.once('close', () => slot.working || running.delete(accountId));
     next();
   };
+  /** Runs the import's work in the slot its request holds, and frees the slot when the work ends. */
+  async function inSlot<T>(req: Request, work: () => Promise<T>): Promise<T> {
+    const slot = held.get(req);
+    if (slot) slot.working = true;
+    try {
+      return await work();
+    } finally {
+      if (slot) running.delete(slot.accountId);
+    }
+  }
+  return { gate, inSlot };
 }
 
 export function contactImportRoutes(db: Db) {
-  const gate = oneImportAtATime();
+  const { gate, inSlot } = importSlots();
   const json = express.json({ limit: '32mb' });
   return [
     route({
@@ -96,18 +112,19 @@ export function contactImportRoutes(db: Db) {
         ),
       }),
       errors: [404, 429, 503],
-      async handler({ accountId, body }) {
-        if (body.groupId !== undefined) await requireGroup(db, accountId, body.groupId);
-        const { valid, invalid } = await sortImport(body.contacts);
-        let created = 0;
-        for (let i = 0; i < valid.length; i += IMPORT_BATCH) {
-          const batch = valid.slice(i, i + IMPORT_BATCH);
-          created += await db
-            .transaction()
-            .execute((trx) => contacts.importBatch(trx, accountId, batch, body.groupId));
-        }
-        return { created, existing: body.contacts.length - invalid.length - created, invalid };
-      },
+      handler: ({ accountId, body, req }) =>
+        inSlot(req, async () => {
+          if (body.groupId !== undefined) await requireGroup(db, accountId, body.groupId);
+          const { valid, invalid } = await sortImport(body.contacts);
+          let created = 0;
+          for (let i = 0; i < valid.length; i += IMPORT_BATCH) {
+            const batch = valid.slice(i, i + IMPORT_BATCH);
+            created += await db
+              .transaction()
+              .execute((trx) => contacts.importBatch(trx, accountId, batch, body.groupId));
+          }
+          return { created, existing: body.contacts.length - invalid.length - created, invalid };
+        }),
     }),
   ];
 }
