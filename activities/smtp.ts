@@ -1,7 +1,8 @@
 /**
  * Hands one message to a receiving server and says what it answered. Two routes: a relay
- * (SMTP_URL) or straight to the recipient domain's MX hosts. One SMTP session per send, so that each
- * phase has its own deadline (domain/smtp-timeouts.ts) and a cancelled activity can cut the session.
+ * (SMTP_URL), whose sessions are kept between messages (./smtp-sessions.ts), or straight to the
+ * recipient domain's MX hosts, a session per message. Each phase of a message has its own deadline
+ * (domain/smtp-timeouts.ts), and a cancelled activity cuts its session.
  * Every refusal comes back as data; only our own failures (bad relay credentials, bad message) throw.
  */
 import type { KeyObject } from 'node:crypto';
@@ -16,6 +17,14 @@ import { type Classification, classify } from '../domain/classification';
 import { resolverFor } from '../runtime/dns';
 import { cleanReply } from '../domain/reply';
 import { cappedTimeouts, SEND_DEADLINE_MS, type SmtpTimeouts } from '../domain/smtp-timeouts';
+import {
+  createSessionKeeper,
+  endSession,
+  type Session,
+  type SessionKeeper,
+  type SessionLimits,
+  type Watch,
+} from './smtp-sessions';
 
 export type OutgoingMessage = {
   to: string;
@@ -61,6 +70,8 @@ export type SmtpOptions = {
    * address is no route: what DNS answers is untrusted, and the worker is not a way into its network.
    */
   allowPrivateMx?: boolean;
+  /** Relay only: how sessions are kept between messages (DEFAULT_SESSION_LIMITS unless given). */
+  relaySessions?: SessionLimits;
 };
 
 /** The two DNS questions direct delivery asks; `dns.promises.Resolver` answers both. */
@@ -103,8 +114,6 @@ type Target = {
 const MAX_MX_HOSTS = 5;
 /** Addresses tried per attempt, all hosts together (Postfix's smtp_mx_address_limit). */
 const MAX_MX_ADDRESSES = 5;
-/** How long a server gets to answer our QUIT after it took the message, before we hang up. */
-const QUIT_GRACE_MS = 5_000;
 
 /** What one session ended with: the server's reply, or the client-side error name, and where. */
 type Outcome = { reply: string; phase: string };
@@ -113,6 +122,8 @@ export function createSmtpSender(opts: SmtpOptions) {
   const timeouts = cappedTimeouts(opts.timeoutMs);
   const relay = opts.relayUrl ? relayTarget(opts.relayUrl) : null;
   const resolver = opts.resolver ?? resolverFor(opts.dnsServer, { timeoutMs: timeouts.connect });
+  // Relay sessions only: a direct send opens one per MX host and message.
+  const relaySessions = createSessionKeeper(opts.relaySessions);
 
   async function send(msg: OutgoingMessage, signal?: AbortSignal): Promise<AttemptResult> {
     const started = Date.now();
@@ -120,15 +131,22 @@ export function createSmtpSender(opts: SmtpOptions) {
     const stop = signal ? AbortSignal.any([signal, deadline]) : deadline;
     const raw = await buildMessage(msg);
     const done = (o: Outcome, mxHost: string | null) => result(o, mxHost, msg, started);
-    const talk = async (t: Target) => {
-      const outcome = await session(t, opts.ehloHostname, timeouts, msg, raw, stop);
+    const talk = async (t: Target, sessions?: { keeper: SessionKeeper; take: boolean }) => {
+      const outcome = await session(t, opts.ehloHostname, timeouts, msg, raw, stop, sessions);
       // An accepted message is reported even when the cancellation came meanwhile: the acceptance
       // must be recorded, or a retry would send it again.
       if (signal?.aborted && outcome.phase !== 'DONE')
         throw new SendCancelled('the send was cancelled: the activity was');
       return outcome;
     };
-    if (relay) return done(await talk(relay), null);
+    if (relay) {
+      const first = await talk(relay, { keeper: relaySessions, take: true });
+      // A kept session that failed at its first command most likely ended while it waited (the
+      // relay's idle timeout, its 421 on the way out): nothing of the message went, so it goes on a
+      // new session rather than coming back as the recipient's soft bounce.
+      const stale = first.reused && first.phase === KEPT.name;
+      return done(stale ? await talk(relay, { keeper: relaySessions, take: false }) : first, null);
+    }
 
     const hosts = await mxHostsFor(resolver, recipientDomain(msg.to));
     if (!Array.isArray(hosts)) return done({ reply: hosts.error, phase: 'DNS' }, null);
@@ -167,7 +185,7 @@ export function createSmtpSender(opts: SmtpOptions) {
     return last ?? done({ reply: 'ETIMEDOUT', phase: 'CONN' }, null);
   }
 
-  return { send, close: () => undefined };
+  return { send, close: () => relaySessions.close() };
 }
 
 function relayTarget(url: string): Target {
@@ -230,6 +248,8 @@ async function buildMessage(msg: OutgoingMessage): Promise<Buffer> {
 /** Where a session stands, by the last command we sent: the phase decides the deadline. */
 type Phase = { name: string; limit: keyof SmtpTimeouts };
 const AFTER_CONNECT: Phase = { name: 'CONN', limit: 'greeting' };
+/** A kept session starts at MAIL FROM. */
+const KEPT: Phase = { name: 'MAIL FROM', limit: 'command' };
 const DATA_SENT: Phase = { name: 'DATA', limit: 'dataEnd' };
 
 function phaseOfCommand(command: string): Phase | undefined {
@@ -244,9 +264,10 @@ function phaseOfCommand(command: string): Phase | undefined {
 }
 
 /**
- * One SMTP session: connect, EHLO (and STARTTLS), AUTH for a relay, MAIL, RCPT, DATA, the message.
- * A watchdog follows the session through nodemailer's transaction log and closes the connection
- * when a phase overruns its deadline, or when `stop` fires.
+ * One SMTP session: connect, EHLO (and STARTTLS), AUTH for a relay, MAIL, RCPT, DATA, the message;
+ * or, when `sessions` has one to take, a kept session with the relay, from MAIL on. A watchdog follows the
+ * session through nodemailer's transaction log and closes the connection when a phase overruns its
+ * deadline, or when `stop` fires. A session whose message was taken is kept, when `sessions` keeps.
  */
 function session(
   target: Target,
@@ -255,12 +276,15 @@ function session(
   msg: OutgoingMessage,
   raw: Buffer,
   stop: AbortSignal,
-): Promise<Outcome> {
+  sessions?: { keeper: SessionKeeper; take: boolean },
+): Promise<Outcome & { reused: boolean }> {
   // Cancelled or past the deadline before connecting (while DNS answered): no session at all. An
   // abort listener added now would never fire.
-  if (stop.aborted) return Promise.resolve({ reply: 'ETIMEDOUT', phase: AFTER_CONNECT.name });
-  return new Promise<Outcome>((resolve, reject) => {
-    let phase: Phase = AFTER_CONNECT;
+  if (stop.aborted) return Promise.resolve({ reply: 'ETIMEDOUT', phase: AFTER_CONNECT.name, reused: false });
+  const keeper = sessions?.keeper;
+  const kept = sessions?.take ? keeper?.take() : undefined;
+  return new Promise((resolve, reject) => {
+    let phase: Phase = kept ? KEPT : AFTER_CONNECT;
     let expired: Phase | null = null;
     let timer: NodeJS.Timeout | undefined;
     let settled = false;
@@ -277,15 +301,16 @@ function session(
       settled = true;
       clearTimeout(timer);
       stop.removeEventListener('abort', onAbort);
-      // The session is over whatever the verdict: say goodbye after a success, otherwise hang up.
+      conn.removeListener('error', failed);
+      conn.removeListener('end', ended);
+      // The session is over whatever the verdict: kept or QUIT after a success, otherwise hang up.
       // (Left open, a refused session would hold its socket until the server timed it out.)
-      if (!(outcome instanceof Error) && outcome.phase === 'DONE') {
-        conn.quit();
-        // A server that never answers QUIT (or trickles bytes after it) does not keep the socket.
-        setTimeout(() => conn.close(), QUIT_GRACE_MS).unref();
-      } else conn.close();
+      const taken = !(outcome instanceof Error) && outcome.phase === 'DONE';
+      if (taken) current.messages++;
+      if (taken && keeper) keeper.keep(current);
+      else endSession(conn, taken);
       if (outcome instanceof Error) reject(outcome);
-      else resolve(outcome);
+      else resolve({ ...outcome, reused: Boolean(kept) });
     };
     const watch = (meta: unknown, message: unknown) => {
       const tnx = (meta as { tnx?: string } | null)?.tnx;
@@ -300,40 +325,21 @@ function session(
         arm(DATA_SENT);
       }
     };
-    const quiet = () => undefined;
-    const conn = new SMTPConnection({
-      host: target.host,
-      port: target.port,
-      secure: target.secure,
-      name: ehloHostname,
-      // Also the TCP connect's own limit: an address that drops SYNs costs 30 s, not the kernel's
-      // minutes. nodemailer counts the greeting and STARTTLS inside it too, so a greeting slower
-      // than that is cut (postscreen's greeting pause is 6 s).
-      connectionTimeout: timeouts.connect,
-      greetingTimeout: timeouts.greeting,
-      // A server that offers STARTTLS and then refuses it (454) still gets the message, in plain
-      // text, as it would have without offering it: opportunistic, like the certificate check below.
-      opportunisticTLS: !target.auth,
-      // Inactivity backstop only: the watchdog's phase deadlines come first.
-      socketTimeout: timeouts.dataEnd + 60_000,
-      tls: { rejectUnauthorized: false, ...(target.servername && { servername: target.servername }) },
-      debug: true,
-      logger: {
-        level: quiet,
-        trace: quiet,
-        debug: watch,
-        info: watch,
-        warn: quiet,
-        error: quiet,
-        fatal: quiet,
-      },
-    });
+    const current: Session = kept ?? {
+      conn: openConnection(target, ehloHostname, timeouts, (meta, message) => current.watch(meta, message)),
+      watch,
+      messages: 0,
+      openedAt: Date.now(),
+    };
+    current.watch = watch;
+    const conn = current.conn;
     const onAbort = () => {
       expired = { name: phase.name, limit: phase.limit };
       conn.close();
     };
     stop.addEventListener('abort', onAbort);
-    arm(AFTER_CONNECT, timeouts.connect + timeouts.greeting);
+    if (kept) arm(KEPT);
+    else arm(AFTER_CONNECT, timeouts.connect + timeouts.greeting);
 
     const failed = (err: SmtpError) => {
       // What the server said is its verdict, whatever nodemailer names the error (a refusal after
@@ -345,23 +351,54 @@ function session(
         return finish(new SmtpInfrastructureError(`${err.code}: ${err.message}`));
       finish({ reply: noReplyName(err, phase, expired), phase: phase.name });
     };
-    conn.once('error', failed);
     // The connection ended before we were done: the phase says what that means. A reply the server
     // sent just before closing (421) is handled first, by the command's own callback.
-    conn.once('end', () =>
-      setImmediate(() => finish({ reply: noReplyName({} as SmtpError, phase, expired), phase: phase.name })),
-    );
+    const ended = () =>
+      setImmediate(() => finish({ reply: noReplyName({} as SmtpError, phase, expired), phase: phase.name }));
+    conn.once('error', failed);
+    conn.once('end', ended);
 
+    const deliver = () =>
+      conn.send({ from: msg.returnPath, to: [msg.to] }, raw, (err, info) => {
+        if (err) return failed(err);
+        finish({ reply: String(info.response ?? '250'), phase: 'DONE' });
+      });
+    if (kept) return deliver();
     conn.connect(() => {
-      const envelope = { from: msg.returnPath, to: [msg.to] };
-      const deliver = () =>
-        conn.send(envelope, raw, (err, info) => {
-          if (err) return failed(err);
-          finish({ reply: String(info.response ?? '250'), phase: 'DONE' });
-        });
       if (!target.auth) return deliver();
       conn.login(target.auth, (err) => (err ? failed(err) : deliver()));
     });
+  });
+}
+
+function openConnection(target: Target, ehloHostname: string, timeouts: SmtpTimeouts, watch: Watch) {
+  const quiet = () => undefined;
+  return new SMTPConnection({
+    host: target.host,
+    port: target.port,
+    secure: target.secure,
+    name: ehloHostname,
+    // Also the TCP connect's own limit: an address that drops SYNs costs 30 s, not the kernel's
+    // minutes. nodemailer counts the greeting and STARTTLS inside it too, so a greeting slower
+    // than that is cut (postscreen's greeting pause is 6 s).
+    connectionTimeout: timeouts.connect,
+    greetingTimeout: timeouts.greeting,
+    // A server that offers STARTTLS and then refuses it (454) still gets the message, in plain
+    // text, as it would have without offering it: opportunistic, like the certificate check below.
+    opportunisticTLS: !target.auth,
+    // Inactivity backstop only: the watchdog's phase deadlines come first.
+    socketTimeout: timeouts.dataEnd + 60_000,
+    tls: { rejectUnauthorized: false, ...(target.servername && { servername: target.servername }) },
+    debug: true,
+    logger: {
+      level: quiet,
+      trace: quiet,
+      debug: watch,
+      info: watch,
+      warn: quiet,
+      error: quiet,
+      fatal: quiet,
+    },
   });
 }
 

@@ -38,10 +38,12 @@ export type BounceLab = {
    * receiver checks the DKIM signature of. Only the latest KEPT_MESSAGES messages are kept.
    */
   lastMessage(address: string): Buffer | undefined;
-  /** SMTP sessions open right now: sends in flight (one session per send). */
+  /** SMTP sessions open right now: sends in flight, and sessions a relay's sender keeps between them. */
   openSessions(): number;
   /** SMTP sessions opened since the lab started, open or closed since. */
   sessionsOpened(): number;
+  /** Messages begun (MAIL FROM) since the lab started, on any session. */
+  messagesBegun(): number;
   stop(): Promise<void>;
 };
 
@@ -62,6 +64,7 @@ export async function startBounceLab(opts: LabOptions = {}): Promise<BounceLab> 
   const kept = new Map<string, Buffer>();
   let open = 0;
   let opened = 0;
+  let begun = 0;
   const server = new SMTPServer({
     name: 'bounce-lab.localhost',
     banner: 'bounce lab',
@@ -75,6 +78,10 @@ export async function startBounceLab(opts: LabOptions = {}): Promise<BounceLab> 
     },
     onClose() {
       open--;
+    },
+    onMailFrom(_address, _session, callback) {
+      begun++;
+      callback();
     },
     // The lab is a recipient's server, not an open relay for the world: loopback only (see host).
     onRcptTo(address: SMTPServerAddress, _session, callback) {
@@ -139,6 +146,7 @@ export async function startBounceLab(opts: LabOptions = {}): Promise<BounceLab> 
     lastMessage: (a) => kept.get(a.toLowerCase()),
     openSessions: () => open,
     sessionsOpened: () => opened,
+    messagesBegun: () => begun,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

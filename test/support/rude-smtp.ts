@@ -15,9 +15,10 @@ export type Rudeness =
   | 'odd-accept' // takes the message with a reply that has no proper code: `250OK queued`
   | 'starttls-refused' // offers STARTTLS, then answers 454 to it
   | 'codeless-greeting' // greets without a code, with a client error name in its text
-  | 'deaf-to-quit'; // takes the message, never answers QUIT, keeps the connection open
+  | 'deaf-to-quit' // takes the message, never answers QUIT, keeps the connection open
+  | 'reset-on-second-mail'; // takes one message, then resets the connection at the next MAIL FROM
 
-export type RudeServer = { port: number; open(): number; stop(): Promise<void> };
+export type RudeServer = { port: number; open(): number; opened(): number; stop(): Promise<void> };
 
 /** On 127.0.0.1 at a free port, unless `at` names the address and port. */
 export async function startRudeSmtp(
@@ -25,8 +26,10 @@ export async function startRudeSmtp(
   at: { host: string; port: number } = { host: '127.0.0.1', port: 0 },
 ): Promise<RudeServer> {
   const sockets = new Set<net.Socket>();
+  let opened = 0;
   const server = net.createServer((socket) => {
     sockets.add(socket);
+    opened++;
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     if (rudeness === 'silent') return;
@@ -34,6 +37,7 @@ export async function startRudeSmtp(
     if (rudeness === 'codeless-greeting') return void say('mail service: ENOTFOUND');
     say('220 rude.test ESMTP');
     let inData = false;
+    let taken = 0;
     let buffer = '';
     socket.on('data', (chunk) => {
       buffer += chunk.toString('latin1');
@@ -48,7 +52,10 @@ export async function startRudeSmtp(
           if (rudeness === 'reject-after-data') say('550 5.7.1 Message rejected: content looks like spam');
           else if (rudeness === 'greylist-after-data') say('451 4.7.1 Greylisted, please try again later');
           else if (rudeness === 'odd-accept') say('250OK queued as 12345');
-          else if (rudeness !== 'stall-after-data') say('250 2.0.0 Ok: queued');
+          else if (rudeness !== 'stall-after-data') {
+            taken++;
+            say('250 2.0.0 Ok: queued');
+          }
           continue;
         }
         const verb = line.slice(0, 4).toUpperCase();
@@ -57,8 +64,10 @@ export async function startRudeSmtp(
           say('250 STARTTLS');
         } else if (verb === 'STAR') say('454 4.7.0 TLS not available due to local problem');
         else if (verb === 'EHLO' || verb === 'HELO') say('250 rude.test');
-        else if (verb === 'MAIL') say('250 2.1.0 Ok');
-        else if (verb === 'RCPT') {
+        else if (verb === 'MAIL') {
+          if (rudeness === 'reset-on-second-mail' && taken > 0) return void socket.resetAndDestroy();
+          say('250 2.1.0 Ok');
+        } else if (verb === 'RCPT') {
           if (rudeness === 'reset-on-rcpt') return void socket.resetAndDestroy();
           if (rudeness === 'close-after-rcpt') return void socket.end();
           if (rudeness === 'multiline-busy') {
@@ -82,6 +91,8 @@ export async function startRudeSmtp(
     port: (server.address() as net.AddressInfo).port,
     /** Connections still open. */
     open: () => sockets.size,
+    /** Connections accepted so far. */
+    opened: () => opened,
     stop: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
