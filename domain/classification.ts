@@ -138,6 +138,8 @@ const BLOCKLISTED = anyOf(
   /poor (ip )?reputation|bad reputation|reputation|client host .{0,60}blocked|banned sending ip|not accepted from this ip/,
   /\bS3150\b|\bAS\(?\d+\)?.{0,20}blocked|messages from .{0,40}(weren't|were not) sent|\bSC-00\d\b|\bDY-00\d\b/,
   /blocked (by|for abuse|for spam)|ip (address )?(is |has been )?(blocked|banned|blacklisted|on our block)/,
+  // T-Online names the sending IP and its postmaster desk, not the mailbox: `554 IP=192.0.2.1 - A problem occurred`.
+  /\bip=\d{1,3}(\.\d{1,3}){3}\b.{0,40}problem occurred|tosa@rx\.t-online\.de/,
   /(access|connections?) from (ip|host|your ip).{0,40}(blocked|denied|refused)/,
   /use (the )?smtp (server|relay) of your (isp|provider)|dynamic(ally assigned)? ip|residential ip|dial-?up/,
   /(sender |bad |your )ip( address)? (rejected|profile)|bad (sender )?ip|ip profile|open proxy|accepting mail from your ip/,
@@ -166,6 +168,8 @@ const SENDER_REJECTED = anyOf(
   /invalid sender|sender (e-?mail )?(address )?(is empty|not pre-approved)|sender domain is empty|emetteur invalide/,
   /\bbatv\b|(third-party|unsigned) dsn|envelope from address|mail from not owned|from a different address or alias/,
   /server does not accept mail from|address used to send your message is not subscribed/,
+  // GMX and web.de about the sender's domain: "mailbox unavailable ... invalid DNS MX or A/AAAA".
+  /invalid dns (mx|a)\b|(mx|a\/aaaa) resource record/,
 );
 /**
  * Said before our recipient was named (at connection, greeting, HELO/EHLO or MAIL FROM), as the
@@ -177,7 +181,7 @@ const BEFORE_RECIPIENT = anyOf(
   /in reply to the (mail from|ehlo|helo)|not accepting connections/,
 );
 const POLICY = anyOf(
-  /administrative prohibition|local policy|policy reasons|denied by policy|policy violation|protocol violation/,
+  /administrative prohibition|local policy|policy (reasons|restrictions?)|(denied|due) (by|to) policy|policy violation|protocol violation/,
   /security polic(y|ies)|message not allowed|header error|duplicate header|headers? too (large|long)/,
   /multiple addresses in from|not rfc ?5322 compliant|improperly.formatted|redundant\. you cannot send/,
   /may not be mail exchanger|not (a )?registered gateway user|organizational settings|mass mailer/,
@@ -198,7 +202,7 @@ const MAILBOX_TEMPORARILY_DISABLED = anyOf(
   /temporar(y|ily) (locked|suspended|disabled|inactive|blocked)|recipient rejected: temporarily inactive/,
 );
 const MAILBOX_DISABLED = anyOf(
-  /(?<!your )(account|mailbox|address|user) (that you tried to reach )?(is |has been )?(disabled|deactivated|inactive|suspended|closed|expired|locked|frozen|blocked|terminated)/,
+  /(?<!your )(account|mailbox|address|user) (that you tried to reach )?(is |has been )?(disabled|deactivated|inactive|not active|suspended|closed|expired|locked|frozen|blocked|terminated)/,
   /no longer (active|in use|available|valid)|disabled recipient|deactivated mailbox|inactive (email )?(address|account)/,
   /(account|mailbox) (is )?currently suspended|user suspended|user(s)? account is disabled|archived recipient/,
   /compte (du destinataire )?(est )?(bloque|desactive|suspendu|ferme|archive)|boite du destinataire archivee/,

@@ -232,6 +232,22 @@ export function reportDiagnostic(report: string[]): string | null {
   return cleanDiagnostic(ps.find((p) => smtpReplyIn(p)) ?? ps.find((p) => enhancedIn(p)) ?? null);
 }
 
+/**
+ * The reason written beside the recipient's bare name, for reports that list names, not addresses
+ * (GroupWise: `vreni (user not found)`): used only for the returned message's recipient.
+ */
+export function shortNameReason(report: string[], address: string): string | null {
+  const local = address.slice(0, address.lastIndexOf('@')).toLowerCase();
+  if (local === '') return null;
+  for (const line of report.slice(0, 300)) {
+    const t = line.trim().replace(BULLET, '');
+    if (t.slice(0, local.length).toLowerCase() !== local) continue;
+    const m = /^[ \t]*(?:\(([^()]{3,200})\)|[:-][ \t]*(\S.{2,199}))[ \t]*$/.exec(t.slice(local.length));
+    if (m) return cleanDiagnostic(m[1] ?? m[2] ?? null);
+  }
+  return null;
+}
+
 const HOST_SAID = /\bhost[ \t]+([A-Za-z0-9][A-Za-z0-9.-]{0,253}\.[A-Za-z]{2,63})\.?[ \t]?\[/;
 const QMAIL_HOST =
   /(?:^|\s)(?:Giving up on|Connected to|remote host)[ \t]+([0-9A-Fa-f.:]{7,45}|[A-Za-z0-9.-]{3,253})/;

@@ -34,6 +34,7 @@ import {
   lines,
   reportDiagnostic,
   sentenceRecipients,
+  shortNameReason,
   splitReport,
   textReports,
   type TextReport,
@@ -151,8 +152,7 @@ async function parse(raw: Buffer | string): Promise<ParsedInbound> {
     return { kind: 'complaint', feedbackType: type ?? 'abuse', recipient, original: returned.refs };
   }
 
-  const all = lines(ctx.text);
-  const { report, original } = splitReport(all);
+  const { report, original } = splitReport(lines(ctx.text));
   const exclude = new Set<string>(
     [ctx.from, ...addresses(mail.to), returned.from, returned.sender, returned.returnPath]
       .filter((a): a is string => !!a)
@@ -162,7 +162,9 @@ async function parse(raw: Buffer | string): Promise<ParsedInbound> {
   const markers = bounceMarkers(report);
 
   // 2. A delivery report (RFC 3464), in its own part or, from a broken MTA, in the text.
-  const dsn = dsnRecipients(ctx, all);
+  // Fields pasted into the text are read above the returned message only: a copy of a report
+  // quoted in it (a bounce of a bounce) names someone else.
+  const dsn = dsnRecipients(ctx, report);
   if (dsn.recipients.length) {
     const recipients = dsn.recipients.map((r) => fromDsn(r, inText));
     const format = formatOf(ctx, markers.specific, dsn.reportingMta, true);
@@ -359,7 +361,7 @@ function feedbackOf(ctx: Context): Map<string, string> | null {
 
 function dsnRecipients(
   ctx: Context,
-  all: string[],
+  report: string[],
 ): { recipients: DsnRecipient[]; reportingMta: string; originalMessageId: string } {
   const recipients: DsnRecipient[] = [];
   let reportingMta = '';
@@ -372,12 +374,12 @@ function dsnRecipients(
   }
   if (recipients.length === 0) {
     // Report fields pasted into the text (some MTAs, and forwarders that flatten the report).
-    const at = all.findIndex((l) => /^(?:Final|Original)-Recipient[ \t]*:/i.test(l));
+    const at = report.findIndex((l) => /^(?:Final|Original)-Recipient[ \t]*:/i.test(l));
     if (at >= 0) {
       // From the start of that field group (an Original-Recipient or Action line may come first).
       let start = at;
-      while (start > 0 && at - start < 5 && /^[A-Za-z-]{2,40}[ \t]*:/.test(all[start - 1] ?? '')) start--;
-      const r = deliveryReport(all.slice(start, at + 200).join('\n'));
+      while (start > 0 && at - start < 5 && /^[A-Za-z-]{2,40}[ \t]*:/.test(report[start - 1] ?? '')) start--;
+      const r = deliveryReport(report.slice(start, at + 200).join('\n'));
       recipients.push(...r.recipients.filter((x) => x.status !== null || x.diagnosticCode !== null));
       reportingMta ||= r.perMessage.get('reporting-mta') ?? '';
     }
@@ -436,7 +438,8 @@ function proseRecipients(
   if (inText.length) return inText;
   const named = sentenceRecipients(report, exclude);
   if (named.length) return named.map(bare);
-  if (opts.sure && returnedTo && !excluded(returnedTo, exclude)) return [bare(returnedTo)];
+  if (opts.sure && returnedTo && !excluded(returnedTo, exclude))
+    return [{ ...bare(returnedTo), diagnostic: whole ?? shortNameReason(report, returnedTo) }];
   return [];
 }
 

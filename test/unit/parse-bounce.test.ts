@@ -397,6 +397,48 @@ const EXPECTED: Record<string, Expected> = {
     rows: [['bob@example.org', 'failed', '5.0.0', 'soft_bounce', 'unreadable_reply']],
     original: refs(1103),
   },
+  // GMX refuses the sender's domain (its DNS), in words that also say "mailbox unavailable".
+  'gmx-sender-dns-refused.eml': {
+    bounce: 'postfix',
+    rows: [['otto@gmx.de', 'failed', '5.0.0', 'blocked', 'policy']],
+    original: refs(4242),
+  },
+  // web.de's policy refusal, no enhanced code beyond 5.0.0: never the catch-all hard bounce.
+  'webde-policy-restrictions.eml': {
+    bounce: 'postfix',
+    rows: [['paula@web.de', 'failed', '5.0.0', 'blocked', 'policy']],
+  },
+  // Eight refusals of one relay: only the one about the mailbox (free.fr) is hard.
+  'postfix-isp-refusals.eml': {
+    bounce: 'postfix',
+    rows: [
+      ['klaus@t-online.de', 'failed', '5.0.0', 'blocked', 'ip_blocklisted'],
+      ['lea@orange.fr', 'failed', '5.7.1', 'blocked', 'policy'],
+      ['marc@free.fr', 'failed', '5.1.1', 'hard_bounce', 'user_unknown'],
+      ['nora@comcast.net', 'failed', '5.0.0', 'blocked', 'spam_content'],
+      ['ole@att.net', 'failed', '5.3.0', 'blocked', 'ip_blocklisted'],
+      ['pia@example.com', 'failed', '5.0.0', 'blocked', 'policy'],
+      ['quinn@cox.net', 'failed', '5.0.0', 'blocked', 'policy'],
+      ['rolf@example.de', 'failed', '5.7.1', 'blocked', 'ip_blocklisted'],
+    ],
+    original: refs(4242),
+  },
+  'zimbra-account-inactive.eml': {
+    bounce: 'postfix',
+    rows: [['tina@zimbra.example.org', 'failed', '5.0.0', 'hard_bounce', 'mailbox_disabled']],
+    original: refs(4242),
+  },
+  // GroupWise names the recipient by its short name, the reason in brackets beside it.
+  'groupwise-user-not-found.eml': {
+    bounce: 'text',
+    rows: [['vreni@gw.example.edu', 'failed', null, 'hard_bounce', 'user_unknown']],
+    original: refs(4242),
+  },
+  // The copy of the message under qmail's marker holds a report of its own: not ours to read.
+  'qmail-quoted-report.eml': {
+    bounce: 'qmail',
+    rows: [['carla@fwd.example.net', 'failed', '5.2.2', 'mailbox_full', 'mailbox_full']],
+  },
   'auto-read-receipt-mdn.eml': { none: 'auto_reply' },
   'challenge-boxbe.eml': { none: 'challenge' },
   'challenge-spamarrest.eml': { none: 'challenge' },
