@@ -55,16 +55,37 @@ export const errorMiddleware: ErrorRequestHandler = (err: unknown, _req, res, _n
   });
 };
 
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Errors thrown by Express's body parser carry a `type`; they are the client's fault, not ours. */
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   const e = err as { type?: string; status?: number; message?: string };
   if (e.type === 'entity.too.large')
     return new ApiError('payload_too_large', 'The request body is too large.');
-  if (e.type === 'entity.parse.failed')
-    return new ApiError('invalid_input', 'The request body is not valid JSON.', [
-      { message: e.message ?? '' },
+  if (e.type === 'body.not_utf8')
+    return new ApiError('invalid_input', 'The request body is not valid UTF-8.', [
+      { field: 'body', message: 'is not valid UTF-8' },
     ]);
+  if (e.type === 'entity.parse.failed') {
+    // Valid JSON that is no object or array (`null`, `"x"`, `1`): the parser's own words would
+    // call it invalid JSON.
+    const body = typeof (err as { body?: unknown }).body === 'string' ? (err as { body: string }).body : '';
+    if (!/^[\s]*[{[]/.test(body) && isJson(body))
+      return new ApiError('invalid_input', 'The request body must be a JSON object.', [
+        { field: 'body', message: 'is not a JSON object' },
+      ]);
+    return new ApiError('invalid_input', 'The request body is not valid JSON.', [
+      { field: 'body', message: e.message ?? 'is not valid JSON' },
+    ]);
+  }
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500)
     return new ApiError('invalid_input', e.message ?? 'Bad request.');
   if (isDatabaseUnavailable(err))

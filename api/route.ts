@@ -2,6 +2,7 @@
  * One table of routes serves twice: Express registers them (with auth and zod parsing) and the
  * OpenAPI document is generated from them, so the document cannot drift from what is enforced.
  */
+import { isUtf8 } from 'node:buffer';
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import { z } from 'zod';
 import { parseOrThrow } from './validation';
@@ -58,8 +59,26 @@ export function route<
   return { ...r, auth: r.auth ?? true };
 }
 
+/** Thrown by the body parser for bytes that are not UTF-8; errors.ts answers it with a 400. */
+export class BodyNotUtf8 extends Error {
+  readonly type = 'body.not_utf8';
+}
+
+/**
+ * JSON bodies, UTF-8 only: the parser would otherwise turn each invalid byte into U+FFFD and the
+ * row would be stored changed (`bad\xff@ok.test` as `bad�@ok.test`).
+ */
+export function jsonBody(limit: string): RequestHandler {
+  return express.json({
+    limit,
+    verify: (_req, _res, buf) => {
+      if (!isUtf8(buf)) throw new BodyNotUtf8('The request body is not valid UTF-8.');
+    },
+  });
+}
+
 // Generous for a mailing's HTML, small enough that a runaway client cannot exhaust memory.
-const defaultBodyParser = express.json({ limit: '2mb' });
+const defaultBodyParser = jsonBody('2mb');
 
 /**
  * With `checkResponses` (the tests turn it on), an answer that does not match its route's response

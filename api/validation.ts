@@ -51,6 +51,12 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 const LINE_BREAK = /[\r\n\u0085\u2028\u2029]/;
 // C0 and C1 controls and DEL; a tab is allowed (it is whitespace in a header too).
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+// Embeddings, overrides and isolates: `\u202Eevil` shows as `live`, in lists and in a Subject alike.
+const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
+// Only format characters and spaces (U+200B, U+2060, ...): a name nobody can see or tell apart.
+const INVISIBLE_ONLY = /^[\p{Cf}\p{Z}\s]+$/u;
+
+const codePoint = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 
 /**
  * Why a string cannot be stored, or undefined. Every string the API stores is checked: NUL cannot be
@@ -63,6 +69,9 @@ export function unstorable(s: string, opts: { oneLine: boolean }): string | unde
   if (!opts.oneLine) return undefined;
   if (LINE_BREAK.test(s)) return 'contains a line break';
   if (CONTROL.test(s)) return 'contains control characters';
+  const bidi = BIDI_CONTROL.exec(s)?.[0];
+  if (bidi) return `contains a bidirectional control character (${codePoint(bidi)})`;
+  if (s !== '' && INVISIBLE_ONLY.test(s)) return 'has no visible character';
   return undefined;
 }
 

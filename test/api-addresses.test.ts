@@ -108,7 +108,7 @@ test('PATCH: to another contact’s mailbox in another spelling is a 409; to its
   expect(recased.body.email).toBe('Mine@ok.test');
 });
 
-test('a correction needs another mailbox: letter case alone leaves an incorrect contact incorrect, and asking it to be active then is a 422', async () => {
+test('a correction needs another mailbox: the address that bounced in another letter case is a 422, with or without status, and nothing changes', async () => {
   const group = (await h.call('POST', '/v1/groups', { name: 'Bounced' })).body.id;
   const id = (await h.call('POST', '/v1/contacts', { email: 'gone@unknown.test' })).body.id;
   await h.call('POST', `/v1/groups/${group}/members`, { contactIds: [id] });
@@ -130,8 +130,15 @@ test('a correction needs another mailbox: letter case alone leaves an incorrect 
   ]);
   expect(await fingerprint(h.t.db)).toEqual(before);
 
+  // Another spelling alone is no correction either: refused, not stored as if it were one.
   const recased = await h.call('PATCH', `/v1/contacts/${id}`, { email: 'Gone@UNKNOWN.test' });
-  expect(recased.body).toMatchObject({ email: 'Gone@unknown.test', status: 'incorrect', groupIds: [] });
+  expect(recased.status).toBe(422);
+  expect(recased.body.error.details).toEqual([
+    { field: 'email', message: 'is the incorrect address itself, not a correction' },
+  ]);
+  expect(await fingerprint(h.t.db)).toEqual(before);
+  // The same spelling again changes nothing and is no error.
+  expect((await h.call('PATCH', `/v1/contacts/${id}`, { email: 'gone@unknown.test' })).status).toBe(200);
   const corrected = await h.call('PATCH', `/v1/contacts/${id}`, { email: 'gone@ok.test' });
   expect(corrected.body).toMatchObject({ email: 'gone@ok.test', status: 'active', groupIds: [group] });
 });

@@ -169,22 +169,34 @@ describe('malformed input', () => {
     ['GET', '/v1/contacts/99999999999999999999', undefined, 404, 'not_found', ''],
     ['POST', '/v1/groups', { name: '' }, 400, 'invalid_input', 'name'],
     ['POST', '/v1/groups', { name: ['a'] }, 400, 'invalid_input', 'name'],
+    // Shows as "live": a bidirectional override; a name of invisible characters only.
+    ['POST', '/v1/groups', { name: '\u202Eevil' }, 400, 'invalid_input', 'name'],
+    ['POST', '/v1/groups', { name: '\u200B\u2060' }, 400, 'invalid_input', 'name'],
     ['POST', `/v1/groups/${r.group}/members`, { contactIds: [] }, 400, 'invalid_input', 'contactIds'],
     ['POST', `/v1/groups/${r.group}/members`, { contactIds: ['x1'] }, 400, 'invalid_input', 'contactIds.0'],
-    ['POST', `/v1/groups/${r.group}/members`, { contactIds: ['999999'] }, 404, 'not_found', 'contactIds[0]'],
+    ['POST', `/v1/groups/${r.group}/members`, { contactIds: ['999999'] }, 404, 'not_found', 'contactIds.0'],
     [
       'POST',
       `/v1/groups/${r.group}/members`,
       { contactIds: [r.contact, r.incorrect] },
       422,
       'unprocessable',
-      'contactIds[1]',
+      'contactIds.1',
     ],
     ['DELETE', `/v1/groups/${r.group}/members/${r.incorrect}`, undefined, 404, 'not_found', ''],
     [
       'POST',
       '/v1/mailings',
       { name: 'M', fromEmail: 'a@sender.example', subject: 'S', groupIds: [r.group] },
+      400,
+      'invalid_input',
+      'text',
+    ],
+    // Blank bodies are no bodies.
+    [
+      'POST',
+      '/v1/mailings',
+      { name: 'M', fromEmail: 'a@sender.example', subject: 'S', text: ' \n ', html: '', groupIds: [r.group] },
       400,
       'invalid_input',
       'text',
@@ -211,7 +223,7 @@ describe('malformed input', () => {
       { name: 'M', fromEmail: 'a@sender.example', subject: 'S', text: 'T', groupIds: ['424242'] },
       404,
       'not_found',
-      'groupIds[0]',
+      'groupIds.0',
     ],
     ['POST', `/v1/mailings/${r.sent}/send`, undefined, 409, 'conflict', ''],
     ['GET', `/v1/mailings/${r.sent}/recipients?status=bounced`, undefined, 400, 'invalid_input', 'status'],
@@ -256,7 +268,7 @@ describe('malformed input', () => {
     }
   });
 
-  it('when the body is not JSON, is not sent as JSON, or is too large, then 400 / 400 / 413', async () => {
+  it('when the body is not JSON, not a JSON object, not UTF-8, not sent as JSON, or too large, then 400s and a 413', async () => {
     expectError(
       await unchanged(() => h.call('POST', '/v1/groups', undefined, { raw: '{"name":' })),
       400,
@@ -270,6 +282,25 @@ describe('malformed input', () => {
       }).then(async (res) => ({ status: res.status, body: await res.json() })),
     );
     expectError(plain, 400, 'invalid_input');
+    // JSON, but no object: said so, not called invalid JSON.
+    const notObject = await unchanged(() => h.call('POST', '/v1/groups', undefined, { raw: 'null' }));
+    expectError(notObject, 400, 'invalid_input');
+    expect(notObject.body.error.message).toBe('The request body must be a JSON object.');
+    // Bytes that are not UTF-8 are refused, never stored as U+FFFD (the large import has its own parser).
+    for (const [path, json] of [
+      ['/v1/contacts', '{"email":"bad\xff@ok.test"}'],
+      ['/v1/contacts/import', '{"contacts":[{"email":"bad\xff@ok.test"}]}'],
+    ] as const) {
+      const latin1 = await unchanged(() =>
+        fetch(`${h.api.url}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${h.key}`, 'content-type': 'application/json' },
+          body: Buffer.from(json, 'latin1'),
+        }).then(async (res) => ({ status: res.status, body: await res.json() })),
+      );
+      expectError(latin1, 400, 'invalid_input');
+      expect(latin1.body.error.details).toEqual([{ field: 'body', message: 'is not valid UTF-8' }]);
+    }
     const huge = {
       name: 'M',
       fromEmail: 'a@sender.example',

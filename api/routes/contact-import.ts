@@ -1,11 +1,11 @@
 /** The contact import: up to 100,000 rows a call, the invalid ones reported by index. */
-import express, { type Request, type RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../db/connection';
 import { ApiError } from '../errors';
 import * as contacts from '../../db/contacts';
 import { requireGroup } from '../lookups';
-import { route } from '../route';
+import { jsonBody, route } from '../route';
 import { idField } from '../validation';
 import { forEachYielding } from '../yielding';
 import { contactBody } from './contacts';
@@ -92,7 +92,7 @@ function importSlots() {
 
 export function contactImportRoutes(db: Db) {
   const { gate, inSlot } = importSlots();
-  const json = express.json({ limit: '32mb' });
+  const json = jsonBody('32mb');
   return [
     route({
       method: 'post',

@@ -148,12 +148,13 @@ export function contactRoutes(db: Db) {
               'An incorrect address becomes active when its email is corrected: send the new email.',
               [{ field: 'status', message: 'an incorrect address needs a corrected email' }],
             );
-          // Asked to be active again with the mailbox that bounced (or another spelling of it).
+          // The mailbox that bounced again, in another spelling (letter case) or asked to be active:
+          // no correction, and nothing changed (the page would show a correction that is none).
           if (
-            body.status === 'active' &&
             before.status === 'incorrect' &&
             body.email !== undefined &&
-            emailKey(body.email) === before.email_key
+            emailKey(body.email) === before.email_key &&
+            (body.status === 'active' || body.email !== before.email)
           )
             throw new ApiError(
               'unprocessable',

@@ -41,7 +41,7 @@ function detailsFor(contactIds: string[], ids: string[], message: (id: string) =
   // One pass, not an indexOf per id: 10,000 unknown ids would be 10^8 comparisons on the event loop.
   const index = new Map<string, number>();
   contactIds.forEach((id, i) => index.has(id) || index.set(id, i));
-  return ids.map((id) => ({ field: `contactIds[${index.get(id)}]`, message: message(id) }));
+  return ids.map((id) => ({ field: `contactIds.${index.get(id)}`, message: message(id) }));
 }
 
 export function groupRoutes(db: Db) {

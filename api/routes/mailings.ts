@@ -32,14 +32,19 @@ const mailingBody = z
     fromEmail: emailField,
     fromName: z.union([text(200), z.null()]).optional(),
     subject: text(998).pipe(z.string().min(1, 'is empty')),
-    text: bodyText(1_000_000).optional(),
-    html: bodyText(1_000_000).optional(),
+    // A blank body is no body: `"text": ""` beside an HTML one means none, and alone it is refused.
+    text: bodyText(1_000_000).optional().transform(blankAsAbsent),
+    html: bodyText(1_000_000).optional().transform(blankAsAbsent),
     groupIds: z.array(idField).min(1).max(100),
   })
   .refine((m) => m.text !== undefined || m.html !== undefined, {
-    message: 'a mailing needs a text or an html body',
+    message: 'a mailing needs a text or an html body that is not blank',
     path: ['text'],
   });
+
+function blankAsAbsent(body: string | undefined): string | undefined {
+  return body === undefined || body.trim() === '' ? undefined : body;
+}
 
 const mailingSchema = z.strictObject({
   id: z.string(),
@@ -110,7 +115,7 @@ export function mailingRoutes({ db, client, taskQueue }: MailingDeps) {
               'not_found',
               `No group ${missing.join(', ')}.`,
               missing.map((g) => ({
-                field: `groupIds[${body.groupIds.indexOf(g)}]`,
+                field: `groupIds.${body.groupIds.indexOf(g)}`,
                 message: `no group ${g}`,
               })),
             );

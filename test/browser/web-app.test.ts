@@ -350,10 +350,18 @@ async function seedScenario() {
   await see(dialog);
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'hidden' });
+  // The keyboard is back on the button that opened it.
+  const focused = () => page.evaluate<string>('document.activeElement.textContent');
+  expect(await focused()).toBe('Add to group');
   await page.getByRole('button', { name: 'Add to group' }).click();
   await until('the groups in the dropdown', async () =>
     /\d+/.test(await dialog.getByLabel('Existing group', { exact: true }).inputValue()),
   );
+  // Tab from the dropdown through the new group's name: the choice stays the existing group.
+  await dialog.getByLabel('Existing group', { exact: true }).focus();
+  await page.keyboard.press('Tab');
+  expect(await page.evaluate<string>('document.activeElement.id')).toBe('new-group-name');
+  expect(await dialog.getByLabel('Add to existing group').isChecked()).toBe(true);
   await dialog.getByLabel('Add to a new group').check();
   await dialog.getByLabel('New group’s name').fill('Retry next time');
   await shot('13-add-to-group-dialog');
@@ -364,8 +372,11 @@ async function seedScenario() {
   await dialog.getByRole('button', { name: 'Add', exact: true }).click();
   await see(dialog.getByRole('status'), 'Added 4 contacts to “Retry next time”; 0 were already members.');
   await shot('14-added-to-group');
-  await dialog.getByRole('button', { name: 'Done' }).click();
+  // Done has the keyboard (the Add button is gone), and closing puts it back on Add to group.
+  expect(await focused()).toBe('Done');
+  await page.keyboard.press('Enter');
   await dialog.waitFor({ state: 'hidden' });
+  expect(await focused()).toBe('Add to group');
 
   // The group, then a second mailing to it: the confirmation counts its 4 members.
   await menu('Groups').click();

@@ -47,7 +47,7 @@ export class ApiError extends Error {
   }
   /** The message about one field, if the API named it. */
   about(field: string): string | undefined {
-    return this.details.find((d) => d.field === field || d.field.startsWith(`${field}[`))?.message;
+    return this.details.find((d) => d.field === field || d.field.startsWith(`${field}.`))?.message;
   }
 }
 

@@ -47,6 +47,14 @@ export function RecipientsPage({
   const [selection, setSelection] = useState<Selection>({ all: false, ids: new Set() });
   const [expanding, setExpanding] = useState(false);
   const [dialogOpen, setDialogOpen] = useState(false);
+  const openerRef = useRef<HTMLButtonElement>(null);
+  const wasOpen = useRef(false);
+  // Once the dialog is gone (not before: outside an open modal dialog nothing takes focus), the
+  // keyboard is back on the button that opened it, not at the top of the page.
+  useEffect(() => {
+    if (wasOpen.current && !dialogOpen) openerRef.current?.focus();
+    wasOpen.current = dialogOpen;
+  }, [dialogOpen]);
   const [result, setResult] = useState<string>();
   const [error, setError] = useState<ApiError>();
   useEffect(() => setSelection({ all: false, ids: new Set() }), [mailingId, filter]);
@@ -113,6 +121,7 @@ export function RecipientsPage({
         <div className="toolbar">
           <button
             type="button"
+            ref={openerRef}
             onClick={() => {
               setResult(undefined);
               setDialogOpen(true);
@@ -258,6 +267,12 @@ function AddToGroupDialog({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError>();
   const [done, setDone] = useState<string>();
+  const doneRef = useRef<HTMLButtonElement>(null);
+  // The Add button is gone once it worked: the keyboard goes on from Done (autoFocus does not
+  // reach into an open modal dialog).
+  useEffect(() => {
+    if (done) doneRef.current?.focus();
+  }, [done]);
 
   useEffect(() => {
     const dialog = ref.current!;
@@ -346,8 +361,11 @@ function AddToGroupDialog({
             <input
               id="new-group-name"
               value={name}
-              onChange={(e) => setName(e.target.value)}
-              onFocus={() => setTarget('new')}
+              onChange={(e) => {
+                setName(e.target.value);
+                // Typing a name chooses a new group; passing through with Tab changes nothing.
+                if (e.target.value.trim()) setTarget('new');
+              }}
               aria-invalid={target === 'new' && error?.about('newGroup') ? true : undefined}
               aria-describedby={error ? 'add-error' : undefined}
             />
@@ -362,7 +380,7 @@ function AddToGroupDialog({
         )}
         <div className="actions">
           {done ? (
-            <button type="button" onClick={() => onClose(done)} autoFocus>
+            <button type="button" ref={doneRef} onClick={() => onClose(done)}>
               Done
             </button>
           ) : (
