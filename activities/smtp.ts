@@ -265,9 +265,9 @@ function phaseOfCommand(command: string): Phase | undefined {
 
 /**
  * One SMTP session: connect, EHLO (and STARTTLS), AUTH for a relay, MAIL, RCPT, DATA, the message;
- * or, when `sessions` has one to take, a kept session with the relay, from MAIL on. A watchdog follows the
- * session through nodemailer's transaction log and closes the connection when a phase overruns its
- * deadline, or when `stop` fires. A session whose message was taken is kept, when `sessions` keeps.
+ * or, when `sessions` has one to take, a kept session with the relay, from MAIL on. A watchdog
+ * follows the session through nodemailer's transaction log and closes the connection when a phase
+ * overruns its deadline, or when `stop` fires. A session whose message was taken goes to `sessions`.
  */
 function session(
   target: Target,

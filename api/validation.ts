@@ -12,6 +12,35 @@ function issuesToDetails(issues: readonly z.core.$ZodIssue[]): ErrorDetail[] {
   });
 }
 
+/**
+ * zod's own wording for the common issues (`Too big: expected string to have <=200 characters`,
+ * `Invalid input`) said as the contract says the rest: what is wrong with the field. A message a
+ * schema gives itself comes first.
+ */
+function inWords(issue: z.core.$ZodRawIssue): string | undefined {
+  const n = (v: unknown) => String(v);
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.input === undefined) return 'is required';
+      if (issue.expected === 'number' && typeof issue.input === 'number') return 'is not a number';
+      return `must be ${issue.expected === 'array' || issue.expected === 'object' ? 'an' : 'a'} ${issue.expected}`;
+    case 'too_big':
+      if (issue.origin === 'string') return `is longer than ${n(issue.maximum)} characters`;
+      if (issue.origin === 'array') return `has more than ${n(issue.maximum)} items`;
+      return `is more than ${n(issue.maximum)}`;
+    case 'too_small':
+      if (issue.origin === 'string')
+        return Number(issue.minimum) <= 1 ? 'is empty' : `is shorter than ${n(issue.minimum)} characters`;
+      if (issue.origin === 'array')
+        return Number(issue.minimum) <= 1 ? 'is empty' : `has fewer than ${n(issue.minimum)} items`;
+      return `is less than ${n(issue.minimum)}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return undefined;
+  }
+}
+
 export function parseOrThrow<S extends z.ZodType>(
   schema: S,
   value: unknown,
@@ -21,7 +50,7 @@ export function parseOrThrow<S extends z.ZodType>(
     throw new ApiError('invalid_input', 'Send a JSON body with "Content-Type: application/json".', [
       { field: 'body', message: 'missing' },
     ]);
-  const parsed = schema.safeParse(value ?? {});
+  const parsed = schema.safeParse(value ?? {}, { error: inWords });
   if (parsed.success) return parsed.data;
   const details = issuesToDetails(parsed.error.issues);
   const first = details[0];

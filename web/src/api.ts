@@ -23,7 +23,7 @@ export type Contact = Get<'/v1/contacts/{id}'>;
 export type ContactStatus = Contact['status'];
 export type Group = Get<'/v1/groups/{id}'>;
 export type NewMailing = Field<Paths['/v1/mailings']['post'], 'body'>;
-export type ImportRow = { email: string; firstName?: string; lastName?: string };
+export type { ImportRow } from './csv';
 export type ImportResult = Result<Paths['/v1/contacts/import']['post']>;
 export type Page<T> = { items: T[]; nextCursor: string | null };
 

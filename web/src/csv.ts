@@ -1,8 +1,10 @@
 /**
  * Pasted lines or a CSV file as contacts to import: one contact a line, `email, first name, last name`
- * (comma, semicolon or tab), or columns named by a header line that has an "email" column.
+ * (comma, semicolon or tab), or columns named by a header line that has an "email" column (a single
+ * "name" column is split: its last word is the last name).
  */
-import type { ImportRow } from './api';
+/** One contact to import, as `POST /v1/contacts/import` takes it. */
+export type ImportRow = { email: string; firstName?: string; lastName?: string };
 
 export type ParsedRow = { line: number; row: ImportRow };
 
@@ -19,21 +21,31 @@ export function parseContacts(text: string): ParsedRow[] {
         email: column('email', 'emailaddress'),
         firstName: column('firstname', 'first', 'givenname'),
         lastName: column('lastname', 'last', 'surname', 'familyname'),
+        // One column for the whole name (`Name,Email`): its last word is the last name.
+        fullName: column('name', 'fullname', 'contactname', 'displayname'),
       }
-    : { email: 0, firstName: 1, lastName: 2 };
+    : { email: 0, firstName: 1, lastName: 2, fullName: -1 };
   const rows: ParsedRow[] = [];
   lines.forEach((text, i) => {
     if (text.trim() === '' || (named && i === first)) return;
     const c = cells(text, separator);
     const pick = (n: number) => (n >= 0 ? c[n]?.trim() || undefined : undefined);
     const row: ImportRow = { email: pick(at.email) ?? '' };
-    const firstName = pick(at.firstName);
-    const lastName = pick(at.lastName);
+    const whole = at.firstName < 0 && at.lastName < 0 ? splitName(pick(at.fullName)) : {};
+    const firstName = pick(at.firstName) ?? whole.firstName;
+    const lastName = pick(at.lastName) ?? whole.lastName;
     if (firstName) row.firstName = firstName;
     if (lastName) row.lastName = lastName;
     rows.push({ line: i + 1, row });
   });
   return rows;
+}
+
+/** `Ann Marie Smith` → first `Ann Marie`, last `Smith`; one word is a first name. */
+function splitName(name: string | undefined): { firstName?: string; lastName?: string } {
+  if (!name) return {};
+  const at = name.search(/\s+\S+$/);
+  return at <= 0 ? { firstName: name } : { firstName: name.slice(0, at), lastName: name.slice(at).trim() };
 }
 
 /** One line's cells; a cell in double quotes may hold the separator and "" for a quote. */

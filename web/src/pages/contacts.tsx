@@ -324,7 +324,7 @@ function ImportContacts({ onImported }: { onImported: () => void }) {
               <ul className="invalid-rows">
                 {result.invalid.slice(0, 100).map((x) => (
                   <li key={x.line}>
-                    Line {x.line}: <code>{x.email ?? '(no email)'}</code>: {x.message}
+                    Line {x.line}: <code>{x.email || '(no email)'}</code>: {x.message}
                   </li>
                 ))}
               </ul>
