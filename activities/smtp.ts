@@ -141,10 +141,15 @@ export function createSmtpSender(opts: SmtpOptions) {
     };
     if (relay) {
       const first = await talk(relay, { keeper: relaySessions, take: true });
-      // A kept session that failed at its first command most likely ended while it waited (the
-      // relay's idle timeout, its 421 on the way out): nothing of the message went, so it goes on a
-      // new session rather than coming back as the recipient's soft bounce.
-      const stale = first.reused && first.phase === KEPT.name;
+      // A kept session that failed before any of the message went (no 354) most likely ended while
+      // it waited (the relay's idle timeout, a NAT's, its 421 on the way out): the message goes on a
+      // new session rather than coming back as the recipient's soft bounce. With PIPELINING, MAIL,
+      // RCPT and DATA leave together, so the phase alone cannot tell: no reply at all, a 421, or a
+      // refusal of MAIL FROM is the session's; a reply to RCPT TO stays the recipient's verdict.
+      const stale =
+        first.reused &&
+        !first.messageStarted &&
+        (first.phase === KEPT.name || isErrorName(first.reply) || /^421\b/.test(first.reply));
       return done(stale ? await talk(relay, { keeper: relaySessions, take: false }) : first, null);
     }
 
@@ -277,10 +282,16 @@ function session(
   raw: Buffer,
   stop: AbortSignal,
   sessions?: { keeper: SessionKeeper; take: boolean },
-): Promise<Outcome & { reused: boolean }> {
+): Promise<Outcome & { reused: boolean; messageStarted: boolean }> {
   // Cancelled or past the deadline before connecting (while DNS answered): no session at all. An
   // abort listener added now would never fire.
-  if (stop.aborted) return Promise.resolve({ reply: 'ETIMEDOUT', phase: AFTER_CONNECT.name, reused: false });
+  if (stop.aborted)
+    return Promise.resolve({
+      reply: 'ETIMEDOUT',
+      phase: AFTER_CONNECT.name,
+      reused: false,
+      messageStarted: false,
+    });
   const keeper = sessions?.keeper;
   const kept = sessions?.take ? keeper?.take() : undefined;
   return new Promise((resolve, reject) => {
@@ -288,6 +299,8 @@ function session(
     let expired: Phase | null = null;
     let timer: NodeJS.Timeout | undefined;
     let settled = false;
+    // The server asked for the message (354): from then on it may hold some or all of it.
+    let messageStarted = false;
     const arm = (next: Phase, ms = timeouts[next.limit]) => {
       phase = next;
       clearTimeout(timer);
@@ -310,7 +323,7 @@ function session(
       if (taken && keeper) keeper.keep(current);
       else endSession(conn, taken);
       if (outcome instanceof Error) reject(outcome);
-      else resolve({ ...outcome, reused: Boolean(kept) });
+      else resolve({ ...outcome, reused: Boolean(kept), messageStarted });
     };
     const watch = (meta: unknown, message: unknown) => {
       const tnx = (meta as { tnx?: string } | null)?.tnx;
@@ -319,9 +332,11 @@ function session(
         if (next) arm(next);
       } else if (tnx === 'server' && phase.name === 'DATA' && /^354/.test(String(message))) {
         // The server wants the message: streaming it may take up to a block's time.
+        messageStarted = true;
         arm({ name: 'DATA', limit: 'dataBlock' });
       } else if (tnx === 'message' && typeof (meta as { outByteCount?: unknown }).outByteCount === 'number') {
         // The message and its final "." are sent: from now on a missing answer may mean a copy arrived.
+        messageStarted = true;
         arm(DATA_SENT);
       }
     };
@@ -401,6 +416,9 @@ function openConnection(target: Target, ehloHostname: string, timeouts: SmtpTime
     },
   });
 }
+
+/** An error name of ours (`ECONNRESET`), not a reply of the server's. */
+const isErrorName = (reply: string) => /^E[A-Z_]{2,}$/.test(reply.trim());
 
 /**
  * The error name for a session that ended without a reply. After the message was sent, no answer

@@ -23,6 +23,7 @@ function inWords(issue: z.core.$ZodRawIssue): string | undefined {
     case 'invalid_type':
       if (issue.input === undefined) return 'is required';
       if (issue.expected === 'number' && typeof issue.input === 'number') return 'is not a number';
+      if (issue.expected === 'int') return 'must be a whole number';
       return `must be ${issue.expected === 'array' || issue.expected === 'object' ? 'an' : 'a'} ${issue.expected}`;
     case 'too_big':
       if (issue.origin === 'string') return `is longer than ${n(issue.maximum)} characters`;
@@ -80,8 +81,9 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 const LINE_BREAK = /[\r\n\u0085\u2028\u2029]/;
 // C0 and C1 controls and DEL; a tab is allowed (it is whitespace in a header too).
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
-// Embeddings, overrides and isolates: `\u202Eevil` shows as `live`, in lists and in a Subject alike.
-const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
+// The overrides: `\u202Eevil` shows as `live`, in lists and in a Subject alike. Embeddings and
+// isolates only set a direction (right-to-left names and subjects use them) and stay allowed.
+const BIDI_CONTROL = /[\u202d\u202e]/;
 // Only format characters and spaces (U+200B, U+2060, ...): a name nobody can see or tell apart.
 const INVISIBLE_ONLY = /^[\p{Cf}\p{Z}\s]+$/u;
 

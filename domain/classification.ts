@@ -169,7 +169,7 @@ const SENDER_REJECTED = anyOf(
   /\bbatv\b|(third-party|unsigned) dsn|envelope from address|mail from not owned|from a different address or alias/,
   /server does not accept mail from|address used to send your message is not subscribed/,
   // GMX and web.de about the sender's domain: "mailbox unavailable ... invalid DNS MX or A/AAAA".
-  /invalid dns (mx|a)\b|(mx|a\/aaaa) resource record/,
+  /invalid dns mx or a\/aaaa resource record/,
 );
 /**
  * Said before our recipient was named (at connection, greeting, HELO/EHLO or MAIL FROM), as the
@@ -181,7 +181,7 @@ const BEFORE_RECIPIENT = anyOf(
   /in reply to the (mail from|ehlo|helo)|not accepting connections/,
 );
 const POLICY = anyOf(
-  /administrative prohibition|local policy|policy (reasons|restrictions?)|(denied|due) (by|to) policy|policy violation|protocol violation/,
+  /administrative prohibition|local policy|policy reasons|denied by policy|reject(ed)? due to policy|policy violation|protocol violation/,
   /security polic(y|ies)|message not allowed|header error|duplicate header|headers? too (large|long)/,
   /multiple addresses in from|not rfc ?5322 compliant|improperly.formatted|redundant\. you cannot send/,
   /may not be mail exchanger|not (a )?registered gateway user|organizational settings|mass mailer/,

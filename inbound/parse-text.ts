@@ -242,8 +242,9 @@ export function shortNameReason(report: string[], address: string): string | nul
   for (const line of report.slice(0, 300)) {
     const t = line.trim().replace(BULLET, '');
     if (t.slice(0, local.length).toLowerCase() !== local) continue;
-    const m = /^[ \t]*(?:\(([^()]{3,200})\)|[:-][ \t]*(\S.{2,199}))[ \t]*$/.exec(t.slice(local.length));
-    if (m) return cleanDiagnostic(m[1] ?? m[2] ?? null);
+    // Only in brackets: `to: …` or `subject - …` are more likely a label than the recipient's name.
+    const m = /^[ \t]+\(([^()]{3,200})\)[ \t]*$/.exec(t.slice(local.length));
+    if (m) return cleanDiagnostic(m[1] ?? null);
   }
   return null;
 }

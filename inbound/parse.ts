@@ -152,7 +152,8 @@ async function parse(raw: Buffer | string): Promise<ParsedInbound> {
     return { kind: 'complaint', feedbackType: type ?? 'abuse', recipient, original: returned.refs };
   }
 
-  const { report, original } = splitReport(lines(ctx.text));
+  const all = lines(ctx.text);
+  const { report, original } = splitReport(all);
   const exclude = new Set<string>(
     [ctx.from, ...addresses(mail.to), returned.from, returned.sender, returned.returnPath]
       .filter((a): a is string => !!a)
@@ -161,10 +162,11 @@ async function parse(raw: Buffer | string): Promise<ParsedInbound> {
   const inText = textReports(report, exclude);
   const markers = bounceMarkers(report);
 
-  // 2. A delivery report (RFC 3464), in its own part or, from a broken MTA, in the text.
-  // Fields pasted into the text are read above the returned message only: a copy of a report
-  // quoted in it (a bounce of a bounce) names someone else.
-  const dsn = dsnRecipients(ctx, report);
+  // 2. A delivery report (RFC 3464), in its own part or, from a broken MTA, in the text. Fields
+  // pasted below the copy marker count only when the report above it names no address itself: a
+  // report quoted in the returned message (a bounce of a bounce) names someone else, while a
+  // forwarded, flattened report may sit under "Original message".
+  const dsn = dsnRecipients(ctx, inText.length ? report : all);
   if (dsn.recipients.length) {
     const recipients = dsn.recipients.map((r) => fromDsn(r, inText));
     const format = formatOf(ctx, markers.specific, dsn.reportingMta, true);
@@ -361,7 +363,7 @@ function feedbackOf(ctx: Context): Map<string, string> | null {
 
 function dsnRecipients(
   ctx: Context,
-  report: string[],
+  text: string[],
 ): { recipients: DsnRecipient[]; reportingMta: string; originalMessageId: string } {
   const recipients: DsnRecipient[] = [];
   let reportingMta = '';
@@ -374,12 +376,12 @@ function dsnRecipients(
   }
   if (recipients.length === 0) {
     // Report fields pasted into the text (some MTAs, and forwarders that flatten the report).
-    const at = report.findIndex((l) => /^(?:Final|Original)-Recipient[ \t]*:/i.test(l));
+    const at = text.findIndex((l) => /^(?:Final|Original)-Recipient[ \t]*:/i.test(l));
     if (at >= 0) {
       // From the start of that field group (an Original-Recipient or Action line may come first).
       let start = at;
-      while (start > 0 && at - start < 5 && /^[A-Za-z-]{2,40}[ \t]*:/.test(report[start - 1] ?? '')) start--;
-      const r = deliveryReport(report.slice(start, at + 200).join('\n'));
+      while (start > 0 && at - start < 5 && /^[A-Za-z-]{2,40}[ \t]*:/.test(text[start - 1] ?? '')) start--;
+      const r = deliveryReport(text.slice(start, at + 200).join('\n'));
       recipients.push(...r.recipients.filter((x) => x.status !== null || x.diagnosticCode !== null));
       reportingMta ||= r.perMessage.get('reporting-mta') ?? '';
     }

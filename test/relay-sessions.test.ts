@@ -103,20 +103,23 @@ test('when a session has carried its number of messages, then the next goes on a
   });
 });
 
-test('when the relay dropped a kept session without a word, then the message goes on a new session, once', async () => {
-  const relay = await startRudeSmtp('reset-on-second-mail');
-  const sender = senderTo(`smtp://127.0.0.1:${relay.port}`);
-  try {
-    expect((await sender.send(message('first@rude.test'))).accepted).toBe(true);
-    const second = await sender.send(message('second@rude.test'));
-    // Not a soft bounce of the recipient: the reset came before anything of the message was sent.
-    expect(second.classification).toMatchObject({ category: 'delivered' });
-    expect(relay.opened()).toBe(2);
-  } finally {
-    sender.close();
-    await relay.stop();
-  }
-});
+test.each(['reset-on-second-mail', 'pipelining-reset-on-second-mail'] as const)(
+  'when the relay dropped a kept session without a word (%s), then the message goes on a new session, once',
+  async (rudeness) => {
+    const relay = await startRudeSmtp(rudeness);
+    const sender = senderTo(`smtp://127.0.0.1:${relay.port}`);
+    try {
+      expect((await sender.send(message('first@rude.test'))).accepted).toBe(true);
+      const second = await sender.send(message('second@rude.test'));
+      // Not a soft bounce of the recipient: the reset came before anything of the message was sent.
+      expect(second.classification).toMatchObject({ category: 'delivered' });
+      expect(relay.opened()).toBe(2);
+    } finally {
+      sender.close();
+      await relay.stop();
+    }
+  },
+);
 
 test('when a send on a kept session is cancelled, then that session is closed, not kept', async () => {
   await withSender({}, async (sender, before) => {

@@ -16,7 +16,8 @@ export type Rudeness =
   | 'starttls-refused' // offers STARTTLS, then answers 454 to it
   | 'codeless-greeting' // greets without a code, with a client error name in its text
   | 'deaf-to-quit' // takes the message, never answers QUIT, keeps the connection open
-  | 'reset-on-second-mail'; // takes one message, then resets the connection at the next MAIL FROM
+  | 'reset-on-second-mail' // takes one message, then resets the connection at the next MAIL FROM
+  | 'pipelining-reset-on-second-mail'; // the same, offering PIPELINING (MAIL, RCPT, DATA come at once)
 
 export type RudeServer = { port: number; open(): number; opened(): number; stop(): Promise<void> };
 
@@ -62,10 +63,13 @@ export async function startRudeSmtp(
         if (verb === 'EHLO' && rudeness === 'starttls-refused') {
           say('250-rude.test');
           say('250 STARTTLS');
+        } else if (verb === 'EHLO' && rudeness === 'pipelining-reset-on-second-mail') {
+          say('250-rude.test');
+          say('250 PIPELINING');
         } else if (verb === 'STAR') say('454 4.7.0 TLS not available due to local problem');
         else if (verb === 'EHLO' || verb === 'HELO') say('250 rude.test');
         else if (verb === 'MAIL') {
-          if (rudeness === 'reset-on-second-mail' && taken > 0) return void socket.resetAndDestroy();
+          if (rudeness.endsWith('reset-on-second-mail') && taken > 0) return void socket.resetAndDestroy();
           say('250 2.1.0 Ok');
         } else if (verb === 'RCPT') {
           if (rudeness === 'reset-on-rcpt') return void socket.resetAndDestroy();
