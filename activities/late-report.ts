@@ -3,16 +3,32 @@
  * transaction, once: the same report received twice changes nothing the second time. What a failed
  * delivery leads to is the policy table of domain/outcomes.ts, as for a reply during the session.
  */
+import { ApplicationFailure } from '@temporalio/activity';
 import { deliveryWorkflowId } from '../contract/delivery';
 import type { LateReport, LateReportResult } from '../contract/late-report';
 import { emailKey } from '../domain/address';
 import { counterOf, OUTCOMES } from '../domain/outcomes';
-import type { Db } from '../db/connection';
+import { type Db, isDataException } from '../db/connection';
 import * as contacts from '../db/contacts';
 import * as counters from '../db/counters';
 import * as deliveries from '../db/deliveries';
 
 export async function applyLateReport(db: Db, report: LateReport): Promise<LateReportResult> {
+  try {
+    return await apply(db, report);
+  } catch (err) {
+    // A value PostgreSQL cannot take fails the same way on every try: the workflow retries without
+    // a limit (a database outage must not lose a report), so such a report would retry for ever.
+    if (isDataException(err))
+      throw ApplicationFailure.nonRetryable(
+        `the report cannot be stored: ${(err as Error).message}`,
+        'UnstorableReport',
+      );
+    throw err;
+  }
+}
+
+async function apply(db: Db, report: LateReport): Promise<LateReportResult> {
   // A mail to the List-Unsubscribe mailto: the same as the one-click POST, idempotent by itself.
   if (report.kind === 'unsubscribe') {
     const done = await deliveries.unsubscribeRecipient(db, report.deliveryId);

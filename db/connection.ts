@@ -95,6 +95,15 @@ export function isTransactionConflict(err: unknown): boolean {
   return code === '40P01' || code === '40001';
 }
 
+/**
+ * True for PostgreSQL's data exceptions (SQLSTATE class 22: a value out of range, a byte it cannot
+ * store): the same statement fails the same way every time, so retrying it is no cure.
+ */
+export function isDataException(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('22');
+}
+
 /** True for PostgreSQL's unique violation (SQLSTATE 23505): the row exists already. */
 export function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === '23505';

@@ -29,12 +29,21 @@ export async function sendLateReport(
 ): Promise<void> {
   const transport = nodemailer.createTransport({ url: to.url, connectionTimeout: 5_000 } as never);
   try {
-    const rcpt = kind === 'complaint' ? to.feedbackAddress : msg.returnPath;
-    const raw = kind === 'complaint' ? arf(msg, rcpt) : dsn(kind, msg, rcpt);
-    await transport.sendMail({ envelope: { from: '', to: [rcpt] }, raw });
+    await transport.sendMail(lateReportMail(kind, msg, to.feedbackAddress));
   } finally {
     transport.close();
   }
+}
+
+/** The report as a mail to send: a DSN to the return path, a complaint to the feedback address. */
+export function lateReportMail(
+  kind: LateKind,
+  msg: Returned,
+  feedbackAddress: string,
+  rcpt = kind === 'complaint' ? feedbackAddress : msg.returnPath,
+): { envelope: { from: string; to: string[] }; raw: string } {
+  const raw = kind === 'complaint' ? arf(msg, rcpt) : dsn(kind, msg, rcpt);
+  return { envelope: { from: '', to: [rcpt] }, raw };
 }
 
 /**

@@ -6,7 +6,7 @@
  * in Temporal: a message it accepted is never lost.
  */
 import type { Client } from '@temporalio/client';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { startLateReport } from '../contract/starters';
 import { parseInbound } from './parse';
@@ -29,6 +29,13 @@ export type BounceListener = { port: number; url: string; stop(): Promise<void> 
 
 /** Recipients of one message the listener takes: returned mail has one, a DSN of a list a few. */
 const MAX_RECIPIENTS = 20;
+/** Connections from one address at once: a sending MTA opens a few, not the whole listener. */
+const MAX_CONNECTIONS_PER_ADDRESS = 10;
+/**
+ * A connection's whole life: a client sending a byte now and then (slowloris) never trips the
+ * idle timeout, and would hold its slot for good. 10 MB at a slow 100 KB/s take 100 s.
+ */
+const MAX_SESSION_MS = 5 * 60_000;
 
 type Session = SMTPServerSession & { deliveries?: Array<string | null>; unsubscribes?: string[] };
 
@@ -40,6 +47,8 @@ export async function startBounceListener(
   at: { port: number; host: string },
 ): Promise<BounceListener> {
   const log = deps.log ?? (() => undefined);
+  const perAddress = new Map<string, number>();
+  const counted = new Set<string>();
   const server = new SMTPServer({
     name: deps.keys.domain,
     banner: 'late bounces and feedback reports',
@@ -50,6 +59,28 @@ export async function startBounceListener(
     // A silent client does not hold a connection slot for long.
     socketTimeout: 60_000,
     logger: false,
+    onConnect(session, callback) {
+      const from = session.remoteAddress;
+      const open = perAddress.get(from) ?? 0;
+      if (open >= MAX_CONNECTIONS_PER_ADDRESS)
+        return callback(smtpError(421, '4.7.0 Too many connections from your address, try again later'));
+      perAddress.set(from, open + 1);
+      counted.add(session.id);
+      callback();
+    },
+    onClose(session) {
+      if (!counted.delete(session.id)) return;
+      const open = (perAddress.get(session.remoteAddress) ?? 1) - 1;
+      if (open > 0) perAddress.set(session.remoteAddress, open);
+      else perAddress.delete(session.remoteAddress);
+    },
+    // smtp-server keeps one session object for all the messages of a connection (after RSET and
+    // MAIL FROM too): what the last message was addressed to must not carry over to the next.
+    onMailFrom(_address, session: Session, callback) {
+      session.deliveries = [];
+      session.unsubscribes = [];
+      callback();
+    },
     onRcptTo(address, session: Session, callback) {
       // A report names one delivery; a message to many of ours is no report (and costs work each).
       if ((session.deliveries?.length ?? 0) + (session.unsubscribes?.length ?? 0) >= MAX_RECIPIENTS)
@@ -87,6 +118,11 @@ export async function startBounceListener(
     },
   });
   server.on('error', () => undefined); // a client hanging up mid-session is not the listener's failure
+  server.server.on('connection', (socket: Socket) => {
+    const timer = setTimeout(() => socket.destroy(), MAX_SESSION_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  });
 
   async function handle(
     raw: Buffer,

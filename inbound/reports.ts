@@ -41,9 +41,20 @@ export function unsubscribeReport(deliveryId: string, receivedAt: string): LateR
   return { deliveryId, receivedAt, ...fields, key: keyOf(deliveryId, fields) };
 }
 
+/**
+ * Reports one returned message may make for one delivery. Our messages have one recipient each: a
+ * DSN about one of them names it, or a few addresses it expanded to, never hundreds (each report is
+ * a workflow started before the 250).
+ */
+export const MAX_REPORTS_PER_DELIVERY = 5;
+
 export function reportsOf(parsed: ParsedInbound, envelope: Envelope): LateReport[] {
   if (parsed.kind === 'none') return [];
   const fromHeaders = envelope.deliveryId === null;
+  // A bounce goes to the envelope sender, the signed return path, never to the feedback address:
+  // one there names its delivery by headers anyone can write, next to an address that is often
+  // known. It could make a good contact incorrect, so it changes nothing.
+  if (fromHeaders && parsed.kind === 'bounce') return [];
   const deliveryId = envelope.deliveryId ?? deliveryOfHeaders(parsed.original);
   if (deliveryId === null) return [];
   // Without a signed return path the delivery is named by headers anyone can write: the report
@@ -55,19 +66,19 @@ export function reportsOf(parsed: ParsedInbound, envelope: Envelope): LateReport
     if (!isComplaintFeedback(parsed.feedbackType)) return [];
     const fields = {
       kind: 'complaint' as const,
-      recipient: parsed.recipient,
+      recipient: storable(parsed.recipient, 320),
       feedbackType: parsed.feedbackType,
     };
     return [{ ...base, ...fields, key: keyOf(deliveryId, fields) }];
   }
-  return parsed.recipients.map((r) => {
+  return parsed.recipients.slice(0, MAX_REPORTS_PER_DELIVERY).map((r) => {
     const fields = {
       kind: 'bounce' as const,
-      recipient: r.recipient,
+      recipient: storable(r.recipient, 320),
       action: r.action,
-      status: r.status,
-      diagnosticCode: r.diagnosticCode,
-      remoteMta: r.remoteMta,
+      status: storable(r.status, 32),
+      diagnosticCode: r.diagnosticCode, // cleaned and bounded by the parser (cleanDiagnostic)
+      remoteMta: storable(r.remoteMta, 255),
       category: r.category,
       reason: r.reason,
     };
@@ -75,12 +86,25 @@ export function reportsOf(parsed: ParsedInbound, envelope: Envelope): LateReport
   });
 }
 
+/**
+ * Text from a returned message as PostgreSQL stores it: no NUL or other control character (a NUL
+ * made the report's transaction fail, and retry, for ever), bounded.
+ */
+function storable<T extends string | null>(text: T, max: number): T {
+  if (text === null) return text;
+  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '').slice(0, max) as T;
+}
+
 /** Our Message-ID is `<delivery-<id>@…>`; the returned message may also carry X-Delivery-Id. */
 function deliveryOfHeaders(original: OriginalRefs): string | null {
-  if (original.deliveryId && /^[1-9][0-9]{0,18}$/.test(original.deliveryId)) return original.deliveryId;
   const m = /^<?delivery-([1-9][0-9]{0,18})@/.exec(original.messageId ?? '');
-  return m?.[1] ?? null;
+  const id =
+    original.deliveryId && /^[1-9][0-9]{0,18}$/.test(original.deliveryId) ? original.deliveryId : m?.[1];
+  // A bigint: 19 digits can still be more than PostgreSQL's id column holds.
+  return id && BigInt(id) <= MAX_BIGINT ? id : null;
 }
+
+const MAX_BIGINT = 9223372036854775807n;
 
 /** What the report says, hashed: the same DSN twice is the same key; the time it came is not in it. */
 function keyOf(deliveryId: string, fields: Record<string, unknown>): string {

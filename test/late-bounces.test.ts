@@ -5,7 +5,7 @@
  */
 import nodemailer from 'nodemailer';
 import { countersOfMailing } from '../db/counters';
-import { sendLateReport } from '../dev/lab-reports';
+import { lateReportMail, sendLateReport } from '../dev/lab-reports';
 import { until } from '../dev/until';
 import { returnPathFor } from '../inbound/return-path';
 import { tokenFor } from '../inbound/unsubscribe-token';
@@ -172,4 +172,86 @@ test('when a mail comes to the List-Unsubscribe mailto, then its contact is unsu
     delivered: 1,
     complaints: 0,
   });
+});
+
+test('when two reports come over one SMTP connection, then each is applied to its own delivery only', async () => {
+  // A relay's MTA keeps its connections (Postfix's connection cache): a mailbox-full report for the
+  // first delivery, then a hard bounce for the second, one after the other on one session.
+  const first = await deliverThen('ok.test', () => Promise.resolve());
+  const second = await deliverThen('ok.test', () => Promise.resolve());
+  const deliveryOf = async (mailingId: string) =>
+    (
+      await h.t.db
+        .selectFrom('deliveries')
+        .select('id')
+        .where('mailing_id', '=', mailingId)
+        .executeTakeFirstOrThrow()
+    ).id;
+  const [a, b] = [await deliveryOf(first.mailingId), await deliveryOf(second.mailingId)];
+  const transport = nodemailer.createTransport({
+    url: h.listener!.url,
+    pool: true,
+    maxConnections: 1,
+  } as never);
+  const worker = await h.newWorker();
+  try {
+    await worker.runUntil(async () => {
+      for (const [kind, deliveryId, email] of [
+        ['full', a, first.contact.email],
+        ['hard', b, second.contact.email],
+      ] as const)
+        await transport.sendMail(
+          lateReportMail(
+            kind,
+            {
+              returnPath: returnPathFor(deliveryId, TEST_RETURN_PATH),
+              recipient: email,
+              headers: 'Subject: Hello',
+            },
+            TEST_FEEDBACK_ADDRESS,
+          ),
+        );
+      await until(
+        async () => (await countersOfMailing(h.t.db, second.mailingId)).incorrectAddresses === 1,
+        'the hard bounce applied',
+      );
+      await until(
+        async () => (await countersOfMailing(h.t.db, first.mailingId)).technicalProblems === 1,
+        'the mailbox-full report applied',
+      );
+    });
+  } finally {
+    transport.close();
+  }
+  // The second message's hard bounce never reached the first delivery.
+  expect(await countersOfMailing(h.t.db, first.mailingId)).toMatchObject({ incorrectAddresses: 0 });
+  expect(await contact(first.contact.id)).toMatchObject({ status: 'active' });
+  expect(await contact(second.contact.id)).toMatchObject({ status: 'incorrect' });
+});
+
+test('when a bounce comes to the feedback address, naming a delivery by its headers, then nothing changes', async () => {
+  // Anyone can write those headers, and a contact's address is often known: only complaints are
+  // taken there. Then a complaint by the same way, to show the worker was there to apply one.
+  const { mailingId, contact: c } = await deliverThen('ok.test', async ({ deliveryId, email, mailingId }) => {
+    const returned = {
+      returnPath: returnPathFor(deliveryId, TEST_RETURN_PATH),
+      recipient: email,
+      headers: `Message-ID: <delivery-${deliveryId}@test.localhost>\r\nX-Delivery-Id: ${deliveryId}\r\nSubject: Hello`,
+    };
+    const transport = nodemailer.createTransport({ url: h.listener!.url } as never);
+    try {
+      await transport.sendMail(
+        lateReportMail('hard', returned, TEST_FEEDBACK_ADDRESS, TEST_FEEDBACK_ADDRESS),
+      );
+      await transport.sendMail(lateReportMail('complaint', returned, TEST_FEEDBACK_ADDRESS));
+    } finally {
+      transport.close();
+    }
+    await until(
+      async () => (await countersOfMailing(h.t.db, mailingId)).complaints === 1,
+      'the complaint applied',
+    );
+  });
+  expect(await countersOfMailing(h.t.db, mailingId)).toMatchObject({ incorrectAddresses: 0, complaints: 1 });
+  expect(await contact(c.id)).toMatchObject({ status: 'unsubscribed' });
 });

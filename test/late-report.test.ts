@@ -185,3 +185,17 @@ test('when a delivery is still retrying, then it is told and ends as the late re
   expect(await countersOfMailing(h.t.db, mailingId)).toMatchObject({ incorrectAddresses: 1, retrying: 0 });
   expect(await contactOf(contact.id)).toMatchObject({ status: 'incorrect' });
 });
+
+test('when a report holds what PostgreSQL cannot store, then its workflow fails at once instead of retrying for ever', async () => {
+  // The listener cleans what it hands over (inbound/reports.ts); this is the backstop behind it.
+  const { deliveryId, contact } = await deliveredTo('ok.test');
+  const report = bounce(deliveryId, contact.email, { key: 'nul', remoteMta: 'mx\u0000.example' });
+  const worker = await h.newWorker();
+  await worker.runUntil(async () => {
+    await startLateReport(h.env.client, report, { taskQueue: h.taskQueue });
+    await expect(
+      h.env.client.workflow.getHandle(`late-report-${deliveryId}-nul`).result(),
+    ).rejects.toMatchObject({ cause: { cause: { type: 'UnstorableReport', nonRetryable: true } } });
+  });
+  expect(await contactOf(contact.id)).toMatchObject({ status: 'active' });
+});

@@ -1,0 +1,70 @@
+/**
+ * What a returned message's reports become (inbound/reports.ts): what the listener hands to Temporal
+ * before its 250, so every field must be storable and their number bounded.
+ */
+import type { OriginalRefs, ParsedInbound, RecipientReport } from '../../inbound/parse';
+import { MAX_REPORTS_PER_DELIVERY, reportsOf } from '../../inbound/reports';
+
+const receivedAt = '2026-11-30T12:00:00.000Z';
+const NO_REFS: OriginalRefs = { messageId: null, deliveryId: null, mailingId: null };
+
+const failed = (recipient: string, more: Partial<RecipientReport> = {}): RecipientReport => ({
+  recipient,
+  action: 'failed',
+  status: '5.1.1',
+  diagnosticCode: '550 5.1.1 User unknown',
+  remoteMta: 'mx.example.org',
+  category: 'hard_bounce',
+  reason: 'user_unknown',
+  ...more,
+});
+
+const bounce = (recipients: RecipientReport[], original = NO_REFS): ParsedInbound => ({
+  kind: 'bounce',
+  recipients,
+  original,
+  format: 'rfc3464',
+});
+
+test('a bounce to the feedback address, its delivery named by headers anyone can write, makes no report', () => {
+  const named = { messageId: '<delivery-42@mail.example>', deliveryId: '42', mailingId: '7' };
+  expect(reportsOf(bounce([failed('ann@example.org')], named), { deliveryId: null, receivedAt })).toEqual([]);
+  // A complaint there is what the address is for.
+  const complaint: ParsedInbound = {
+    kind: 'complaint',
+    feedbackType: 'abuse',
+    recipient: 'ann@example.org',
+    original: named,
+  };
+  expect(reportsOf(complaint, { deliveryId: null, receivedAt })).toMatchObject([
+    { kind: 'complaint', deliveryId: '42', proof: 'headers' },
+  ]);
+});
+
+test('a delivery id in headers beyond what a bigint holds names no delivery', () => {
+  const complaint = (deliveryId: string): ParsedInbound => ({
+    kind: 'complaint',
+    feedbackType: 'abuse',
+    recipient: 'ann@example.org',
+    original: { messageId: null, deliveryId, mailingId: null },
+  });
+  expect(reportsOf(complaint('9999999999999999999'), { deliveryId: null, receivedAt })).toEqual([]);
+  expect(reportsOf(complaint('9223372036854775807'), { deliveryId: null, receivedAt })).toHaveLength(1);
+});
+
+test('NUL and other control characters are left out of what is stored', () => {
+  const [report] = reportsOf(
+    bounce([failed('ann\u0000@example.org', { remoteMta: 'mx\u0000.example.org', status: '5.1.1\u0007' })]),
+    { deliveryId: '42', receivedAt },
+  );
+  expect(report).toMatchObject({
+    recipient: 'ann@example.org',
+    remoteMta: 'mx.example.org',
+    status: '5.1.1',
+  });
+});
+
+test(`at most ${MAX_REPORTS_PER_DELIVERY} reports a delivery, however many recipients a DSN lists`, () => {
+  const many = Array.from({ length: 500 }, (_, i) => failed(`r${i}@example.org`));
+  expect(reportsOf(bounce(many), { deliveryId: '42', receivedAt })).toHaveLength(MAX_REPORTS_PER_DELIVERY);
+});
