@@ -1,5 +1,6 @@
 /** zod at the edge: a failed parse becomes a 400 whose details name every bad field. */
 import { z } from 'zod';
+import { isId } from '../domain/ids';
 import { ApiError, type ErrorDetail } from './errors';
 
 /** zod issues as the contract's details: one per bad field, unknown fields named one by one. */
@@ -65,9 +66,7 @@ export function parseOrThrow<S extends z.ZodType>(
 }
 
 /** Ids are positive bigint strings; anything else cannot name a row, so it answers like a missing one. */
-export function isId(value: string): boolean {
-  return /^[1-9][0-9]{0,18}$/.test(value) && BigInt(value) <= 9223372036854775807n;
-}
+export { isId };
 
 export function idParam(value: string | undefined, what: string): string {
   if (value === undefined || !isId(value))

@@ -3,6 +3,7 @@
  * that is the same when the same report comes twice. Pure: the listener does the I/O.
  */
 import { createHash } from 'node:crypto';
+import { isId } from '../domain/ids';
 import type { LateReport } from '../contract/late-report';
 import { isComplaintFeedback, type OriginalRefs, type ParsedInbound } from './parse';
 import { deliveryOfReturnPath, type ReturnPathKeys } from './return-path';
@@ -98,13 +99,9 @@ function storable<T extends string | null>(text: T, max: number): T {
 /** Our Message-ID is `<delivery-<id>@…>`; the returned message may also carry X-Delivery-Id. */
 function deliveryOfHeaders(original: OriginalRefs): string | null {
   const m = /^<?delivery-([1-9][0-9]{0,18})@/.exec(original.messageId ?? '');
-  const id =
-    original.deliveryId && /^[1-9][0-9]{0,18}$/.test(original.deliveryId) ? original.deliveryId : m?.[1];
   // A bigint: 19 digits can still be more than PostgreSQL's id column holds.
-  return id && BigInt(id) <= MAX_BIGINT ? id : null;
+  return [original.deliveryId, m?.[1]].find((id): id is string => !!id && isId(id)) ?? null;
 }
-
-const MAX_BIGINT = 9223372036854775807n;
 
 /** What the report says, hashed: the same DSN twice is the same key; the time it came is not in it. */
 function keyOf(deliveryId: string, fields: Record<string, unknown>): string {

@@ -5,6 +5,7 @@
  * system may change the case of a local part) of an HMAC-SHA256 under BOUNCE_SECRET with its own
  * purpose string, so that no return-path signature is ever a valid token.
  */
+import { isId } from '../domain/ids';
 import { sameSignature, signature } from './signature';
 
 /** 26 base32 characters: 130 bits of the HMAC. */
@@ -21,7 +22,8 @@ export function deliveryOfToken(token: string, secret: string): string | null {
   const m = TOKEN.exec(token);
   if (!m) return null;
   const [, deliveryId, given] = m as unknown as [string, string, string];
-  return sameSignature(given, signature(secret, 'unsubscribe', deliveryId, SIGNATURE_CHARS))
+  return isId(deliveryId) &&
+    sameSignature(given, signature(secret, 'unsubscribe', deliveryId, SIGNATURE_CHARS))
     ? deliveryId
     : null;
 }

@@ -49,3 +49,8 @@ test('a return-path signature is not a token (its own purpose string)', () => {
 test('only delivery ids are signed', () => {
   expect(() => tokenFor('abc', SECRET)).toThrow('not a delivery id');
 });
+
+test('a signed id beyond what the database holds names nothing (it was a 500 at /u/<token>)', () => {
+  expect(deliveryOfToken(tokenFor('9999999999999999999', SECRET), SECRET)).toBeNull();
+  expect(deliveryOfToken(tokenFor('9223372036854775807', SECRET), SECRET)).toBe('9223372036854775807');
+});
