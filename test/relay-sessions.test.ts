@@ -133,3 +133,14 @@ test('when a send on a kept session is cancelled, then that session is closed, n
     await settled('the cancelled session closed', () => lab.openSessions() === 0);
   });
 });
+
+test('when the relay says 421 on a kept session, then the message is asked again on a new session, and a second 421 is the verdict', async () => {
+  // The lab's busy.test answers 421 at RCPT: a reply that closes the session, whoever it is about.
+  await withSender({}, async (sender, before) => {
+    expect((await sender.send(message('warm@ok.test'))).accepted).toBe(true);
+    const busy = await sender.send(message('twice@busy.test'));
+    expect(busy.classification).toMatchObject({ category: 'soft_bounce', code: 421 });
+    expect(lab.attempts('twice@busy.test')).toBe(2);
+    expect(lab.sessionsOpened() - before).toBe(2);
+  });
+});

@@ -95,8 +95,12 @@ test('when a send is refused, then nothing is recorded as accepted and a retry s
   const input = await deliveryTo('again@busy.test');
   const first: AttemptResult = await new MockActivityEnvironment({ attempt: 1 }).run(sendAttempt, input);
   expect(first.accepted).toBe(false);
+  // The lab's 421 closes the session: said on a kept one, it is asked again on a new session
+  // (relay-sessions.test.ts), so the first send may name the recipient twice.
+  const named = lab.attempts('again@busy.test');
+  expect(named).toBeGreaterThanOrEqual(1);
   await new MockActivityEnvironment({ attempt: 2 }).run(sendAttempt, input);
-  expect(lab.attempts('again@busy.test')).toBe(2);
+  expect(lab.attempts('again@busy.test')).toBeGreaterThan(named);
 });
 
 test('when the activity is cancelled mid-session, then the SMTP session is cut and the send says so', async () => {
