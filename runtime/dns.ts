@@ -4,11 +4,12 @@
  */
 import { promises as dns } from 'node:dns';
 
-export function resolverFor(
-  server: string | undefined,
-  opts: { timeoutMs: number; tries?: number },
-): dns.Resolver {
-  const resolver = new dns.Resolver({ timeout: opts.timeoutMs, tries: opts.tries ?? 2 });
+/**
+ * `timeoutMs` bounds a whole lookup: c-ares waits `timeout` for the first try and twice as long for
+ * the second, so a silent server cost three times the figure given (15 s for 5).
+ */
+export function resolverFor(server: string | undefined, opts: { timeoutMs: number }): dns.Resolver {
+  const resolver = new dns.Resolver({ timeout: Math.max(100, Math.round(opts.timeoutMs / 3)), tries: 2 });
   if (server) resolver.setServers([server]);
   return resolver;
 }
