@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import type { AddressInfo, Socket } from 'node:net';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { startLateReport } from '../contract/starters';
-import { parseInbound } from './parse';
+import { MAX_PARSED_BYTES, parseInbound } from './parse';
 import { envelopeRecipient, reportsOf, unsubscribeReport, unsubscribeRecipient } from './reports';
 import type { ReturnPathKeys } from './return-path';
 
@@ -100,8 +100,10 @@ export async function startBounceListener(
       const chunks: Buffer[] = [];
       let size = 0;
       stream.on('data', (chunk: Buffer) => {
+        // Only what the parser reads is kept: 100 connections sending 10 MB each would otherwise
+        // hold a gigabyte. The size is still counted in full, for the limit.
+        if (size < MAX_PARSED_BYTES) chunks.push(chunk.subarray(0, MAX_PARSED_BYTES - size));
         size += chunk.length;
-        if (size <= deps.maxBytes) chunks.push(chunk);
       });
       stream.on('end', () => {
         if ((stream as { sizeExceeded?: boolean }).sizeExceeded || size > deps.maxBytes)
