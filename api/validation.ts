@@ -29,6 +29,8 @@ function inWords(issue: z.core.$ZodRawIssue): string | undefined {
     case 'too_big':
       if (issue.origin === 'string') return `is longer than ${n(issue.maximum)} characters`;
       if (issue.origin === 'array') return `has more than ${n(issue.maximum)} items`;
+      if (issue.maximum === Number.MAX_SAFE_INTEGER)
+        return 'is too large for a JSON number: send it as a string';
       return `is more than ${n(issue.maximum)}`;
     case 'too_small':
       if (issue.origin === 'string')
@@ -123,6 +125,8 @@ export const refuseUnstorable = refuse(false);
 export const refuseOneLine = refuse(true);
 
 /** An id in a request body: a positive integer as a string (numbers are accepted too). */
+// A number is taken too, as long as JSON carries it exactly (int() refuses one beyond 2^53 - 1:
+// 9007199254740993 arrives as …992, another row).
 export const idField = z.union([z.string(), z.number().int()]).transform((v, ctx) => {
   const s = String(v);
   if (!isId(s)) {

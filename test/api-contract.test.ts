@@ -174,6 +174,15 @@ describe('malformed input', () => {
     ['POST', '/v1/groups', { name: '\u200B\u2060' }, 400, 'invalid_input', 'name'],
     ['POST', `/v1/groups/${r.group}/members`, { contactIds: [] }, 400, 'invalid_input', 'contactIds'],
     ['POST', `/v1/groups/${r.group}/members`, { contactIds: ['x1'] }, 400, 'invalid_input', 'contactIds.0'],
+    // Beyond what a JSON number carries exactly: it would name another row.
+    [
+      'POST',
+      `/v1/groups/${r.group}/members`,
+      { contactIds: [9007199254740993] },
+      400,
+      'invalid_input',
+      'contactIds.0',
+    ],
     ['POST', `/v1/groups/${r.group}/members`, { contactIds: ['999999'] }, 404, 'not_found', 'contactIds.0'],
     [
       'POST',
