@@ -28,16 +28,17 @@ export async function applyLateReport(db: Db, report: LateReport): Promise<LateR
   }
 }
 
-async function apply(db: Db, report: LateReport): Promise<LateReportResult> {
+async function apply(db: Db, given: LateReport): Promise<LateReportResult> {
   // A mail to the List-Unsubscribe mailto: the same as the one-click POST, idempotent by itself.
-  if (report.kind === 'unsubscribe') {
-    const done = await deliveries.unsubscribeRecipient(db, report.deliveryId);
+  if (given.kind === 'unsubscribe') {
+    const done = await deliveries.unsubscribeRecipient(db, given.deliveryId);
     return { effect: done?.changed ? 'unsubscribed' : done ? 'recorded' : 'ignored', signalled: false };
   }
   return db.transaction().execute(async (trx) => {
-    const d = await deliveries.lockIfExists(trx, report.deliveryId);
+    const d = await deliveries.lockIfExists(trx, given.deliveryId);
     const none = { effect: 'ignored', signalled: false } as const;
     if (!d) return none;
+    const report = asTechnicalWhenAnother(given, d.email_key);
     if (
       report.proof === 'headers' &&
       (report.recipient === null || emailKey(report.recipient) !== d.email_key)
@@ -91,6 +92,25 @@ async function apply(db: Db, report: LateReport): Promise<LateReportResult> {
       signalled: false,
     };
   });
+}
+
+/**
+ * A hard bounce of another address than the delivery's, under its signed return path: a member of
+ * an alias or a list it expanded to (`Original-Recipient` ours, `Final-Recipient` theirs). The
+ * address we sent to may still deliver to the others, so it is a technical problem, and the contact
+ * stays: it leaves its groups only on a report that says its own address is bad.
+ */
+function asTechnicalWhenAnother<R extends LateReport>(report: R, emailKeyOfDelivery: string): R {
+  if (report.kind !== 'bounce' || report.category !== 'hard_bounce' || report.proof === 'headers')
+    return report;
+  let key: string | null;
+  try {
+    key = report.recipient ? emailKey(report.recipient) : null;
+  } catch {
+    key = null;
+  }
+  if (key === emailKeyOfDelivery) return report;
+  return { ...report, category: 'blocked', reason: 'expanded_address_failed' };
 }
 
 /** Notes a report told to a running delivery: among its attempts, once. */

@@ -511,7 +511,11 @@ function result(o: Outcome, mxHost: string | null, msg: OutgoingMessage, started
           enhancedCode: read.enhancedCode,
           rule: 'accepted.by_session',
         }
-      : read;
+      : // A 5xx nothing explains is read as the address's only when it answered RCPT TO: before it
+        // (our host, our sender) or after it (the message) it is no verdict on the address.
+        read.rule === 'fallback.5xx' && o.phase !== 'RCPT TO'
+        ? { ...read, category: 'blocked', reason: 'server_rejected', rule: 'fallback.5xx.not_at_rcpt' }
+        : read;
   return {
     accepted: classification.category === 'delivered',
     reply,

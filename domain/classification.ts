@@ -104,6 +104,8 @@ const MAILBOX_FULL_WORDING = anyOf(
   /(not enough|insufficient|not sufficient) (storage |disk |mailbox )?space|does not have enough space/,
   /(mailbox|maildir|mail file) size (limit )?exceed|exceeds (the )?allowed size|space has been used up/,
   /too many messages (on the server|in (the |this )?(mailbox|inbox))|number of messages.{0,40}exceeded/,
+  // Exchange Online's store: `STOREDRV.Deliver.Exception:QuotaExceededException.MapiExceptionShutoffQuotaExceeded`.
+  /quotaexceeded|shutoffquota|mailboxfull/,
   /too much mail data|user.{0,30}(is over|has exceeded).{0,20}(quota|limit)|mailbox size limit|over the allowed quota/,
   /would exceed (the )?maximum allowed storage|mailbox exceeded the (local )?limit|exceeding (its |their )?receiving limits?/,
   /boite (aux lettres |du destinataire |de reception ){0,2}(est )?pleine|quota (depasse|atteint)|overquota/,
@@ -145,6 +147,7 @@ const BLOCKLISTED = anyOf(
   /(sender |bad |your )ip( address)? (rejected|profile)|bad (sender )?ip|ip profile|open proxy|accepting mail from your ip/,
   /helo (command )?rejected|bad helo|unwanted messages|bounce attacks|no access from mail server/,
   /ip.{0,20}(gesperrt|blockiert|bloquee|bloqueada|bloccato|bloccata|geblokkeerd|заблокирован)/,
+  /czarnej liscie|czarna lista|cerne listin|cernou listinu|reject(ed)? by ers\b/,
   /ip.{0,10}(被)?(屏蔽|封禁|拒绝|拒絕|ブロック|拒否)|(黑名单|黑名單|ブラックリスト)/,
 );
 const AUTH = anyOf(
@@ -179,6 +182,8 @@ const BEFORE_RECIPIENT = anyOf(
   /after (initial connection|mail from|ehlo|helo|connect)|in reply to (mail from|ehlo|helo) command/,
   /refused to talk to me|connected to .{0,60} but sender was rejected/,
   /in reply to the (mail from|ehlo|helo)|not accepting connections/,
+  // hMailServer: `hMailServer sent: MAIL FROM:<…>` then `Remote server replied: 550 …`.
+  /\bsent: (mail from|ehlo|helo)\b/,
 );
 const POLICY = anyOf(
   /administrative prohibition|local policy|policy reasons|denied by policy|reject(ed)? due to policy|policy violation|protocol violation/,
@@ -196,6 +201,7 @@ const SPAM = anyOf(
   /message (content )?(rejected|refused) (due to|as|because)|suspicious|\bUCE\b|\bUBE\b|message filtered/,
   /bulk (e-?mail|advertising)|\.advertising|has detected that this message|rejecting mail content/,
   /pourriel|indesirable|спам|迷惑メール|スパム|垃圾邮件|垃圾郵件/,
+  /스팸|스펨/,
 );
 /** A mailbox shut for a while (locked, suspended) that the reply itself calls temporary. */
 const MAILBOX_TEMPORARILY_DISABLED = anyOf(
@@ -206,6 +212,7 @@ const MAILBOX_DISABLED = anyOf(
   /no longer (active|in use|available|valid)|disabled recipient|deactivated mailbox|inactive (email )?(address|account)/,
   /(account|mailbox) (is )?currently suspended|user suspended|user(s)? account is disabled|archived recipient/,
   /compte (du destinataire )?(est )?(bloque|desactive|suspendu|ferme|archive)|boite du destinataire archivee/,
+  /compte de messagerie (est )?(bloque|desactive|suspendu|ferme)|konto (zostalo )?(zablokowane|wylaczone|nieaktywne)|ucet (je )?(zablokovan|zrusen|deaktivovan)/,
   /(konto|postfach|mailbox|benutzer) (ist )?(gesperrt|deaktiviert|inaktiv|stillgelegt)/,
   /cuenta (de correo )?(esta )?(desactivada|suspendida|bloqueada|inactiva|deshabilitada)/,
   /conta (de email )?(esta )?(desativada|suspensa|bloqueada|inativa)/,
@@ -249,6 +256,9 @@ const USER_UNKNOWN = anyOf(
   /utente (sconosciuto|inesistente|non esiste|non trovato)|(destinatario|casella|indirizzo) (sconosciut[oa]|inesistente|non esiste)/,
   /nessun utente|(onbekende|ongeldige) (gebruiker|ontvanger|geadresseerde)|(gebruiker|ontvanger|adres) (is )?(onbekend|bestaat niet|niet gevonden)/,
   /(пользовател|адресат|получател|ящик|адрес).{0,20}(не существует|не найден|неизвестен)|нет такого (пользователя|адресата|ящика|получателя)/,
+  /(uzytkownik|adresat|skrzynka|konto|adres) (nie istnieje|nieznany|nie zostal znaleziony)|nie ma takiego (uzytkownika|adresata|konta)/,
+  /(schranka|uzivatel|adresat|ucet|adresa) (neexistuje|nenalezen|nenalezena|neznamy)/,
+  /존재하지 않는 (사용자|계정|메일|주소|수신자)|(사용자|계정|수신자)(를|을|가|이)? 찾을 수 없습니다/,
   /(ユーザ|ユーザー|宛先|受信者|アドレス|メールアドレス).{0,3}(存在しません|見つかりません|不明)|宛先不明|ディレクトリ.{0,12}(見つかりません|ありません)/,
   /(用户|用戶|收件人|邮箱|郵箱|帐户|账户|帳戶|地址)(名)?(不存在|未找到|无效|無效)|查无此人|查無此人|无此用户|無此用戶/,
 );
@@ -340,7 +350,13 @@ export const RULES: readonly Rule[] = [
   { name: 'wording.server_storage', when: wording(SERVER_STORAGE), then: soft('server_busy') },
   { name: 'wording.mailbox_full', when: wording(MAILBOX_FULL_WORDING), then: MAILBOX_FULL },
   { name: 'wording.message_too_large', when: wording(MESSAGE_TOO_LARGE), then: refusal('message_too_large') },
-  { name: 'wording.null_mx', when: wording(NULL_MX), then: hard('domain_not_found') },
+  // RFC 7505: X.1.10 is the recipient's domain with a null MX; X.7.27 is the SENDER's (ours, an
+  // authentication matter below), whatever the words say.
+  {
+    name: 'wording.null_mx',
+    when: (r) => !/^[45]\.7\.27$/.test(r.enhancedCode ?? '') && wording(NULL_MX)(r),
+    then: hard('domain_not_found'),
+  },
   // A reporting MTA's own words about a DNS failure that a retry may cure (Postfix, Exchange).
   { name: 'wording.dns_temporary', when: wording(DNS_TEMPORARY), then: soft('dns_temporary') },
   { name: 'wording.blocklisted', when: wording(BLOCKLISTED), then: refusal('ip_blocklisted') },

@@ -179,10 +179,18 @@ export function verdictFor(diagnostic: string | null, status: string | null, act
       ? `${status[0]}00 ${status} ${text}`
       : impliedInput(text, ACTION_CLASS[action]);
   const { category, reason, rule } = classifyReport(input.trim(), reply, status);
-  // Nothing but the class of a code we made up decided (no reply in the report, no status beyond
-  // x.0.0, no words we know): a failure of unknown cause is a technical problem, never a reason to
-  // take the contact out of its groups.
-  if (!reply && rule === 'fallback.5xx') return { category: 'soft_bounce', reason: 'unreadable_reply' };
+  // Nothing but the class of a code decided (no status beyond x.0.0, no words we know: a language we
+  // do not read, a gateway's own phrase): a failure of unknown cause is a technical problem, never a
+  // reason to take the contact out of its groups. A report does not say at which command the reply
+  // came, and a refusal of our IP or content reads the same as one of the address.
+  if (rule === 'fallback.5xx')
+    return reply
+      ? { category: 'blocked', reason: 'server_rejected' }
+      : { category: 'soft_bounce', reason: 'unreadable_reply' };
+  // The reply read alone loses the transcript around it: `hMailServer sent: MAIL FROM:<…>` before a
+  // "mailbox unavailable" says the refusal came before our recipient was named, so it is not hers.
+  if (category === 'hard_bounce' && reply && classify(text).rule === 'wording.before_recipient')
+    return { category: 'blocked', reason: 'policy' };
   return { category, reason };
 }
 

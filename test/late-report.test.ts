@@ -199,3 +199,14 @@ test('when a report holds what PostgreSQL cannot store, then its workflow fails 
   });
   expect(await contactOf(contact.id)).toMatchObject({ status: 'active' });
 });
+
+test('when a hard bounce names another address than the delivery’s (a member of an alias it expanded to), then it is a technical problem and the contact stays', async () => {
+  const { mailingId, deliveryId, contact } = await deliveredTo('ok.test');
+  await apply(bounce(deliveryId, 'old.member@elsewhere.example', { key: 'member' }));
+  expect(await contactOf(contact.id)).toMatchObject({ status: 'active' });
+  expect(await groupsOf(contact.id)).toBe(2);
+  expect(await countersOfMailing(h.t.db, mailingId)).toMatchObject({
+    incorrectAddresses: 0,
+    technicalProblems: 1,
+  });
+});

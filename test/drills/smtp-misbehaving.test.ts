@@ -75,6 +75,8 @@ test('the multi-line reply is kept whole for the record, with its code', async (
 test.each<[Rudeness, { category: string; reason: string }, boolean]>([
   // A refusal after the final dot is the server's verdict, never a failure of ours retried forever.
   ['reject-after-data', { category: 'blocked', reason: 'spam_content' }, false],
+  // A 5xx nothing explains, after the address was taken at RCPT: about the message, never the address.
+  ['unexplained-after-data', { category: 'blocked', reason: 'server_rejected' }, false],
   ['greylist-after-data', { category: 'soft_bounce', reason: 'greylisted' }, false],
   // Taken, with a reply whose code is not three digits and a space: taken all the same.
   ['odd-accept', { category: 'delivered', reason: 'accepted' }, true],

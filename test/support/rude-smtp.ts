@@ -11,6 +11,7 @@ export type Rudeness =
   | 'multiline-busy' // a 4xx reply split over many continuation lines
   | 'stall-after-data' // takes the message, never confirms it
   | 'reject-after-data' // 550 5.7.1 to the final dot (a content filter)
+  | 'unexplained-after-data' // 554 with words nobody reads, to the final dot
   | 'greylist-after-data' // 451 4.7.1 to the final dot
   | 'odd-accept' // takes the message with a reply that has no proper code: `250OK queued`
   | 'starttls-refused' // offers STARTTLS, then answers 454 to it
@@ -51,6 +52,7 @@ export async function startRudeSmtp(
           inData = false;
           // stall-after-data: the end of data is never answered
           if (rudeness === 'reject-after-data') say('550 5.7.1 Message rejected: content looks like spam');
+          else if (rudeness === 'unexplained-after-data') say('554 Transaction failed');
           else if (rudeness === 'greylist-after-data') say('451 4.7.1 Greylisted, please try again later');
           else if (rudeness === 'odd-accept') say('250OK queued as 12345');
           else if (rudeness !== 'stall-after-data') {

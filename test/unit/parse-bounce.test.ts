@@ -439,6 +439,49 @@ const EXPECTED: Record<string, Expected> = {
     bounce: 'qmail',
     rows: [['carla@fwd.example.net', 'failed', '5.2.2', 'mailbox_full', 'mailbox_full']],
   },
+  // Refusals in languages the rules read (Korean spam, Polish blocklist) are refusals; words no
+  // rule reads would make a technical problem, never a hard bounce.
+  'korean-providers.eml': {
+    bounce: 'postfix',
+    rows: [
+      ['minsu@naver.com', 'failed', '5.0.0', 'hard_bounce', 'user_unknown'],
+      ['jiyeon@daum.net', 'failed', '5.0.0', 'blocked', 'spam_content'],
+      ['hyun@hanmail.net', 'failed', '5.0.0', 'mailbox_full', 'mailbox_full'],
+      ['sora@naver.com', 'failed', '5.7.1', 'blocked', 'ip_blocklisted'],
+    ],
+  },
+  'czech-polish-providers.eml': {
+    bounce: 'postfix',
+    rows: [
+      ['jan.novak@seznam.cz', 'failed', '5.0.0', 'blocked', 'spam_content'],
+      ['petra.svobodova@seznam.cz', 'failed', '5.0.0', 'mailbox_full', 'mailbox_full'],
+      ['piotr.nowak@wp.pl', 'failed', '5.0.0', 'blocked', 'ip_blocklisted'],
+      ['ewa.kowalska@interia.pl', 'failed', '5.0.0', 'mailbox_full', 'mailbox_full'],
+      ['adam.wisniewski@onet.pl', 'failed', '5.0.0', 'hard_bounce', 'user_unknown'],
+      ['jan.kral@seznam.cz', 'failed', '5.0.0', 'hard_bounce', 'user_unknown'],
+    ],
+  },
+  // 5.7.27 is the sender's null MX (RFC 7505), not the recipient's domain.
+  'gmail-workspace-sender-refusals.eml': {
+    bounce: 'postfix',
+    rows: [
+      ['ops@workspace-customer.example', 'failed', '5.7.27', 'blocked', 'auth_failed'],
+      ['hr@workspace-customer.example', 'failed', '5.7.25', 'blocked', 'auth_failed'],
+      ['sales@workspace-customer.example', 'failed', '5.7.1', 'blocked', 'spam_content'],
+      ['legacy@workspace-customer.example', 'failed', '5.2.1', 'hard_bounce', 'mailbox_disabled'],
+    ],
+  },
+  // "mailbox unavailable" answered to MAIL FROM, as hMailServer's transcript shows: not the recipient.
+  'hmailserver-mail-from-refused.eml': {
+    bounce: 'exchange',
+    rows: [['dr.meyer@clinic-partner.example', 'failed', null, 'blocked', 'policy']],
+  },
+  // The member of an alias: the report names it (Final-Recipient); applying it to the delivery of
+  // the alias is the late report's business (a technical problem, activities/late-report.ts).
+  'postfix-alias-member-unknown.eml': {
+    bounce: 'postfix',
+    rows: [['old.member@gmail.example', 'failed', '5.1.1', 'hard_bounce', 'user_unknown']],
+  },
   'auto-read-receipt-mdn.eml': { none: 'auto_reply' },
   'challenge-boxbe.eml': { none: 'challenge' },
   'challenge-spamarrest.eml': { none: 'challenge' },
