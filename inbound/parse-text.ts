@@ -57,6 +57,7 @@ const RCPT_LINE =
 const LABEL_LINE = /^([^:@<>]{2,60}):[ \t]*<?([^<>\s,;]{3,320}?)>?[ \t]*$/;
 const PLAIN_LABEL =
   /^(?:addresses? failed|failed (?:address(?:es)?|recipients?)|(?:original |final |intended )?recipients?(?: address(?:es)?)?|address(?:es)?|to|rcpt|destinatario|empf(?:ä|ae)nger|destinataire)$/i;
+const FAILED_TO_DELIVER = /^failed to deliver to[ \t]+'?<([^<>\s]{3,320})>'?[ \t]*$/i;
 // Labels whose value looks like an address and is none of the failed ones: senders, and ids
 // (`Message-id: <delivery-42@mail.example>`, in Sun/Oracle Messaging Server's report).
 const SENDER_LABEL =
@@ -71,6 +72,12 @@ const BANNER = /[-=_*#]{5,}/;
 export function addressLine(line: string): AddressLine | null {
   const t = line.trim().replace(BULLET, '');
   if (t.length < 3) return null;
+  // CommuniGate Pro: `Failed to deliver to '<bob@x>'`, its module's reason on the lines under it.
+  const cgp = FAILED_TO_DELIVER.exec(t);
+  if (cgp) {
+    const a = tidyAddress(cgp[1] ?? '');
+    return isAddress(a) ? { address: a, rest: '' } : null;
+  }
   const rcpt = RCPT_LINE.exec(t);
   if (rcpt) {
     const a = tidyAddress(rcpt[1] ?? '');

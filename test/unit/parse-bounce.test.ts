@@ -482,6 +482,14 @@ const EXPECTED: Record<string, Expected> = {
     bounce: 'postfix',
     rows: [['old.member@gmail.example', 'failed', '5.1.1', 'hard_bounce', 'user_unknown']],
   },
+  // CommuniGate Pro: `Failed to deliver to '<address>'`, the module's reason under it.
+  'communigate-two-recipients.eml': {
+    bounce: 'text',
+    rows: [
+      ['prof.klein@uni.example', 'failed', null, 'mailbox_full', 'mailbox_full'],
+      ['dekanat@uni.example', 'failed', null, 'hard_bounce', 'user_unknown'],
+    ],
+  },
   'auto-read-receipt-mdn.eml': { none: 'auto_reply' },
   'challenge-boxbe.eml': { none: 'challenge' },
   'challenge-spamarrest.eml': { none: 'challenge' },
