@@ -13,9 +13,13 @@ import * as contacts from '../db/contacts';
 import * as counters from '../db/counters';
 import * as deliveries from '../db/deliveries';
 
-export async function applyLateReport(db: Db, report: LateReport): Promise<LateReportResult> {
+export function applyLateReport(db: Db, report: LateReport): Promise<LateReportResult> {
+  return unstorableIsFinal(() => apply(db, report));
+}
+
+async function unstorableIsFinal<T>(write: () => Promise<T>): Promise<T> {
   try {
-    return await apply(db, report);
+    return await write();
   } catch (err) {
     // A value PostgreSQL cannot take fails the same way on every try: the workflow retries without
     // a limit (a database outage must not lose a report), so such a report would retry for ever.
@@ -110,12 +114,16 @@ function asTechnicalWhenAnother<R extends LateReport>(report: R, emailKeyOfDeliv
     key = null;
   }
   if (key === emailKeyOfDelivery) return report;
+  // The same mailbox with its domain rewritten on the way (Microsoft 365's `…mail.onmicrosoft.com`,
+  // a mail host's own domain): the same local part is ours, an alias's member rarely shares it.
+  const local = (k: string | null) => (k === null ? null : k.slice(0, k.lastIndexOf('@')));
+  if (key !== null && local(key) === local(emailKeyOfDelivery)) return report;
   return { ...report, category: 'blocked', reason: 'expanded_address_failed' };
 }
 
 /** Notes a report told to a running delivery: among its attempts, once. */
 export async function noteLateReport(db: Db, report: LateReport): Promise<void> {
-  await db.transaction().execute((trx) => noted(trx, report));
+  await unstorableIsFinal(() => db.transaction().execute((trx) => noted(trx, report)));
 }
 
 /** The report claimed (false: seen before) and shown among the delivery's attempts. */

@@ -360,8 +360,13 @@ function session(
       // What the server said is its verdict, whatever nodemailer names the error (a refusal after
       // the final dot comes as EMESSAGE, otherwise a fault of ours), and text without a code is
       // never read as one of our error names. Refused credentials alone are ours to fix.
+      // nodemailer names the step CONN when the server closed right after its reply: the step we
+      // were at says more.
       if (err.response && !CREDENTIALS.has(err.code ?? ''))
-        return finish({ reply: err.response, phase: err.command ?? phase.name });
+        return finish({
+          reply: err.response,
+          phase: err.command && err.command !== 'CONN' ? err.command : phase.name,
+        });
       if (err.code && OUR_FAULT.has(err.code))
         return finish(new SmtpInfrastructureError(`${err.code}: ${err.message}`));
       finish({ reply: noReplyName(err, phase, expired), phase: phase.name });

@@ -170,7 +170,16 @@ const ACTION_CLASS: Record<Action, string> = {
  * else its status code (`500 5.1.1 <diagnostic>`); else a status its wording implies; else the class
  * its action stands for, with the diagnostic's words for the wording rules.
  */
-export function verdictFor(diagnostic: string | null, status: string | null, action: Action): Verdict {
+/**
+ * `context`: the prose around the reply (a DSN's text part about the same recipient), which may say at
+ * which command the reply came.
+ */
+export function verdictFor(
+  diagnostic: string | null,
+  status: string | null,
+  action: Action,
+  context: string | null = null,
+): Verdict {
   const text = (diagnostic ?? '').slice(0, 2000);
   const reply = smtpReplyIn(text);
   const input = reply
@@ -183,6 +192,11 @@ export function verdictFor(diagnostic: string | null, status: string | null, act
   // do not read, a gateway's own phrase): a failure of unknown cause is a technical problem, never a
   // reason to take the contact out of its groups. A report does not say at which command the reply
   // came, and a refusal of our IP or content reads the same as one of the address.
+  // Unless the report says the reply answered RCPT TO, as Postfix ("in reply to RCPT TO command"),
+  // Exim ("after RCPT TO"), sendmail (">>> RCPT To") and hMailServer ("sent: RCPT TO") do: then it is
+  // the address's, as during a session.
+  if (rule === 'fallback.5xx' && reply && AT_RCPT.test(`${text} ${(context ?? '').slice(0, 2000)}`))
+    return { category, reason };
   if (rule === 'fallback.5xx')
     return reply
       ? { category: 'blocked', reason: 'server_rejected' }
@@ -193,6 +207,8 @@ export function verdictFor(diagnostic: string | null, status: string | null, act
     return { category: 'blocked', reason: 'policy' };
   return { category, reason };
 }
+
+const AT_RCPT = /(in reply to|after( pipelined)?) rcpt to\b|>>>\s*rcpt to|\bsent: rcpt to\b/i;
 
 /**
  * A remote reply is classified as it is, unless only its bare basic code decided (no enhanced code,

@@ -401,7 +401,7 @@ function fromDsn(r: DsnRecipient, inText: TextReport[]): RecipientReport {
     status,
     diagnosticCode,
     remoteMta: r.remoteMta ?? prose?.remoteMta ?? null,
-    ...verdictFor(diagnosticCode, status, r.action),
+    ...verdictFor(diagnosticCode, status, r.action, prose?.diagnostic ?? null),
   };
 }
 

@@ -210,3 +210,11 @@ test('when a hard bounce names another address than the delivery’s (a member o
     technicalProblems: 1,
   });
 });
+
+test('when a hard bounce names the delivery’s mailbox under a rewritten domain (Microsoft 365’s onmicrosoft.com), then it is still the address’s', async () => {
+  const { mailingId, deliveryId, contact } = await deliveredTo('ok.test');
+  const local = contact.email.slice(0, contact.email.indexOf('@'));
+  await apply(bounce(deliveryId, `${local}@tenant.mail.onmicrosoft.com`, { key: 'rewritten' }));
+  expect(await contactOf(contact.id)).toMatchObject({ status: 'incorrect' });
+  expect(await countersOfMailing(h.t.db, mailingId)).toMatchObject({ incorrectAddresses: 1 });
+});

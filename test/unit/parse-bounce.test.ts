@@ -490,6 +490,11 @@ const EXPECTED: Record<string, Expected> = {
       ['dekanat@uni.example', 'failed', null, 'hard_bounce', 'user_unknown'],
     ],
   },
+  // A bare 550 that no rule reads, which the prose says answered RCPT TO: the address's, hard.
+  'postfix-bare-550-at-rcpt.eml': {
+    bounce: 'postfix',
+    rows: [['bob@example.com', 'failed', '5.0.0', 'hard_bounce', 'user_unknown']],
+  },
   'auto-read-receipt-mdn.eml': { none: 'auto_reply' },
   'challenge-boxbe.eml': { none: 'challenge' },
   'challenge-spamarrest.eml': { none: 'challenge' },
