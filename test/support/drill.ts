@@ -133,7 +133,7 @@ export type DevTemporal = Awaited<ReturnType<typeof startDevTemporal>>;
 /** A Temporal dev server on a SQLite file of its own, which a drill can stop and start again. */
 export async function startDevTemporal() {
   const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'drill-temporal-'));
-  const [port, uiPort] = [await freePort(), await freePort()];
+  let [port, uiPort] = [0, 0];
   let server: Child | undefined;
   const start = async () => {
     server = await startDevServer({
@@ -149,7 +149,17 @@ export async function startDevTemporal() {
     if (server) await stopChild(server);
     server = undefined;
   };
-  await start();
+  // A port found free can be taken by another process of a busy machine before the server binds it
+  // (it then exits at once): the first start tries other ports, a restart keeps them.
+  for (let attempt = 1; ; attempt++) {
+    [port, uiPort] = [await freePort(), await freePort()];
+    try {
+      await start();
+      break;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
   return {
     address: `127.0.0.1:${port}`,
     start,
