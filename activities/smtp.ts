@@ -13,7 +13,7 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { AttemptResult } from '../contract/delivery';
 import { recipientDomain } from '../domain/address';
-import { type Classification, classify } from '../domain/classification';
+import { type Classification, classify, parseReply, type ParsedReply } from '../domain/classification';
 import { resolverFor } from '../runtime/dns';
 import { cleanReply } from '../domain/reply';
 import { cappedTimeouts, SEND_DEADLINE_MS, type SmtpTimeouts } from '../domain/smtp-timeouts';
@@ -149,7 +149,7 @@ export function createSmtpSender(opts: SmtpOptions) {
       const stale =
         first.reused &&
         !first.messageStarted &&
-        (first.phase === KEPT.name || isErrorName(first.reply) || /^421\b/.test(first.reply));
+        (first.phase === KEPT.name || sessionEnded(parseReply(first.reply)));
       return done(stale ? await talk(relay, { keeper: relaySessions, take: false }) : first, null);
     }
 
@@ -422,8 +422,8 @@ function openConnection(target: Target, ehloHostname: string, timeouts: SmtpTime
   });
 }
 
-/** An error name of ours (`ECONNRESET`), not a reply of the server's. */
-const isErrorName = (reply: string) => /^E[A-Z_]{2,}$/.test(reply.trim());
+/** No reply at all (an error name of ours, `ECONNRESET`), or the server's 421: the session ended. */
+const sessionEnded = (r: ParsedReply) => r.errorName !== null || r.code === 421;
 
 /**
  * The error name for a session that ended without a reply. After the message was sent, no answer
