@@ -13,10 +13,11 @@ export type LateReport = {
   /** The address the report is about (the recipient of the returned message). */
   recipient: string | null;
   /**
-   * How the delivery was found: its signed return path, or (the feedback-loop address) headers of
-   * the returned message, which anyone can write: then the recipient must be the delivery's own.
+   * How the delivery was found: its signed return path; at the feedback-loop address, a signed
+   * reference in the returned message's headers (its Return-Path, a List-Unsubscribe token), or
+   * headers anyone can write (`headers`: then the recipient must be the delivery's own).
    */
-  proof?: 'return_path' | 'headers';
+  proof?: 'return_path' | 'signed_headers' | 'headers';
 } & (
   | {
       kind: 'bounce';

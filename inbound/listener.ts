@@ -137,7 +137,9 @@ export async function startBounceListener(
     const reports = [
       ...[...new Set(unsubscribes)].map((deliveryId) => unsubscribeReport(deliveryId, receivedAt)),
       ...(parsed
-        ? [...new Set(deliveries)].flatMap((deliveryId) => reportsOf(parsed, { deliveryId, receivedAt }))
+        ? [...new Set(deliveries)].flatMap((deliveryId) =>
+            reportsOf(parsed, { deliveryId, receivedAt }, deps.keys),
+          )
         : []),
     ];
     // Bounded: while Temporal is away the sending server is told to come back (451), not kept waiting.

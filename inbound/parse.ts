@@ -62,6 +62,12 @@ export type OriginalRefs = {
   deliveryId: string | null;
   /** The X-Mailing-Id header of the returned message. */
   mailingId: string | null;
+  /**
+   * What the returned message's headers give that only we can sign: its Return-Path (our signed
+   * return path, when the receiving server kept it) and the tokens of its List-Unsubscribe. Not
+   * verified here: the parser holds no secret (inbound/reports.ts checks them).
+   */
+  signed?: { returnPath: string | null; unsubscribeTokens: string[] };
 };
 
 export type ParsedInbound =
@@ -478,6 +484,7 @@ async function readReturned(message: string): Promise<Returned | null> {
       messageId: messageIdOf(mail.messageId ?? h('message-id')),
       deliveryId: idOf(h('x-delivery-id')),
       mailingId: idOf(h('x-mailing-id')),
+      ...signedRefs(returnPath, unsubscribeTokensOf(rawHeader(mail, 'list-unsubscribe'))),
     },
     to: addresses(mail.to)[0] ?? null,
     from: addresses(mail.from)[0] ?? null,
@@ -485,6 +492,30 @@ async function readReturned(message: string): Promise<Returned | null> {
     returnPath,
     hotmailRecipient: findAddress(h('x-hmxmroriginalrecipient')),
   };
+}
+
+/** A header as written: mailparser turns some (List-*) into objects of its own reading. */
+function rawHeader(mail: ParsedMail, name: string): string {
+  return mail.headerLines
+    .filter((l) => l.key === name)
+    .slice(0, 5)
+    .map((l) => l.line.slice(0, 10_000))
+    .join('\n');
+}
+
+function signedRefs(returnPath: string | null, unsubscribeTokens: string[]): Pick<OriginalRefs, 'signed'> {
+  return returnPath || unsubscribeTokens.length ? { signed: { returnPath, unsubscribeTokens } } : {};
+}
+
+/**
+ * The tokens of a List-Unsubscribe header: `…/u/<token>` in its URL, `unsubscribe+<token>@` in its
+ * mailto (a mail system may change their case; they are lower-case base32 when we write them).
+ */
+function unsubscribeTokensOf(header: string): string[] {
+  const found = header
+    .toLowerCase()
+    .matchAll(/(?:\/u\/|unsubscribe\+)([0-9]{1,19}\.[a-z2-7]{1,64})(?![a-z2-7])/g);
+  return [...new Set([...found].map((m) => m[1]!))].slice(0, 4);
 }
 
 /** Refs from the copy of the returned message in a prose bounce (after "This is a copy of ..."). */

@@ -49,18 +49,19 @@ export function unsubscribeReport(deliveryId: string, receivedAt: string): LateR
  */
 export const MAX_REPORTS_PER_DELIVERY = 5;
 
-export function reportsOf(parsed: ParsedInbound, envelope: Envelope): LateReport[] {
+export function reportsOf(parsed: ParsedInbound, envelope: Envelope, keys: ReturnPathKeys): LateReport[] {
   if (parsed.kind === 'none') return [];
   const fromHeaders = envelope.deliveryId === null;
   // A bounce goes to the envelope sender, the signed return path, never to the feedback address:
   // one there names its delivery by headers anyone can write, next to an address that is often
   // known. It could make a good contact incorrect, so it changes nothing.
   if (fromHeaders && parsed.kind === 'bounce') return [];
-  const deliveryId = envelope.deliveryId ?? deliveryOfHeaders(parsed.original);
-  if (deliveryId === null) return [];
-  // Without a signed return path the delivery is named by headers anyone can write: the report
-  // must then name the delivery's own recipient (checked when it is applied).
-  const proof = fromHeaders ? ('headers' as const) : ('return_path' as const);
+  const named =
+    envelope.deliveryId === null
+      ? deliveryOfHeaders(parsed.original, keys)
+      : { deliveryId: envelope.deliveryId, proof: 'return_path' as const };
+  if (named === null) return [];
+  const { deliveryId, proof } = named;
   const base = { deliveryId, receivedAt: envelope.receivedAt, proof };
   if (parsed.kind === 'complaint') {
     // Only complaints unsubscribe: not-spam, auth-failure and the like are no complaint.
@@ -70,7 +71,11 @@ export function reportsOf(parsed: ParsedInbound, envelope: Envelope): LateReport
       recipient: storable(parsed.recipient, 320),
       feedbackType: parsed.feedbackType,
     };
-    return [{ ...base, ...fields, key: keyOf(deliveryId, fields) }];
+    // The proof is part of what the report says when it is a signature: the same complaint named by
+    // headers anyone can write, sent first, would otherwise take its key, and the real one be dropped
+    // as its duplicate. (Keys of the reports of before it stay as they were.)
+    const keyed = proof === 'signed_headers' ? { ...fields, proof } : fields;
+    return [{ ...base, ...fields, key: keyOf(deliveryId, keyed) }];
   }
   return parsed.recipients.slice(0, MAX_REPORTS_PER_DELIVERY).map((r) => {
     const fields = {
@@ -96,11 +101,27 @@ function storable<T extends string | null>(text: T, max: number): T {
   return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '').slice(0, max) as T;
 }
 
-/** Our Message-ID is `<delivery-<id>@…>`; the returned message may also carry X-Delivery-Id. */
-function deliveryOfHeaders(original: OriginalRefs): string | null {
+/**
+ * The delivery the returned message's headers name. First what we signed (feedback loops send the
+ * whole message back, often with the recipient's address blotted out): its Return-Path, or a token
+ * of its List-Unsubscribe. Then what anyone can write, our Message-ID `<delivery-<id>@…>` or
+ * X-Delivery-Id: such a report counts only when it names the delivery's own recipient (checked when
+ * it is applied), or anyone who knows an address could unsubscribe it.
+ */
+function deliveryOfHeaders(
+  original: OriginalRefs,
+  keys: ReturnPathKeys,
+): { deliveryId: string; proof: 'signed_headers' | 'headers' } | null {
+  const { returnPath = null, unsubscribeTokens = [] } = original.signed ?? {};
+  const signed = [
+    returnPath && deliveryOfReturnPath(returnPath, keys),
+    ...unsubscribeTokens.map((t) => deliveryOfToken(t, keys.secret)),
+  ].find((id): id is string => !!id);
+  if (signed) return { deliveryId: signed, proof: 'signed_headers' };
   const m = /^<?delivery-([1-9][0-9]{0,18})@/.exec(original.messageId ?? '');
   // A bigint: 19 digits can still be more than PostgreSQL's id column holds.
-  return [original.deliveryId, m?.[1]].find((id): id is string => !!id && isId(id)) ?? null;
+  const id = [original.deliveryId, m?.[1]].find((id): id is string => !!id && isId(id));
+  return id ? { deliveryId: id, proof: 'headers' } : null;
 }
 
 /** What the report says, hashed: the same DSN twice is the same key; the time it came is not in it. */

@@ -255,3 +255,33 @@ test('when a bounce comes to the feedback address, naming a delivery by its head
   expect(await countersOfMailing(h.t.db, mailingId)).toMatchObject({ incorrectAddresses: 0, complaints: 1 });
   expect(await contact(c.id)).toMatchObject({ status: 'unsubscribed' });
 });
+
+test('when a complaint blots out its recipient, then what we signed in the returned headers names the delivery; a Message-ID alone does not', async () => {
+  const { mailingId, contact: c } = await deliverThen('ok.test', async ({ deliveryId, mailingId }) => {
+    const blotted = { returnPath: '', recipient: 'redacted@example.invalid' };
+    const transport = nodemailer.createTransport({ url: h.listener!.url } as never);
+    try {
+      // Headers anyone can write, and an address that is not the delivery's: nothing.
+      await transport.sendMail(
+        lateReportMail(
+          'complaint',
+          { ...blotted, headers: `Message-ID: <delivery-${deliveryId}@test.localhost>\r\nSubject: Hello` },
+          TEST_FEEDBACK_ADDRESS,
+        ),
+      );
+      // The message as sent, with its List-Unsubscribe: the token is ours, the complaint counts.
+      const token = tokenFor(deliveryId, TEST_RETURN_PATH.secret);
+      const headers = `List-Unsubscribe: <https://app.example/u/${token}>, <mailto:unsubscribe+${token}@test.localhost>\r\nSubject: Hello`;
+      await transport.sendMail(lateReportMail('complaint', { ...blotted, headers }, TEST_FEEDBACK_ADDRESS));
+    } finally {
+      transport.close();
+    }
+    await until(
+      async () => (await countersOfMailing(h.t.db, mailingId)).complaints === 1,
+      'the complaint applied',
+    );
+    await new Promise((r) => setTimeout(r, 1_000));
+  });
+  expect(await countersOfMailing(h.t.db, mailingId)).toMatchObject({ complaints: 1, unsubscribed: 1 });
+  expect(await contact(c.id)).toMatchObject({ status: 'unsubscribed', unsubscribed_reason: 'complaint' });
+});
