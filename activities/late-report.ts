@@ -55,6 +55,7 @@ async function apply(db: Db, given: LateReport): Promise<LateReportResult> {
         effect: 'recorded',
         signalled: true,
         deliveryWorkflowId: deliveryWorkflowId(d.mailing_id, d.contact_id),
+        ...(report !== given ? { told: report } : {}),
       };
     if (!(await noted(trx, report))) return none;
 

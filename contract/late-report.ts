@@ -41,6 +41,11 @@ export type LateReportResult = {
   signalled: boolean;
   /** The delivery's workflow, when `signalled`. */
   deliveryWorkflowId?: string;
+  /**
+   * The report as it is to be told, when it reads otherwise than it came: a hard bounce of another
+   * address than the delivery's (a member of an alias) is told as a technical problem.
+   */
+  told?: LateReport;
 };
 
 /** One workflow per report: the same report twice starts nothing new. */

@@ -161,30 +161,45 @@ test('when a delayed report arrives, then it is shown and changes nothing', asyn
   expect(late.filter((a) => a.late)).toHaveLength(1);
 });
 
-test('when a delivery is still retrying, then it is told and ends as the late report says', async () => {
-  const mailingId = await h.newMailing();
-  const contact = await h.newContact('busy.test');
-  const worker = await h.newWorker();
-  await worker.runUntil(async () => {
-    const handle = await h.start(mailingId, contact, { minDelayMs: 3_600_000, maxDelayMs: 3_600_000 });
-    // Waiting an hour for its second attempt.
-    for (let i = 0; i < 200 && (await handle.query(statusQuery)).retrying !== true; i++)
-      await new Promise((r) => setTimeout(r, 50));
-    const { deliveryId } = await handle.query(statusQuery);
-    await startLateReport(h.env.client, hardBounce(deliveryId!, contact.email, 'r1'), {
-      taskQueue: h.taskQueue,
+test.each([
+  {
+    bounced: 'its own address',
+    recipient: (own: string) => own,
+    outcome: { status: 'incorrect_address', category: 'hard_bounce', reason: 'user_unknown' },
+    contactStatus: 'incorrect',
+    counters: { incorrectAddresses: 1, technicalProblems: 0 },
+  },
+  {
+    // As for a delivery that ended: the contact stays, the address may still deliver to the others.
+    bounced: 'a member of an alias it expanded to',
+    recipient: () => 'old.member@elsewhere.example',
+    outcome: { status: 'technical_problem', category: 'blocked', reason: 'expanded_address_failed' },
+    contactStatus: 'active',
+    counters: { incorrectAddresses: 0, technicalProblems: 1 },
+  },
+])(
+  'when a delivery is still retrying and a hard bounce of $bounced comes, then it is told and ends as the report reads',
+  async ({ recipient, outcome, contactStatus, counters }) => {
+    const mailingId = await h.newMailing();
+    const contact = await h.newContact('busy.test');
+    const worker = await h.newWorker();
+    await worker.runUntil(async () => {
+      const handle = await h.start(mailingId, contact, { minDelayMs: 3_600_000, maxDelayMs: 3_600_000 });
+      // Waiting an hour for its second attempt.
+      for (let i = 0; i < 200 && (await handle.query(statusQuery)).retrying !== true; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      const { deliveryId } = await handle.query(statusQuery);
+      await startLateReport(h.env.client, hardBounce(deliveryId!, recipient(contact.email), 'r1'), {
+        taskQueue: h.taskQueue,
+      });
+      const state = await handle.result();
+      expect(state.outcome).toEqual(outcome);
+      expect(state.attempts).toHaveLength(1);
     });
-    const state = await handle.result();
-    expect(state.outcome).toEqual({
-      status: 'incorrect_address',
-      category: 'hard_bounce',
-      reason: 'user_unknown',
-    });
-    expect(state.attempts).toHaveLength(1);
-  });
-  expect(await countersOfMailing(h.t.db, mailingId)).toMatchObject({ incorrectAddresses: 1, retrying: 0 });
-  expect(await contactOf(contact.id)).toMatchObject({ status: 'incorrect' });
-});
+    expect(await countersOfMailing(h.t.db, mailingId)).toMatchObject({ ...counters, retrying: 0 });
+    expect(await contactOf(contact.id)).toMatchObject({ status: contactStatus });
+  },
+);
 
 test('when a report holds what PostgreSQL cannot store, then its workflow fails at once instead of retrying for ever', async () => {
   // The listener cleans what it hands over (inbound/reports.ts); this is the backstop behind it.

@@ -17,12 +17,15 @@ const { applyLateReport, noteLateReport } = proxyActivities<DeliveryActivities>(
 export async function lateReport(report: LateReport): Promise<LateReportResult> {
   const result = await applyLateReport(report);
   if (!result.signalled || !result.deliveryWorkflowId) return result;
+  // As the activity read it (an alias member's hard bounce is a technical problem); histories of
+  // before `told` have none, and tell the report as it came, as they did.
+  const told = result.told ?? report;
   try {
-    await getExternalWorkflowHandle(result.deliveryWorkflowId).signal(lateFailureSignal, report);
+    await getExternalWorkflowHandle(result.deliveryWorkflowId).signal(lateFailureSignal, told);
   } catch {
     // The delivery ended between the two steps: the report applies to its outcome now.
     return applyLateReport(report);
   }
-  await noteLateReport(report);
+  await noteLateReport(told);
   return result;
 }
