@@ -5,17 +5,16 @@ import { mailingWorkflowId } from '../../contract/mailing';
 import { startMailing } from '../../contract/starters';
 import type { Db } from '../../db/connection';
 import * as counters from '../../db/counters';
-import type { Counters } from '../../db/counters';
 import * as groups from '../../db/groups';
 import * as mailings from '../../db/mailings';
-import type { MailingRow } from '../../db/mailings';
 import { ApiError } from '../errors';
 import { requireMailing } from '../lookups';
 import { pageOf, pageQuery, paginate } from '../pagination';
 import { route } from '../route';
-import { bodyText, idField, idParam, text, timestamp } from '../validation';
+import { bodyText, idField, idParam, text } from '../validation';
 import { emailField } from './contacts';
-import { requireVerifiedFrom } from './sending-domains';
+import { mailingJson, mailingSchema } from './mailing-json';
+import { requireVerifiedFrom } from './verified-from';
 
 export type MailingDeps = { db: Db; client: Client; taskQueue: string };
 
@@ -44,47 +43,6 @@ const mailingBody = z
 
 function blankAsAbsent(body: string | undefined): string | undefined {
   return body === undefined || body.trim() === '' ? undefined : body;
-}
-
-const mailingSchema = z.strictObject({
-  id: z.string(),
-  name: z.string(),
-  fromEmail: z.string(),
-  fromName: z.string().nullable(),
-  subject: z.string(),
-  text: z.string().nullable(),
-  html: z.string().nullable(),
-  groupIds: z.array(z.string()),
-  status: z.enum(['draft', 'sending', 'done']),
-  // Progress of a send: recipients resolved, delivery workflows started, deliveries ended.
-  recipients: z.number().int().nullable(),
-  deliveriesStarted: z.number().int(),
-  deliveriesEnded: z.number().int(),
-  workflowId: z.string().nullable(),
-  createdAt: timestamp,
-  sentAt: timestamp.nullable(),
-  doneAt: timestamp.nullable(),
-});
-
-function mailingJson(m: MailingRow, c: Counters): z.infer<typeof mailingSchema> {
-  return {
-    id: m.id,
-    name: m.name,
-    fromEmail: m.from_email,
-    fromName: m.from_name,
-    subject: m.subject,
-    text: m.text_body,
-    html: m.html_body,
-    groupIds: m.group_ids,
-    status: m.status,
-    recipients: m.recipients_total,
-    deliveriesStarted: m.deliveries_started,
-    deliveriesEnded: c.ended,
-    workflowId: m.workflow_id,
-    createdAt: m.created_at.toISOString(),
-    sentAt: m.sent_at?.toISOString() ?? null,
-    doneAt: m.done_at?.toISOString() ?? null,
-  };
 }
 
 async function getMailing(db: Db, accountId: string, id: string) {

@@ -10,12 +10,12 @@ import * as sendingDomains from '../../db/sending-domains';
 import type { SendingDomainRow } from '../../db/sending-domains';
 import { sendingDomainProblem } from '../../sending-domains/domain-name';
 import { DnsLookupError, type TxtResolver } from '../../sending-domains/lookup';
-import { REQUIRED, type RecordCheck } from '../../sending-domains/records';
-import { newDomainKeys, recordsOf, stillHeld, verifyDomain } from '../../sending-domains/service';
+import { newDomainKeys, stillHeld, verifyDomain } from '../../sending-domains/service';
 import { ApiError } from '../errors';
 import { pageOf, pageQuery, paginate } from '../pagination';
 import { route } from '../route';
-import { idParam, refuseOneLine, timestamp } from '../validation';
+import { idParam, refuseOneLine } from '../validation';
+import { domainJson, sendingDomainSchema } from './sending-domain-json';
 
 export type SendingDomainDeps = {
   db: Db;
@@ -26,43 +26,6 @@ export type SendingDomainDeps = {
   /** EHLO_HOSTNAME: the host named in the suggested SPF record. */
   spfHost: string;
 };
-
-const recordSchema = z.strictObject({
-  type: z.literal('TXT'),
-  name: z.string(),
-  value: z.string(),
-  purpose: z.enum(['verification', 'dkim', 'spf', 'dmarc']),
-  /** Verification needs it; SPF and DMARC are advice. */
-  required: z.boolean(),
-  /** What the last lookup found (only in the answer of a verification). */
-  status: z.enum(['ok', 'missing', 'wrong', 'unknown']).optional(),
-  problem: z.string().nullable().optional(),
-});
-
-const sendingDomainSchema = z.strictObject({
-  id: z.string(),
-  domain: z.string(),
-  verified: z.boolean(),
-  verifiedAt: timestamp.nullable(),
-  lastCheckedAt: timestamp.nullable(),
-  dnsRecords: z.array(recordSchema),
-  createdAt: timestamp,
-});
-type SendingDomainJson = z.infer<typeof sendingDomainSchema>;
-
-function domainJson(row: SendingDomainRow, spfHost: string, checks?: RecordCheck[]): SendingDomainJson {
-  return {
-    id: row.id,
-    domain: row.domain,
-    verified: row.verified_at !== null,
-    verifiedAt: row.verified_at?.toISOString() ?? null,
-    lastCheckedAt: row.checked_at?.toISOString() ?? null,
-    dnsRecords: checks
-      ? checks.map((c) => ({ ...c }))
-      : recordsOf(row, spfHost).map((r) => ({ ...r, required: REQUIRED.has(r.purpose) })),
-    createdAt: row.created_at.toISOString(),
-  };
-}
 
 // Unstorable text (NUL, controls, line breaks) is malformed input, a 400 like in every field; what is
 // a string but no sending domain (uppercase, a public suffix, ...) breaks a rule: 422.
@@ -243,23 +206,4 @@ export function sendingDomainRoutes({ db, keySecret, resolver, spfHost }: Sendin
       },
     }),
   ];
-}
-
-/**
- * The check mailings pass at create and at send: the From address must be on a verified domain of
- * the account (a domain can lose its verification in between).
- */
-export async function requireVerifiedFrom(
-  db: Db,
-  accountId: string,
-  fromEmail: string,
-  opts: { lock?: boolean } = {},
-): Promise<void> {
-  const domain = fromEmail.slice(fromEmail.lastIndexOf('@') + 1);
-  if (await sendingDomains.isVerified(db, accountId, domain, opts)) return;
-  throw new ApiError(
-    'unprocessable',
-    `fromEmail: ${domain} is not a verified sending domain of this account: add it with POST /v1/sending-domains and verify it.`,
-    [{ field: 'fromEmail', message: `${domain} is not a verified sending domain of this account` }],
-  );
 }
