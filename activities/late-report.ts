@@ -36,67 +36,93 @@ async function apply(db: Db, given: LateReport): Promise<LateReportResult> {
   // A mail to the List-Unsubscribe mailto: the same as the one-click POST, idempotent by itself.
   if (given.kind === 'unsubscribe') {
     const done = await deliveries.unsubscribeRecipient(db, given.deliveryId);
-    return { effect: done?.changed ? 'unsubscribed' : done ? 'recorded' : 'ignored', signalled: false };
+    if (!done) return { effect: 'ignored', signalled: false };
+    return {
+      effect: done.changed ? 'unsubscribed' : 'recorded',
+      signalled: false,
+      deliveryEmail: done.email,
+    };
   }
   return db.transaction().execute(async (trx) => {
     const d = await deliveries.lockIfExists(trx, given.deliveryId);
-    const none = { effect: 'ignored', signalled: false } as const;
-    if (!d) return none;
-    const report = asTechnicalWhenAnother(given, d.email_key);
-    if (
-      report.proof === 'headers' &&
-      (report.recipient === null || emailKey(report.recipient) !== d.email_key)
-    )
-      return none;
-    // A failure of a delivery still running is its workflow's to record: it is told, and the report
-    // is noted (noteLateReport) once it has been.
-    if (report.kind === 'bounce' && report.action === 'failed' && d.status === 'in_progress')
-      return {
-        effect: 'recorded',
-        signalled: true,
-        deliveryWorkflowId: deliveryWorkflowId(d.mailing_id, d.contact_id),
-        ...(report !== given ? { told: report } : {}),
-      };
-    if (!(await noted(trx, report))) return none;
-
-    if (report.kind === 'complaint') {
-      const unsubscribed = await contacts.unsubscribe(trx, d.contact_id, 'complaint');
-      await counters.bump(trx, d.mailing_id, report.deliveryId, {
-        complaints: 1,
-        unsubscribed: unsubscribed ? 1 : 0,
-      });
-      return { effect: unsubscribed ? 'unsubscribed' : 'recorded', signalled: false };
-    }
-    // Delays and successes are information only.
-    if (report.action !== 'failed' || report.category === 'delivered' || d.status === 'in_progress')
-      return { effect: 'recorded', signalled: false };
-
-    const policy = OUTCOMES[report.category];
-    // An incorrect address stays one; a technical problem does not become "less" ended.
-    if (d.status === policy.status || d.status === 'incorrect_address')
-      return { effect: 'recorded', signalled: false };
-    if (d.status === 'technical_problem' && policy.status !== 'incorrect_address')
-      return { effect: 'recorded', signalled: false };
-
-    await deliveries.changeOutcome(trx, report.deliveryId, {
-      status: policy.status,
-      category: report.category,
-      reason: report.reason,
-    });
-    await counters.bump(trx, d.mailing_id, report.deliveryId, {
-      [counterOf(d.status)]: -1,
-      [policy.counter]: 1,
-    });
-    if (d.reason !== null) await counters.countReason(trx, d.mailing_id, report.deliveryId, d.reason, -1);
-    await counters.countReason(trx, d.mailing_id, report.deliveryId, report.reason);
-    // Only while the contact's address is still the one that bounced: a correction is never undone.
-    if (policy.contact === 'mark_incorrect')
-      await contacts.markIncorrect(trx, d.contact_id, d.email_key, report.deliveryId, report.reason);
-    return {
-      effect: policy.status === 'incorrect_address' ? 'incorrect_address' : 'technical_problem',
-      signalled: false,
-    };
+    if (!d) return { effect: 'ignored', signalled: false };
+    const result = await applyTo(trx, d, given);
+    // Found under its delivery's address when the report names another one or none.
+    const named = given.recipient !== null && sameMailbox(given.recipient, d.email_key);
+    return result.effect === 'ignored' || named ? result : { ...result, deliveryEmail: d.email };
   });
+}
+
+type LockedDelivery = NonNullable<Awaited<ReturnType<typeof deliveries.lockIfExists>>>;
+
+function sameMailbox(address: string, key: string): boolean {
+  try {
+    return emailKey(address) === key;
+  } catch {
+    return false;
+  }
+}
+
+async function applyTo(
+  trx: Db,
+  d: LockedDelivery,
+  given: Exclude<LateReport, { kind: 'unsubscribe' }>,
+): Promise<LateReportResult> {
+  const none = { effect: 'ignored', signalled: false } as const;
+  const report = asTechnicalWhenAnother(given, d.email_key);
+  if (
+    report.proof === 'headers' &&
+    (report.recipient === null || !sameMailbox(report.recipient, d.email_key))
+  )
+    return none;
+  // A failure of a delivery still running is its workflow's to record: it is told, and the report
+  // is noted (noteLateReport) once it has been.
+  if (report.kind === 'bounce' && report.action === 'failed' && d.status === 'in_progress')
+    return {
+      effect: 'recorded',
+      signalled: true,
+      deliveryWorkflowId: deliveryWorkflowId(d.mailing_id, d.contact_id),
+      ...(report !== given ? { told: report } : {}),
+    };
+  if (!(await noted(trx, report))) return none;
+
+  if (report.kind === 'complaint') {
+    const unsubscribed = await contacts.unsubscribe(trx, d.contact_id, 'complaint');
+    await counters.bump(trx, d.mailing_id, report.deliveryId, {
+      complaints: 1,
+      unsubscribed: unsubscribed ? 1 : 0,
+    });
+    return { effect: unsubscribed ? 'unsubscribed' : 'recorded', signalled: false };
+  }
+  // Delays and successes are information only.
+  if (report.action !== 'failed' || report.category === 'delivered' || d.status === 'in_progress')
+    return { effect: 'recorded', signalled: false };
+
+  const policy = OUTCOMES[report.category];
+  // An incorrect address stays one; a technical problem does not become "less" ended.
+  if (d.status === policy.status || d.status === 'incorrect_address')
+    return { effect: 'recorded', signalled: false };
+  if (d.status === 'technical_problem' && policy.status !== 'incorrect_address')
+    return { effect: 'recorded', signalled: false };
+
+  await deliveries.changeOutcome(trx, report.deliveryId, {
+    status: policy.status,
+    category: report.category,
+    reason: report.reason,
+  });
+  await counters.bump(trx, d.mailing_id, report.deliveryId, {
+    [counterOf(d.status)]: -1,
+    [policy.counter]: 1,
+  });
+  if (d.reason !== null) await counters.countReason(trx, d.mailing_id, report.deliveryId, d.reason, -1);
+  await counters.countReason(trx, d.mailing_id, report.deliveryId, report.reason);
+  // Only while the contact's address is still the one that bounced: a correction is never undone.
+  if (policy.contact === 'mark_incorrect')
+    await contacts.markIncorrect(trx, d.contact_id, d.email_key, report.deliveryId, report.reason);
+  return {
+    effect: policy.status === 'incorrect_address' ? 'incorrect_address' : 'technical_problem',
+    signalled: false,
+  };
 }
 
 /**

@@ -46,6 +46,12 @@ export type LateReportResult = {
    * address than the delivery's (a member of an alias) is told as a technical problem.
    */
   told?: LateReport;
+  /**
+   * The address of the delivery the report was applied to, when the report names another or none
+   * (a feedback loop blots it out; a mail to the unsubscribe mailto has none): the workflow takes it
+   * as its RecipientEmail, so that ops find the report under the address.
+   */
+  deliveryEmail?: string;
 };
 
 /** One workflow per report: the same report twice starts nothing new. */

@@ -91,7 +91,7 @@ export function lock(trx: Db, deliveryId: string) {
 export function lockIfExists(trx: Db, deliveryId: string) {
   return trx
     .selectFrom('deliveries')
-    .select(['mailing_id', 'contact_id', 'email_key', 'status', 'reason'])
+    .select(['mailing_id', 'contact_id', 'email', 'email_key', 'status', 'reason'])
     .where('id', '=', deliveryId)
     .forUpdate()
     .executeTakeFirst();

@@ -4,6 +4,7 @@
  * complaint unsubscribes; a correction made before the bounce survives it; a delivery still
  * retrying is told and ends by itself.
  */
+import { searchAttributes as sa } from '../contract/names';
 import type { LateReport } from '../contract/late-report';
 import { startLateReport } from '../contract/starters';
 import { countersOfMailing } from '../db/counters';
@@ -147,6 +148,42 @@ test('when a complaint arrives, then the contact is unsubscribed and the mailing
     unsubscribed: 1,
     delivered: 1,
   });
+});
+
+test('when a report names no address or another, then its workflow is found under the delivery’s address', async () => {
+  const d = await deliveredTo('ok.test');
+  const base = { deliveryId: d.deliveryId, receivedAt: new Date().toISOString() };
+  const reports: LateReport[] = [
+    // A feedback loop blotted the address out; the signed headers named the delivery.
+    {
+      ...base,
+      key: 'blotted',
+      recipient: 'redacted@isp.example',
+      kind: 'complaint',
+      feedbackType: 'abuse',
+      proof: 'signed_headers',
+    },
+    // A mail to the unsubscribe mailto names none.
+    { ...base, key: 'mailto', recipient: null, kind: 'unsubscribe' },
+    // Named as it was sent: nothing to change.
+    {
+      ...base,
+      key: 'named',
+      recipient: d.contact.email.toUpperCase(),
+      kind: 'complaint',
+      feedbackType: 'abuse',
+    },
+  ];
+  for (const report of reports) await apply(report);
+  const found = async (key: string) => {
+    const { typedSearchAttributes: attrs } = await h.env.client.workflow
+      .getHandle(`late-report-${d.deliveryId}-${key}`)
+      .describe();
+    return [attrs.get(sa.RecipientEmail), attrs.get(sa.RecipientDomain)];
+  };
+  expect(await found('blotted')).toEqual([d.contact.email, 'ok.test']);
+  expect(await found('mailto')).toEqual([d.contact.email, 'ok.test']);
+  expect(await found('named')).toEqual([d.contact.email.toUpperCase(), 'ok.test']);
 });
 
 test('when a delayed report arrives, then it is shown and changes nothing', async () => {

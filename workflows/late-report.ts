@@ -3,7 +3,9 @@
  * find it in the Temporal UI by the recipient's address. A delivery that is still running is told
  * with the `lateFailure` signal and ends by itself; one that ended meanwhile gets the report applied.
  */
-import { getExternalWorkflowHandle, proxyActivities } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { searchAttributes as sa } from '../contract/names';
+import { recipientDomain } from '../domain/address';
 import type { LateReport, LateReportResult } from '../contract/late-report';
 import type { DeliveryActivities } from '../activities';
 import { lateFailureSignal } from './delivery';
@@ -16,6 +18,13 @@ const { applyLateReport, noteLateReport } = proxyActivities<DeliveryActivities>(
 
 export async function lateReport(report: LateReport): Promise<LateReportResult> {
   const result = await applyLateReport(report);
+  // The report named another address or none (blotted out, a mail to the unsubscribe mailto): ops
+  // look for it under its delivery's. Decided by the activity's recorded result, so replays agree.
+  if (result.deliveryEmail)
+    upsertSearchAttributes([
+      { key: sa.RecipientEmail, value: result.deliveryEmail },
+      { key: sa.RecipientDomain, value: recipientDomain(result.deliveryEmail) },
+    ]);
   if (!result.signalled || !result.deliveryWorkflowId) return result;
   // As the activity read it (an alias member's hard bounce is a technical problem); histories of
   // before `told` have none, and tell the report as it came, as they did.
