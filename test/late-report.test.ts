@@ -10,7 +10,7 @@ import { startLateReport } from '../contract/starters';
 import { countersOfMailing } from '../db/counters';
 import { classify } from '../domain/classification';
 import { statusQuery } from '../workflows/delivery';
-import { createHarness, type Harness } from './support/delivery-harness';
+import { createHarness, type Harness, maybeRecordHistory } from './support/delivery-harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -62,11 +62,14 @@ function hardBounce(deliveryId: string, recipient: string, key = 'k1'): LateRepo
   return bounce(deliveryId, recipient, { key });
 }
 
-async function apply(report: LateReport) {
+/** Applies a report through its workflow; `recordAs` names its history for the replay test. */
+async function apply(report: LateReport, recordAs?: string) {
   const worker = await h.newWorker();
   await worker.runUntil(async () => {
     await startLateReport(h.env.client, report, { taskQueue: h.taskQueue });
-    await h.env.client.workflow.getHandle(`late-report-${report.deliveryId}-${report.key}`).result();
+    const handle = h.env.client.workflow.getHandle(`late-report-${report.deliveryId}-${report.key}`);
+    await handle.result();
+    if (recordAs) await maybeRecordHistory(recordAs, handle);
   });
 }
 
@@ -80,7 +83,7 @@ test('when a hard bounce arrives after a 250, then the delivery becomes an incor
   expect(await countersOfMailing(h.t.db, d.mailingId)).toMatchObject({ delivered: 1, incorrectAddresses: 0 });
 
   const report = hardBounce(d.deliveryId, d.contact.email);
-  await apply(report);
+  await apply(report, 'late-report-applied');
   await apply(report); // the same DSN received twice
   await apply({ ...report, key: 'k1' });
 
@@ -174,7 +177,7 @@ test('when a report names no address or another, then its workflow is found unde
       feedbackType: 'abuse',
     },
   ];
-  for (const report of reports) await apply(report);
+  for (const report of reports) await apply(report, `late-report-found-by-delivery-${report.key}`);
   const found = async (key: string) => {
     const { typedSearchAttributes: attrs } = await h.env.client.workflow
       .getHandle(`late-report-${d.deliveryId}-${key}`)
@@ -201,6 +204,7 @@ test('when a delayed report arrives, then it is shown and changes nothing', asyn
 test.each([
   {
     bounced: 'its own address',
+    recorded: 'late-report-signalled',
     recipient: (own: string) => own,
     outcome: { status: 'incorrect_address', category: 'hard_bounce', reason: 'user_unknown' },
     contactStatus: 'incorrect',
@@ -209,6 +213,7 @@ test.each([
   {
     // As for a delivery that ended: the contact stays, the address may still deliver to the others.
     bounced: 'a member of an alias it expanded to',
+    recorded: 'late-report-signalled-alias',
     recipient: () => 'old.member@elsewhere.example',
     outcome: { status: 'technical_problem', category: 'blocked', reason: 'expanded_address_failed' },
     contactStatus: 'active',
@@ -216,7 +221,7 @@ test.each([
   },
 ])(
   'when a delivery is still retrying and a hard bounce of $bounced comes, then it is told and ends as the report reads',
-  async ({ recipient, outcome, contactStatus, counters }) => {
+  async ({ recorded, recipient, outcome, contactStatus, counters }) => {
     const mailingId = await h.newMailing();
     const contact = await h.newContact('busy.test');
     const worker = await h.newWorker();
@@ -230,6 +235,9 @@ test.each([
         taskQueue: h.taskQueue,
       });
       const state = await handle.result();
+      const late = h.env.client.workflow.getHandle(`late-report-${deliveryId}-r1`);
+      await late.result();
+      await maybeRecordHistory(recorded, late);
       expect(state.outcome).toEqual(outcome);
       expect(state.attempts).toHaveLength(1);
     });

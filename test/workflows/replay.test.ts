@@ -16,14 +16,16 @@ const dir = path.join(__dirname, '..', 'histories');
 // v2-retrying-status: before a waiting delivery's DeliveryStatus stayed in_progress;
 // v3-patch-markers: before the starters gave a revision, when every delivery asked its patches;
 // v4-local-send: revision 2, each send a local activity, landed once and taken back;
-// v5-end-recorded-apart: before the send recorded a final reply's end itself).
+// v5-end-recorded-apart: before the send recorded a final reply's end itself; late-report-v1:
+// the late-report workflow before it told an alias member's bounce as read and upserted the
+// delivery's address).
 const files = fs
   .readdirSync(dir, { recursive: true, encoding: 'utf8' })
   .filter((f) => f.endsWith('.json'))
   .sort();
 
-describe('replay of recorded delivery and mailing histories', () => {
-  it('when the recorded scenarios are listed, then every lab scenario, the signals and the mailing fan-out are there', () => {
+describe('replay of recorded delivery, mailing and late-report histories', () => {
+  it('when the recorded scenarios are listed, then every lab scenario, the signals, the mailing fan-out and the late reports are there', () => {
     const scenarios = [
       'blocked',
       'busy',
@@ -36,10 +38,20 @@ describe('replay of recorded delivery and mailing histories', () => {
       'slow',
       'unknown',
     ];
-    expect(files.map((f) => f.replace('.json', ''))).toEqual(
+    // Late reports: applied to an ended delivery, told to a running one (its own address, an alias
+    // member's), and found under the delivery's address (blotted out, the mailto, named as sent).
+    const lateReports = [
+      'late-report-applied',
+      'late-report-signalled',
+      'late-report-signalled-alias',
+      ...['blotted', 'mailto', 'named'].map((k) => `late-report-found-by-delivery-${k}`),
+    ];
+    expect(files.map((f) => f.replace('.json', '')).sort()).toEqual(
       [
         ...scenarios,
         'mailing',
+        ...lateReports,
+        ...['late-report-applied', 'late-report-signalled'].map((s) => `late-report-v1/${s}`),
         ...scenarios.map((s) => `v1-remote-recording/${s}`),
         ...scenarios.map((s) => `v2-retrying-status/${s}`),
         ...scenarios.map((s) => `v3-patch-markers/${s}`),
