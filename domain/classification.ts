@@ -85,6 +85,7 @@ const RATE_LIMIT = anyOf(
   /max(imum)? (emails|messages|recipients) per|daily (message|relay) (quota|limit)/,
   /trop de connexions|zu viele (verbindungen|nachrichten|e-?mails)|demasiadas conexiones|troppe connessioni/,
   /muitas conexoes|te veel verbindingen|слишком много (соединений|писем|сообщений)|频率|頻率|送信数.{0,10}超/,
+  /(cuota|limite) de envio|(cota|limite) de envio|(quota|limite) di invio|(kontingent|limit) (fur den |an )?versand/,
 );
 /** Volume or complaints from our address: a reputation refusal, retried only when temporary. */
 const UNSOLICITED_VOLUME = anyOf(
@@ -110,9 +111,13 @@ const MAILBOX_FULL_WORDING = anyOf(
   /would exceed (the )?maximum allowed storage|mailbox exceeded the (local )?limit|exceeding (its |their )?receiving limits?/,
   /boite (aux lettres |du destinataire |de reception ){0,2}(est )?pleine|quota (depasse|atteint)|overquota/,
   /postfach (des empfangers )?(ist )?(voll|uberfullt)|mailbox (ist )?voll|speicher(platz)? (ist )?(voll|erschopft|uberschritten)|quota uberschritten/,
-  /buzon (de correo |del destinatario ){0,2}(esta )?(lleno|completo)|(ha )?excedido su cuota|cuota (excedida|superada)|espacio insuficiente/,
-  /caixa (postal |de correio |de entrada )?(do destinatario )?(esta )?(cheia|lotada)|cota excedida/,
+  /buzon (de correo |del destinatario ){0,2}(esta )?(lleno|completo)|cuota (excedida|superada)|espacio insuficiente/,
+  // Not a sending quota (`cuota de envio`): that one is ours, not the mailbox's.
+  /(excedido|superado|sobrepasado|alcanzado) (su |la )?(cuota|capacidad|limite de almacenamiento)(?! de (envio|mensajes))/,
+  /caixa (postal |de correio |de entrada )?(do destinatario )?(esta )?(cheia|lotada)|cota (de armazenamento )?(excedida|esgotada)/,
+  /(excedeu|ultrapassou|atingiu) (a |sua |o )?(cota|quota|limite de armazenamento)(?! de envio)/,
   /casella (di posta |postale )?(del destinatario )?(e )?piena|quota superata|spazio insufficiente/,
+  /(superato|ecceduto|raggiunto) (la |il )?(quota|limite di spazio|spazio disponibile)(?! di invio)/,
   /(mailbox|postbus|postvak|brievenbus) (is )?(vol|overvol)|quotum overschreden/,
   /ящик.{0,20}(переполнен|полон)|переполнен|превышен\S* (квот|лимит|размер)|недостаточно места/,
   /メールボックス.{0,10}(いっぱい|満杯|容量)|容量(超過|オーバー|不足)|容量制限/,

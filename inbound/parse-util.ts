@@ -30,14 +30,20 @@ export function isAddress(s: string): boolean {
   );
 }
 
-/** Trims what surrounds an address in prose and reports: brackets, quotes, `mailto:`, trailing punctuation. */
+/**
+ * Trims what surrounds an address in prose and reports: brackets and quotes (full-width ones too),
+ * `mailto:`, a label glued on before a colon (MailEnable's `[SMTP:bob@x]`, Japanese `宛先：bob@x`: a
+ * colon cannot stand unquoted in a local part), trailing punctuation.
+ */
 export function tidyAddress(token: string): string {
   let s = token.trim();
-  if (s.toLowerCase().startsWith('mailto:')) s = s.slice(7);
-  // Strip at most a few layers of wrapping: `<bob@x>`, `"bob@x"`, `(bob@x)`, `'bob@x',`.
+  // Strip at most a few layers of wrapping: `<bob@x>`, `"bob@x"`, `(bob@x)`, `'bob@x',`, `（bob@x）`.
   for (let i = 0; i < 4; i++) {
     const before = s;
-    s = s.replace(/^[<("'[]+/, '').replace(/[>)"'\]:;,.]+$/, '');
+    s = s.replace(/^[<("'[（「【《＜]+/, '').replace(/[>)"'\]:;,.）」】》＞。、，：；]+$/, '');
+    const at = s.indexOf('@');
+    const label = at > 0 ? Math.max(s.lastIndexOf(':', at), s.lastIndexOf('：', at)) : -1;
+    if (label >= 0) s = s.slice(label + 1);
     if (s === before) break;
   }
   return s;
@@ -56,7 +62,7 @@ export function findAddress(value: string, xtext = false): string | null {
   if (xtext) v = v.replace(/\+([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
   const bracketed = /<([^<>\s]{3,320})>/.exec(v);
   if (bracketed?.[1] && isAddress(tidyAddress(bracketed[1]))) return tidyAddress(bracketed[1]);
-  for (const token of v.split(/[\s,]+/, 50)) {
+  for (const token of v.split(/[\s,，、]+/, 50)) {
     const t = tidyAddress(token);
     if (isAddress(t)) return t;
   }
@@ -66,7 +72,7 @@ export function findAddress(value: string, xtext = false): string | null {
 /** Every address in a comma/space separated list (X-Failed-Recipients), at most `max`. */
 export function findAddresses(value: string, max = 50): string[] {
   const out: string[] = [];
-  for (const token of value.slice(0, 20_000).split(/[\s,;]+/, 500)) {
+  for (const token of value.slice(0, 20_000).split(/[\s,;，、；]+/, 500)) {
     const t = tidyAddress(token);
     if (isAddress(t) && !out.some((a) => sameAddress(a, t))) out.push(t);
     if (out.length >= max) break;

@@ -296,6 +296,8 @@ function textOf(mail: ParsedMail): string {
       selectors: [
         { selector: 'a', options: { ignoreHref: true } },
         { selector: 'img', format: 'skip' },
+        // A row per line: NDRs laid out as tables (Tencent's "退信原因：" | reason) read like labelled lines.
+        { selector: 'tr', format: 'block' },
       ],
     }).slice(0, MAX_TEXT_CHARS);
   } catch {

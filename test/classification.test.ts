@@ -162,14 +162,25 @@ const NON_ENGLISH: Array<[reply: string, category: string, reason: string]> = [
   ['550 Usuario desconocido', 'hard_bounce', 'user_unknown'],
   ['550 El buzón está lleno', 'mailbox_full', 'mailbox_full'],
   ['554 Mensaje rechazado', 'blocked', 'policy'],
+  ['550 el buzón del destinatario ha superado su cuota de almacenamiento', 'mailbox_full', 'mailbox_full'],
+  // A sending quota is ours, not the mailbox's (in every language).
+  ['550 ha superado su cuota de envío diaria', 'soft_bounce', 'rate_limited'],
   // Portuguese
   ['550 Usuário inexistente', 'hard_bounce', 'user_unknown'],
   ['550 Caixa postal cheia', 'mailbox_full', 'mailbox_full'],
   ['554 Mensagem rejeitada', 'blocked', 'policy'],
+  ['550 a caixa postal do destinatário excedeu a cota de armazenamento', 'mailbox_full', 'mailbox_full'],
+  ['550 você excedeu a cota de envio', 'soft_bounce', 'rate_limited'],
   // Italian
   ['550 Utente sconosciuto', 'hard_bounce', 'user_unknown'],
   ['550 Casella piena', 'mailbox_full', 'mailbox_full'],
   ['554 Messaggio rifiutato', 'blocked', 'policy'],
+  [
+    '552 La casella del destinatario ha superato la quota di spazio disponibile',
+    'mailbox_full',
+    'mailbox_full',
+  ],
+  ['550 ha superato la quota di invio', 'soft_bounce', 'rate_limited'],
   // Dutch
   ['550 Onbekende gebruiker', 'hard_bounce', 'user_unknown'],
   ['550 Mailbox is vol', 'mailbox_full', 'mailbox_full'],

@@ -475,6 +475,31 @@ const EXPECTED: Record<string, Expected> = {
       ['jan.kral@seznam.cz', 'failed', '5.0.0', 'hard_bounce', 'user_unknown'],
     ],
   },
+  // A label glued on before the address: MailEnable's `[SMTP:…]`, Japanese `宛先：` (a full-width colon).
+  'mailenable-bracketed-smtp.eml': {
+    bounce: 'text',
+    rows: [['zara@me-dest.example', 'failed', null, 'mailbox_full', 'mailbox_full']],
+  },
+  'japanese-iso2022-fullwidth-colon.eml': {
+    bounce: 'text',
+    rows: [
+      ['taro.yamada@jp-isp.example', 'failed', null, 'hard_bounce', 'user_unknown'],
+      ['hanako.suzuki@jp-isp.example', 'failed', null, 'mailbox_full', 'mailbox_full'],
+    ],
+  },
+  // An HTML-only report laid out as a table: each row is read as a labelled line.
+  'tencent-html-table.eml': {
+    bounce: 'text',
+    rows: [['wang.fang@cn-corp.example', 'failed', null, 'mailbox_full', 'mailbox_full']],
+  },
+  // "ha superado su cuota": the verb before the quota.
+  'spanish-quota-superado.eml': {
+    bounce: 'text',
+    rows: [
+      ['lucia.martin@es-isp.example', 'failed', null, 'mailbox_full', 'mailbox_full'],
+      ['jorge.ruiz@es-isp.example', 'failed', null, 'hard_bounce', 'user_unknown'],
+    ],
+  },
   // 5.7.27 is the sender's null MX (RFC 7505), not the recipient's domain.
   'gmail-workspace-sender-refusals.eml': {
     bounce: 'postfix',
