@@ -69,7 +69,10 @@ export const configSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   EMBEDDED_POSTGRES_PORT: port.default(54329),
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
-  /** Name we greet receiving servers with (EHLO) and the domain of Message-IDs and VERP bounces. */
+  /**
+   * Name we greet receiving servers with (EHLO), the default of BOUNCE_DOMAIN and the host the
+   * suggested SPF record of sending domains names. Message-IDs are on the From domain, not this one.
+   */
   EHLO_HOSTNAME: z
     .string()
     .regex(/^[a-z0-9.-]+$/i, 'must be a host name')
@@ -79,7 +82,11 @@ export const configSchema = z.object({
     .string()
     .regex(/^[a-z0-9.-]+$/i, 'must be a host name')
     .optional(),
-  /** Signs return paths: required by the worker and the bounce listener (npm start keeps one in DATA_DIR). */
+  /**
+   * Signs return paths and unsubscribe tokens: required by the worker and the bounce listener; the
+   * API needs it for one-click unsubscribe (unset there, /u/<token> answers 404). npm start keeps one
+   * in DATA_DIR.
+   */
   BOUNCE_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   /** The late-bounce listener (SMTP): port 25 in production, behind the MX of BOUNCE_DOMAIN. */
   BOUNCE_PORT: port.default(2526),
@@ -132,7 +139,10 @@ export const configSchema = z.object({
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_TEST_SERVER_PATH: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  /** Worker tuning (unset: the SDK's defaults); see docs/performance.md. */
+  /**
+   * Worker tuning. Unset: WORKER_DEFAULTS of worker/tuning.ts (a cache of 100 workflows, autoscaled
+   * workflow task polls), and the SDK's defaults for the rest; see docs/performance.md.
+   */
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).optional(),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).optional(),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).optional(),

@@ -1,7 +1,7 @@
 /**
  * No Docker engine runs here, so the production topology is checked by reading it: the services
  * are there, the ports are the documented ones, and every variable given to our own processes is
- * one that common/config.ts reads and accepts.
+ * one that runtime/config.ts reads and accepts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
