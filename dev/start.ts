@@ -1,11 +1,11 @@
 /**
  * `npm start`: the whole service on one machine, on real servers, nothing to install by hand.
- * Starts (unless given from outside) embedded PostgreSQL, the Temporal dev server with its UI, the
- * bounce lab and a DNS server publishing the dev account's sending domain (example.com, verified);
- * runs migrations; then the worker, the late-bounce listener and the API as child
+ * Starts (unless given from outside) embedded PostgreSQL and runs migrations; then a DNS server
+ * publishing the dev account's sending domain (example.com, verified), the Temporal dev server with
+ * its UI and the bounce lab; then the worker, the late-bounce listener and the API as child
  * processes, and once the worker and the API are ready prints a banner with the URLs and the dev API
- * key. Ctrl-C stops every child in order: API, listener, worker (fully exited first), Temporal, lab,
- * PostgreSQL; then "All stopped.".
+ * key. Ctrl-C stops every child in order: API, listener, worker (fully exited first), lab, Temporal,
+ * the DNS server, PostgreSQL; then "All stopped."
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';

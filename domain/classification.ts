@@ -70,8 +70,8 @@ const soft = (reason: string): Verdict => ({ category: 'soft_bounce', reason });
 const hard = (reason: string): Verdict => ({ category: 'hard_bounce', reason });
 
 // ── Wording, one list per meaning. English first, then German, French, Spanish, Portuguese,
-// Italian, Dutch, Russian, Japanese, Chinese (accents are folded away before matching, so `ä` is
-// written `a`, `ã` `a`, `ç` `c`).
+// Italian, Dutch, Russian, Japanese, Chinese, Korean, Polish, Czech (accents are folded away before
+// matching, so `ä` is written `a`, `ã` `a`, `ç` `c`, `ł` `l`, `ß` `ss`).
 
 /** Our sending is too fast or too much: temporary by nature, whatever the code says. */
 const RATE_LIMIT = anyOf(
@@ -465,12 +465,25 @@ export const RULES: readonly Rule[] = [
   { name: 'fallback.5xx', when: (r) => firstDigit(r) === '5', then: hard('user_unknown') },
 ];
 
+/** Latin letters that carry their mark in themselves, with no accent for NFKD to take apart. */
+const UNDECOMPOSED: Record<string, string> = {
+  ł: 'l',
+  Ł: 'L',
+  ø: 'o',
+  Ø: 'O',
+  đ: 'd',
+  Đ: 'D',
+  ß: 'ss',
+  ı: 'i',
+};
+
 /** Compatibility forms folded, accents of Latin letters dropped, apostrophes made plain. */
 function fold(text: string): string {
   return text
     .normalize('NFKD')
     .replace(/([A-Za-z])[\u0300-\u036f]+/g, '$1')
     .normalize('NFC')
+    .replace(/[łŁøØđĐßı]/g, (c) => UNDECOMPOSED[c] ?? c)
     .replace(/[\u2018\u2019\u02bc]/g, "'");
 }
 

@@ -27,10 +27,12 @@ async function main(): Promise<void> {
     { port: config.BOUNCE_PORT, host: config.BOUNCE_HOST },
   );
   console.log(`Bounce listener on ${listener.url} (feedback loop: ${feedbackAddress(config)})`);
+  // smtp-server gives open sessions 30 s (its closeTimeout) before it answers them 421: the process
+  // must outlive that, or they are cut without the 421 that sends their senders back later.
   onShutdown(async () => {
     await listener.stop();
     await connection.close();
-  });
+  }, 35_000);
 }
 
 runMain(main);

@@ -203,6 +203,11 @@ const NON_ENGLISH: Array<[reply: string, category: string, reason: string]> = [
   ['550 用户不存在', 'hard_bounce', 'user_unknown'],
   ['550 邮箱已满', 'mailbox_full', 'mailbox_full'],
   ['554 IP被拒绝', 'blocked', 'ip_blocklisted'],
+  // Polish: `ł` has no accent to fold away, it is folded to `l` all the same.
+  ['550 Konto zostało zablokowane', 'hard_bounce', 'mailbox_disabled'],
+  ['550 Użytkownik nie został znaleziony', 'hard_bounce', 'user_unknown'],
+  // German `ß` as `ss`.
+  ['552 Nachricht ist zu groß', 'blocked', 'message_too_large'],
   // A temporary reply in any language stays temporary unless its code names a bad address.
   ['450 Benutzer unbekannt', 'soft_bounce', 'server_busy'],
   ['450 4.1.1 Utilisateur inconnu', 'hard_bounce', 'user_unknown'],
