@@ -109,6 +109,7 @@ async function applyTo(
     status: policy.status,
     category: report.category,
     reason: report.reason,
+    reply: lateAttempt(report).reply,
   });
   await counters.bump(trx, d.mailing_id, report.deliveryId, {
     [counterOf(d.status)]: -1,

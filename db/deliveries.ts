@@ -323,11 +323,22 @@ export async function addLateAttempt(
 export async function changeOutcome(
   trx: Db,
   deliveryId: string,
-  outcome: { status: Exclude<DeliveryStatus, 'in_progress'>; category: string; reason: string },
+  outcome: {
+    status: Exclude<DeliveryStatus, 'in_progress'>;
+    category: string;
+    reason: string;
+    /** What changed it (a late report): shown as the last reply, so that it agrees with the status. */
+    reply: string;
+  },
 ): Promise<void> {
   await trx
     .updateTable('deliveries')
-    .set({ status: outcome.status, category: outcome.category, reason: outcome.reason })
+    .set({
+      status: outcome.status,
+      category: outcome.category,
+      reason: outcome.reason,
+      last_reply: outcome.reply,
+    })
     .where('id', '=', deliveryId)
     .execute();
 }

@@ -94,6 +94,8 @@ test('when a hard bounce arrives after a 250, then the delivery becomes an incor
     .where('id', '=', d.deliveryId)
     .executeTakeFirstOrThrow();
   expect(row).toMatchObject({ status: 'incorrect_address', category: 'hard_bounce', reason: 'user_unknown' });
+  // The last reply shown beside the status is the report that changed it, not the 250 before it.
+  expect(row.last_reply).toMatch(/^failed: 550 5\.1\.1/);
   const contact = await contactOf(d.contact.id);
   expect(contact).toMatchObject({ status: 'incorrect', incorrect_reason: 'user_unknown' });
   expect(await groupsOf(d.contact.id)).toBe(0);
