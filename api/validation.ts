@@ -18,7 +18,7 @@ function issuesToDetails(issues: readonly z.core.$ZodIssue[]): ErrorDetail[] {
  * `Invalid input`) said as the contract says the rest: what is wrong with the field. A message a
  * schema gives itself comes first.
  */
-function inWords(issue: z.core.$ZodRawIssue): string | undefined {
+export function inWords(issue: z.core.$ZodRawIssue): string | undefined {
   const n = (v: unknown) => String(v);
   switch (issue.code) {
     case 'invalid_type':
@@ -40,6 +40,15 @@ function inWords(issue: z.core.$ZodRawIssue): string | undefined {
       return `is less than ${n(issue.minimum)}`;
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_union': {
+      // `z.union([text, z.null()])` given a number: each branch said which type it wanted.
+      const wanted = [
+        ...new Set(issue.errors.flat().flatMap((e) => (e.code === 'invalid_type' ? [e.expected] : []))),
+      ];
+      if (wanted.length && wanted.length === issue.errors.length)
+        return `must be ${wanted.map((t) => (t === 'null' ? 'null' : `a ${t}`)).join(' or ')}`;
+      return undefined;
+    }
     default:
       return undefined;
   }

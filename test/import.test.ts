@@ -81,3 +81,21 @@ test('a client that hangs up mid-import does not free its slot: the next import 
     { timeoutMs: 10_000, everyMs: 50 },
   );
 });
+
+test('an invalid row says in words what is wrong with which field, as a single contact would', async () => {
+  const res = await h.call('POST', '/v1/contacts/import', {
+    contacts: [
+      { email: 'long.name@ok.test', firstName: 'x'.repeat(201) },
+      { email: 'no.email.here' },
+      { firstName: 'Nobody' },
+      { email: 'ok.row@ok.test', lastName: 42 },
+    ],
+  });
+  expect(res.status).toBe(200);
+  expect(res.body.invalid.map((r: { message: string }) => r.message)).toEqual([
+    'firstName: is longer than 200 characters',
+    expect.stringMatching(/^email: /),
+    'email: is required',
+    'lastName: must be a string or null',
+  ]);
+});

@@ -6,7 +6,7 @@ import { ApiError } from '../errors';
 import * as contacts from '../../db/contacts';
 import { requireGroup } from '../lookups';
 import { jsonBody, route } from '../route';
-import { idField } from '../validation';
+import { idField, inWords } from '../validation';
 import { forEachYielding } from '../yielding';
 import { contactBody } from './contacts';
 
@@ -21,7 +21,7 @@ async function sortImport(rows: unknown[]) {
   const invalid: Array<{ index: number; email: string | null; message: string }> = [];
   const valid = new Map<string, contacts.NewContact>();
   await forEachYielding(rows, (row, index) => {
-    const parsed = contactBody.safeParse(row);
+    const parsed = contactBody.safeParse(row, { error: inWords });
     if (parsed.success) {
       const { email, firstName, lastName } = parsed.data;
       if (!valid.has(email))
