@@ -197,6 +197,8 @@ const POLICY = anyOf(
   /may not be mail exchanger|not (a )?registered gateway user|organizational settings|mass mailer/,
   /(illegal|prohibited|executable|dangerous) attachment|attachments? (are |is )?not (allowed|accepted)|images or other attachments/,
   /non-?member|members-only|closed mailing list|not accepting mail with|message header|mime (headers|complexity)/,
+  // Google Groups: the group exists, or not; either way it is no verdict on one mailbox.
+  /(not have|no) permission to post|not (allowed|authori[sz]ed|permitted) to post/,
   /base64 encoding|8-bit data|rfc ?\d* ?(non-?)?complian|noncompliant|header are not accepted/,
   // Gateways' sender checks (Mimecast, Proofpoint): about the message's sender, not the mailbox.
   /anti-?spoofing|(suspected|possible) spoof|spoofed (sender|mail)|mail from this sender is not accepted/,

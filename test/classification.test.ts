@@ -32,6 +32,13 @@ const BY_RULE: Array<[reply: string, category: string, reason: string, rule: str
   ['550 5.4.7 Requested action not taken', 'soft_bounce', 'network_error', 'enhanced.5.4.x.network'],
   ['ENOREPLYAFTERDATA', 'soft_bounce', 'no_answer_after_data', 'net.no_reply_after_data'],
   ['hello', 'soft_bounce', 'unreadable_reply', 'unreadable'],
+  // Google Groups' notice, in prose without a code: about posting to the group, not one mailbox.
+  [
+    "We're writing to let you know that the group you tried to contact (sales) may not exist, or you may not have permission to post messages to the group.",
+    'blocked',
+    'policy',
+    'wording.policy',
+  ],
 ];
 
 describe('the rule table', () => {
