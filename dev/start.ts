@@ -171,7 +171,8 @@ async function main(): Promise<void> {
     ownGroup: true,
   });
   children.push(bounces);
-  cleanups.unshift({ what: 'the late-bounce listener', stop: () => stopChild(bounces) });
+  // Open SMTP sessions get smtp-server's 30 s before their 421 (inbound/main.ts exits by 35 s).
+  cleanups.unshift({ what: 'the late-bounce listener', stop: () => stopChild(bounces, 40_000) });
   watch(bounces);
   const api = startScript('api', path.join(__dirname, '..', 'api', 'main.ts'), env, [], { ownGroup: true });
   children.push(api);

@@ -85,7 +85,10 @@ const RATE_LIMIT = anyOf(
   /max(imum)? (emails|messages|recipients) per|daily (message|relay) (quota|limit)/,
   /trop de connexions|zu viele (verbindungen|nachrichten|e-?mails)|demasiadas conexiones|troppe connessioni/,
   /muitas conexoes|te veel verbindingen|слишком много (соединений|писем|сообщений)|频率|頻率|送信数.{0,10}超/,
-  /(cuota|limite) de envio|(cota|limite) de envio|(quota|limite) di invio|(kontingent|limit) (fur den |an )?versand/,
+  // A sending quota, a word or two before its preposition too ("cuota diaria de envio").
+  /(cuota|cota|quota|limite)( [a-z]+){0,2} (de envio|di invio|de destinatarios|di destinatari|de conexiones|di connessioni)/,
+  /(cuota|cota|quota|limite) (de|di) (mensajes|mensagens|messaggi) (por|per) (hora|ora|dia|giorno)|(kontingent|limit) (fur den |an )?versand/,
+  /(cuota|cota) (diaria|horaria)|quota (giornaliera|oraria)|tageslimit|tageskontingent/,
 );
 /** Volume or complaints from our address: a reputation refusal, retried only when temporary. */
 const UNSOLICITED_VOLUME = anyOf(
@@ -95,6 +98,7 @@ const UNSOLICITED_VOLUME = anyOf(
 const SERVER_STORAGE = anyOf(
   /insufficient (system )?(storage|resources|disk space)|mail system full|system (disk )?(is )?full/,
   /no space left on device|out of (disk )?space on (the )?(server|system)|temporarily out of resources/,
+  /(spazio|espacio|espaco) (su|en|em) disco|(capacidad|capacita|capacidade) (maxima )?de conex/,
 );
 const MAILBOX_FULL_WORDING = anyOf(
   /mailbox (is |was )?full|full mailbox|(inbox|mailbox|mailfolder|account|folder|box|maildir) (is )?(full|over quota)/,
@@ -112,12 +116,12 @@ const MAILBOX_FULL_WORDING = anyOf(
   /boite (aux lettres |du destinataire |de reception ){0,2}(est )?pleine|quota (depasse|atteint)|overquota/,
   /postfach (des empfangers )?(ist )?(voll|uberfullt)|mailbox (ist )?voll|speicher(platz)? (ist )?(voll|erschopft|uberschritten)|quota uberschritten/,
   /buzon (de correo |del destinatario ){0,2}(esta )?(lleno|completo)|cuota (excedida|superada)|espacio insuficiente/,
-  // Not a sending quota (`cuota de envio`): that one is ours, not the mailbox's.
-  /(excedido|superado|sobrepasado|alcanzado) (su |la )?(cuota|capacidad|limite de almacenamiento)(?! de (envio|mensajes))/,
+  // The mailbox's quota; a sending quota (`cuota de envio`) is read as a rate limit before this.
+  /(excedido|superado|sobrepasado|alcanzado) (su |la )?(cuota|limite) de (almacenamiento|espacio|buzon)|(excedido|superado) su cuota(?! (de|diaria|mensual|por|horaria))/,
   /caixa (postal |de correio |de entrada )?(do destinatario )?(esta )?(cheia|lotada)|cota (de armazenamento )?(excedida|esgotada)/,
-  /(excedeu|ultrapassou|atingiu) (a |sua |o )?(cota|quota|limite de armazenamento)(?! de envio)/,
+  /(excedeu|ultrapassou|atingiu) (a |sua |o )?(cota|quota|limite) de (armazenamento|espaco)/,
   /casella (di posta |postale )?(del destinatario )?(e )?piena|quota superata|spazio insufficiente/,
-  /(superato|ecceduto|raggiunto) (la |il )?(quota|limite di spazio|spazio disponibile)(?! di invio)/,
+  /(casella|mailbox|destinatario).{0,40}(superato|ecceduto|raggiunto) (la |il )?(quota|limite di spazio|spazio disponibile)/,
   /(mailbox|postbus|postvak|brievenbus) (is )?(vol|overvol)|quotum overschreden/,
   /ящик.{0,20}(переполнен|полон)|переполнен|превышен\S* (квот|лимит|размер)|недостаточно места/,
   /メールボックス.{0,10}(いっぱい|満杯|容量)|容量(超過|オーバー|不足)|容量制限/,

@@ -61,7 +61,7 @@ const FAILED_TO_DELIVER = /^failed to deliver to[ \t]+'?<([^<>\s]{3,320})>'?[ \t
 // Labels whose value looks like an address and is none of the failed ones: senders, and ids
 // (`Message-id: <delivery-42@mail.example>`, in Sun/Oracle Messaging Server's report).
 const SENDER_LABEL =
-  /^(?:from|sender|reply-to|return-path|mail from|envelope-from|cc|bcc|sent by|x-[a-z0-9-]+|message[- ]?id|msgid|in-reply-to|references|content-id|(?:original-)?envelope-id|queue[- ]?id)$/i;
+  /^(?:from|sender|reply-to|return-path|mail from|envelope-from|cc|bcc|sent by|x-[a-z0-9-]+|message[- ]?id|msgid|in-reply-to|references|content-id|(?:original-)?envelope-id|queue[- ]?id|差出人|送信者|発信者|送信元|发件人|寄件人|寄件者)$/i;
 // List bullets before an address: `  * bob@x`, `- bob@x`, `• bob@x`, MDaemon's `>    bob@x`.
 const BULLET = /^(?:[*•·>-]|\d{1,3}[.)])[ \t]+/;
 // A banner rule above a list (`|------ Failed addresses follow: ------|`, T-Online): what is under
@@ -91,14 +91,24 @@ export function addressLine(line: string): AddressLine | null {
   }
   const token = t.split(/[ \t]/, 1)[0] ?? '';
   // `"bob@x":` (GMX), `bob@x<mailto:bob@x>` (HTML turned into text), `bob@x:`.
-  const a = tidyAddress(token.split('<', 1)[0] ?? '');
-  if (!isAddress(a)) return null;
+  const bare = token.split('<', 1)[0] ?? '';
+  const a = tidyAddress(bare);
+  // A label glued on is cut off by tidyAddress (`宛先：bob@x`, a table row run together): a sender's
+  // or an id's (`From:news@x`, `Message-ID:delivery-42@x`) makes it no failed recipient.
+  if (!isAddress(a) || SENDER_LABEL.test(gluedLabel(bare))) return null;
   const after = t.slice(token.length);
   if (token.endsWith(':')) return { address: a, rest: after.trim() };
   if (after.trim() === '') return { address: a, rest: '' };
   if (/^[ \t]+on[ \t]/i.test(after)) return { address: a, rest: '' }; // Exchange 2003: `bob@x on <date>`
   if (/^[ \t]*(?:\.\.\.|\(|<|:|\[)/.test(after)) return { address: a, rest: restAfter(after) };
   return null;
+}
+
+/** The label glued before the address of one token (`From:bob@x`, `差出人：bob@x`), or ''. */
+function gluedLabel(token: string): string {
+  const at = token.indexOf('@');
+  const colon = at > 0 ? Math.max(token.lastIndexOf(':', at), token.lastIndexOf('：', at)) : -1;
+  return colon > 0 ? token.slice(0, colon).replace(/^[<("'[（「【《＜]+/, '') : '';
 }
 
 /** A labelled address line (`Addresses failed: bob@x`): read only when no line starts with one. */

@@ -290,7 +290,9 @@ function textOf(mail: ParsedMail): string {
   // html-to-text slows down more than linearly on deep nesting: no NDR nests like that.
   if (htmlDepth(html) > MAX_HTML_DEPTH) return '';
   try {
-    return htmlToText(html, {
+    // Cells of a row apart (`bob@x` | `550 …` is no `bob@x550 …`): html-to-text runs them together.
+    // Not after a label's colon: `Recipient:bob@x`, `退信原因：…` read as one labelled line.
+    return htmlToText(html.replace(/([^:：\s])(\s*<\/t[dh]\s*>)/gi, '$1$2 '), {
       wordwrap: false,
       limits: { maxInputLength: MAX_HTML_CHARS, maxDepth: 100, maxChildNodes: 5_000 },
       selectors: [

@@ -71,10 +71,12 @@ export function reportsOf(parsed: ParsedInbound, envelope: Envelope, keys: Retur
       recipient: storable(parsed.recipient, 320),
       feedbackType: parsed.feedbackType,
     };
-    // The proof is part of what the report says when it is a signature: the same complaint named by
-    // headers anyone can write, sent first, would otherwise take its key, and the real one be dropped
-    // as its duplicate. (Keys of the reports of before it stay as they were.)
-    const keyed = proof === 'signed_headers' ? { ...fields, proof } : fields;
+    // The key (the workflow id): a complaint named by what we signed is the same complaint whichever
+    // way it came and whatever recipient it gives (feedback loops blot it out, and it is no proof).
+    // One named by headers anyone can write keys apart: a forgery sent first must never take the
+    // real complaint's key, and the real one be dropped as its duplicate.
+    const keyed =
+      proof === 'headers' ? { ...fields, proof } : { kind: fields.kind, feedbackType: fields.feedbackType };
     return [{ ...base, ...fields, key: keyOf(deliveryId, keyed) }];
   }
   return parsed.recipients.slice(0, MAX_REPORTS_PER_DELIVERY).map((r) => {

@@ -172,12 +172,20 @@ const NON_ENGLISH: Array<[reply: string, category: string, reason: string]> = [
   ['550 el buzón del destinatario ha superado su cuota de almacenamiento', 'mailbox_full', 'mailbox_full'],
   // A sending quota is ours, not the mailbox's (in every language).
   ['550 ha superado su cuota de envío diaria', 'soft_bounce', 'rate_limited'],
+  ['451 4.7.1 Ha superado su cuota diaria de envío, inténtelo más tarde', 'soft_bounce', 'rate_limited'],
+  ['452 4.5.3 Ha superado la cuota de destinatarios por mensaje', 'soft_bounce', 'rate_limited'],
+  ['421 Se ha alcanzado la capacidad máxima de conexiones simultáneas', 'soft_bounce', 'server_busy'],
   // Portuguese
   ['550 Usuário inexistente', 'hard_bounce', 'user_unknown'],
   ['550 Caixa postal cheia', 'mailbox_full', 'mailbox_full'],
   ['554 Mensagem rejeitada', 'blocked', 'policy'],
   ['550 a caixa postal do destinatário excedeu a cota de armazenamento', 'mailbox_full', 'mailbox_full'],
   ['550 você excedeu a cota de envio', 'soft_bounce', 'rate_limited'],
+  [
+    '421 4.7.0 Você atingiu a cota diária de envio, tente novamente mais tarde',
+    'soft_bounce',
+    'rate_limited',
+  ],
   // Italian
   ['550 Utente sconosciuto', 'hard_bounce', 'user_unknown'],
   ['550 Casella piena', 'mailbox_full', 'mailbox_full'],
@@ -188,6 +196,13 @@ const NON_ENGLISH: Array<[reply: string, category: string, reason: string]> = [
     'mailbox_full',
   ],
   ['550 ha superato la quota di invio', 'soft_bounce', 'rate_limited'],
+  ['421 4.7.0 Hai superato la quota oraria di invio, riprova più tardi', 'soft_bounce', 'rate_limited'],
+  ['450 Hai superato la quota di messaggi per ora', 'soft_bounce', 'rate_limited'],
+  [
+    '421 4.3.2 Il server ha raggiunto il limite di spazio su disco, riprova più tardi',
+    'soft_bounce',
+    'server_busy',
+  ],
   // Dutch
   ['550 Onbekende gebruiker', 'hard_bounce', 'user_unknown'],
   ['550 Mailbox is vol', 'mailbox_full', 'mailbox_full'],

@@ -3,7 +3,12 @@
  * find it in the Temporal UI by the recipient's address. A delivery that is still running is told
  * with the `lateFailure` signal and ends by itself; one that ended meanwhile gets the report applied.
  */
-import { getExternalWorkflowHandle, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  getExternalWorkflowHandle,
+  patched,
+  proxyActivities,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import { searchAttributes as sa } from '../contract/names';
 import { recipientDomain } from '../domain/address';
 import type { LateReport, LateReportResult } from '../contract/late-report';
@@ -16,11 +21,17 @@ const { applyLateReport, noteLateReport } = proxyActivities<DeliveryActivities>(
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
+/**
+ * The upsert below is new: a worker of before it, beside one of today in a rolling deployment, may
+ * have completed the task after an activity of today's returned `deliveryEmail`, without it.
+ */
+const FOUND_UNDER_DELIVERY = 'late-report-found-under-delivery';
+
 export async function lateReport(report: LateReport): Promise<LateReportResult> {
   const result = await applyLateReport(report);
   // The report named another address or none (blotted out, a mail to the unsubscribe mailto): ops
   // look for it under its delivery's. Decided by the activity's recorded result, so replays agree.
-  if (result.deliveryEmail)
+  if (result.deliveryEmail && patched(FOUND_UNDER_DELIVERY))
     upsertSearchAttributes([
       { key: sa.RecipientEmail, value: result.deliveryEmail },
       { key: sa.RecipientDomain, value: recipientDomain(result.deliveryEmail) },

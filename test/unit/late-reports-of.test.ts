@@ -113,4 +113,13 @@ test('a complaint whose returned message carries what we signed names that deliv
   const [b] = reportsOf(complaint(signed(returnPathFor('42', keys))), fromFbl, keys);
   expect(a!.deliveryId).toBe(b!.deliveryId);
   expect(a!.key).not.toBe(b!.key);
+  // Signed either way, the same complaint: to the return path, or at fbl@ with another recipient.
+  const toReturnPath: ParsedInbound = {
+    kind: 'complaint',
+    feedbackType: 'abuse',
+    recipient: 'ann@example.org',
+    original: NO_REFS,
+  };
+  const [c] = reportsOf(toReturnPath, { deliveryId: '42', receivedAt }, keys);
+  expect(c!.key).toBe(b!.key);
 });

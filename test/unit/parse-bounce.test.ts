@@ -492,6 +492,16 @@ const EXPECTED: Record<string, Expected> = {
     bounce: 'text',
     rows: [['wang.fang@cn-corp.example', 'failed', null, 'mailbox_full', 'mailbox_full']],
   },
+  // A sender's or an id's label run together with its value is no failed recipient: a table row
+  // `Message-ID:` | `delivery-…@…`, a Japanese `差出人：news@…` (the sender) line.
+  'html-table-id-row.eml': {
+    bounce: 'text',
+    rows: [['bob@dest.example', 'failed', '5.1.1', 'hard_bounce', 'user_unknown']],
+  },
+  'japanese-sender-line.eml': {
+    bounce: 'text',
+    rows: [['taro.yamada@jp-isp.example', 'failed', null, 'hard_bounce', 'user_unknown']],
+  },
   // "ha superado su cuota": the verb before the quota.
   'spanish-quota-superado.eml': {
     bounce: 'text',
