@@ -18,6 +18,7 @@ import { ARTIFACTS, launchChromium } from './chromium';
 /** One address at each domain of the bounce lab that answers at once (the late ones need a listener). */
 const DOMAINS = ['ok', 'unknown', 'full', 'busy', 'grey', 'flaky', 'blocked', 'slow'] as const;
 const FROM = 'news@sender.test';
+const LONG_NAME = `Long${'g'.repeat(196)}`;
 // Generous: a slow shared machine, a Chromium cold start, pages that poll every 2 s.
 const WAIT = { timeout: 60_000 };
 
@@ -104,6 +105,25 @@ async function fitsThePhone() {
   expect(overflows.length).toBeGreaterThan(0);
   for (const overflow of overflows) expect(overflow).toBeLessThanOrEqual(0);
 }
+/**
+ * Nothing reaches past the screen's right edge, at any width: a long word (a 200-character group
+ * name, a subject without a space) wraps rather than widen its box, a table its column.
+ */
+async function nothingWider() {
+  const wide = await page.evaluate<string[]>(
+    "[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).map((e) => e.outerHTML.slice(0, 100))",
+  );
+  expect(wide).toEqual([]);
+  const overflows = await page.evaluate<number[]>(
+    "[...document.querySelectorAll('.table-wrap, dialog')].map((t) => t.scrollWidth - t.clientWidth)",
+  );
+  for (const overflow of overflows) expect(overflow).toBeLessThanOrEqual(0);
+}
+/** What has the keyboard: its accessible name, else its words. */
+const focused = () =>
+  page.evaluate<string>(
+    "document.activeElement.getAttribute('aria-label') ?? document.activeElement.textContent",
+  );
 async function countOf(locator: Locator, n: number) {
   await until(`${n} of ${locator.toString()}`, async () => (await locator.count()) === n);
 }
@@ -177,6 +197,11 @@ async function seedScenario() {
   // Only the words of the refusal: a key being tried is not a session that expired.
   expect(await page.getByText('Your API key was not accepted').count()).toBe(0);
   await shot('01-sign-in-refused');
+  // A key holding a character no key has (another alphabet; a browser cannot send it in a header):
+  // the words of a wrong key, not a service out of reach.
+  await keyField.fill('ключ🔑');
+  await page.keyboard.press('Enter');
+  await see(page.getByRole('alert'), /opens no account: it holds a character that no key has/);
   await keyField.fill(h.key);
   await page.keyboard.press('Enter');
   await see(page.getByRole('heading', { name: 'Mailings' }));
@@ -186,12 +211,29 @@ async function seedScenario() {
   await page.getByLabel('Name').fill('Newsletter');
   await page.getByRole('button', { name: 'Create group' }).click();
   await see(page.getByRole('link', { name: 'Newsletter' }));
+  // The same name again (spaces around it are not part of it): no second group, a link to the first.
+  await page.getByLabel('Name').fill(' Newsletter ');
+  await page.getByRole('button', { name: 'Create group' }).click();
+  await see(page.locator('#group-name-error'), 'A group named “Newsletter” already exists.');
+  await countOf(page.getByRole('link', { name: 'Newsletter' }), 2);
+  // A name the API refuses: its words under the field, not the raw "Invalid request body".
+  await page.getByLabel('Name').fill('x'.repeat(201));
+  await page.getByRole('button', { name: 'Create group' }).click();
+  await see(page.locator('#group-name-error'), /^is longer than 200 characters$/);
+  expect(await page.getByText(/Invalid request body/).count()).toBe(0);
+  // A name of 200 letters without a space: it wraps, here and wherever a group is named.
+  await page.getByLabel('Name').fill(LONG_NAME);
+  await page.getByRole('button', { name: 'Create group' }).click();
+  await see(page.getByRole('link', { name: LONG_NAME }));
+  await nothingWider();
 
   await menu('Contacts').click();
   const lines = [
     'email,first name',
     ...DOMAINS.map((d) => `${d}@${d}.test,${d[0]!.toUpperCase()}${d.slice(1)}`),
   ];
+  // One line separated by a semicolon among commas: split by it, not sent whole as an address.
+  lines[DOMAINS.indexOf('busy') + 1] = 'busy@busy.test; Busy';
   lines.splice(3, 0, 'not an address,Nobody');
   await page.getByLabel('Contacts, one a line').fill(lines.join('\n'));
   await page.getByLabel('Add them to the group').selectOption({ label: 'Newsletter' });
@@ -217,6 +259,9 @@ async function seedScenario() {
   await until('the file in the text box', async () =>
     (await page.getByLabel('Contacts, one a line').inputValue()).includes('gil@ok.test'),
   );
+  // Emptied once read, so that the same file chosen again (edited meanwhile) is read again.
+  await see(page.getByText('Read “more.csv” into the box above.'));
+  expect(await page.evaluate<number>("document.getElementById('import-file').files.length")).toBe(0);
   await page.getByLabel('Add them to the group').selectOption({ label: 'No group' });
   await page.getByRole('button', { name: 'Import' }).click();
   await see(page.getByText('1 created, 1 already there, 0 invalid.'));
@@ -238,6 +283,9 @@ async function seedScenario() {
   // The From address starts at the account's first verified sending domain; the hint names them all.
   await see(page.locator('#fromEmail-hint'), 'sender.example, sender.test');
   expect(await page.getByLabel('From address').inputValue()).toBe('news@sender.example');
+  expect(await page.getByLabel('From address').getAttribute('placeholder')).toBe('news@sender.example');
+  await see(page.getByLabel(LONG_NAME));
+  await nothingWider();
   await page.getByLabel('Name', { exact: true }).fill('Spring news');
   await page.getByLabel('Subject').fill('Hello');
   await page.getByLabel('Text', { exact: true }).fill('Hi there');
@@ -266,7 +314,7 @@ async function seedScenario() {
   });
   const graph = page.getByRole('region', { name: 'Delivery graph' });
   await see(graph.getByText(/4 waiting to retry, next attempt/));
-  await see(graph.getByRole('link', { name: /^1 incorrect addresses/ }));
+  await see(graph.getByRole('link', { name: /^1 incorrect address:/ }));
   await shot('05-graph-sending');
   // The README's pictures (docs/screenshots/ holds copies of these two).
   await graph.screenshot({ path: path.join(ARTIFACTS, 'readme-delivery-graph.png') });
@@ -275,7 +323,7 @@ async function seedScenario() {
   await see(page.getByText('done', { exact: true }));
   for (const [label, n] of [
     ['delivered', 3],
-    ['incorrect addresses', 1],
+    ['incorrect address', 1],
     ['technical problems', 4],
     ['in progress', 0],
   ] as const)
@@ -284,7 +332,7 @@ async function seedScenario() {
   await shot('06-delivery-graph');
 
   // Incorrect addresses: the number opens the contacts behind it, in grey.
-  await graph.getByRole('link', { name: /incorrect addresses: show the contacts/ }).click();
+  await graph.getByRole('link', { name: /incorrect address: show the contacts/ }).click();
   const row = page.getByRole('row', { name: /unknown@unknown\.test/ });
   await see(row, 'user unknown');
   await see(row, 'incorrect address');
@@ -341,6 +389,8 @@ async function seedScenario() {
     const shown = await page.getByRole('link', { name: /@/ }).allTextContents();
     return shown.length === 2 && !shown.some((e) => firstPage.includes(e));
   });
+  // The keyboard (and the view) go on from the top of the new page, not from the Pager below it.
+  expect(await page.evaluate<string>('document.activeElement.tagName')).toBe('TABLE');
   for (const box of await page.getByRole('checkbox', { name: /^Select .*@/ }).all())
     expect(await box.isChecked()).toBe(true);
   await shot('12b-technical-problems-page-2');
@@ -351,12 +401,13 @@ async function seedScenario() {
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'hidden' });
   // The keyboard is back on the button that opened it.
-  const focused = () => page.evaluate<string>('document.activeElement.textContent');
   expect(await focused()).toBe('Add to group');
   await page.getByRole('button', { name: 'Add to group' }).click();
   await until('the groups in the dropdown', async () =>
     /\d+/.test(await dialog.getByLabel('Existing group', { exact: true }).inputValue()),
   );
+  // The long group's name in the dropdown: the dialog stays as wide as it is.
+  await nothingWider();
   // Tab from the dropdown through the new group's name: the choice stays the existing group.
   await dialog.getByLabel('Existing group', { exact: true }).focus();
   await page.keyboard.press('Tab');
@@ -377,9 +428,30 @@ async function seedScenario() {
   await page.keyboard.press('Enter');
   await dialog.waitFor({ state: 'hidden' });
   expect(await focused()).toBe('Add to group');
+  // A row picked by hand into a "new" group of a name that exists: that group, as with select-all.
+  await page.getByLabel('Select all technical problems, on every page').uncheck();
+  await page
+    .getByRole('checkbox', { name: /^Select .*@/ })
+    .first()
+    .check();
+  await page.getByRole('button', { name: 'Add to group' }).click();
+  const one = page.getByRole('dialog', { name: 'Add 1 technical problem to a group' });
+  await see(one);
+  await one.getByLabel('Add to a new group').check();
+  // A name the API refuses: its words under the field.
+  await one.getByLabel('New group’s name').fill('x'.repeat(201));
+  await one.getByRole('button', { name: 'Add', exact: true }).click();
+  await see(one.locator('#new-group-name-error'), /^is longer than 200 characters$/);
+  await one.getByLabel('New group’s name').fill('Retry next time');
+  await see(one.getByText('A group of this name exists already: they are added to it.'));
+  await one.getByRole('button', { name: 'Add', exact: true }).click();
+  await see(one.getByRole('status'), 'Added 0 contacts to “Retry next time”; 1 was already a member.');
+  await page.keyboard.press('Enter');
+  await one.waitFor({ state: 'hidden' });
 
   // The group, then a second mailing to it: the confirmation counts its 4 members.
   await menu('Groups').click();
+  await countOf(page.getByRole('link', { name: 'Retry next time' }), 1);
   await page.getByRole('link', { name: 'Retry next time' }).click();
   await countOf(page.getByRole('row'), 5);
   await shot('15-group');
@@ -387,11 +459,17 @@ async function seedScenario() {
   await page.getByRole('link', { name: 'New mailing' }).click();
   await page.getByLabel('Name', { exact: true }).fill('Second try');
   await page.getByLabel('From address').fill(FROM);
-  await page.getByLabel('Subject').fill('Hello again');
+  // A subject with a long word: the mailing's page wraps it.
+  await page.getByLabel('Subject').fill(`Hello again ${'s'.repeat(200)}`);
   await page.getByLabel('HTML (optional)').fill('<p>Hi again</p>');
   await page.getByLabel(/Retry next time/).check();
   await page.getByRole('button', { name: 'Save draft' }).click();
   await see(page.getByText(/From news@sender\.test/));
+  await nothingWider();
+  // Cancel puts the keyboard back on Send…, the button it came from.
+  await page.getByRole('button', { name: 'Send…' }).click();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await until('the focus on Send…', async () => (await focused()) === 'Send…');
   await page.getByRole('button', { name: 'Send…' }).click();
   await page.getByRole('button', { name: 'Send to 4 recipients' }).click();
   const second = mailingIdOf(page.url());
@@ -402,6 +480,7 @@ async function seedScenario() {
   await shot('16-second-mailing');
   await menu('Mailings').click();
   await countOf(page.getByRole('row'), 3);
+  await nothingWider();
   await shot('17-mailings');
 
   // A member removed from a group: the count follows.
@@ -411,6 +490,8 @@ async function seedScenario() {
   await page.getByRole('button', { name: 'Remove ok@ok.test from the group' }).click();
   await see(page.getByRole('heading', { name: /Newsletter/ }), '7');
   await page.getByRole('button', { name: 'Remove ok@ok.test from the group' }).waitFor({ state: 'detached' });
+  // The keyboard goes on from the next member's Remove, not from the top of the page.
+  await until('the focus on the next Remove', async () => /^Remove .* from the group$/.test(await focused()));
   await shot('17b-group-member-removed');
   await menu('Mailings').click();
 
@@ -420,7 +501,7 @@ async function seedScenario() {
   await see(graph.locator('canvas'));
   expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
   await shot('18-phone-graph');
-  await graph.getByRole('link', { name: /incorrect addresses: show the contacts/ }).click();
+  await graph.getByRole('link', { name: /incorrect address: show the contacts/ }).click();
   await see(page.getByRole('row', { name: /unknown@unknown\.test/ }));
   await fitsThePhone();
   await shot('19-phone-recipients');
@@ -431,6 +512,16 @@ async function seedScenario() {
   await see(page.getByLabel('Select all technical problems, on every page'));
   await fitsThePhone();
   await shot('20-phone-technical-problems');
+  // The dialog, the long group's name among its choices: within the screen too.
+  await page.getByLabel('Select all technical problems, on every page').check();
+  await page.getByRole('button', { name: 'Add to group' }).click();
+  await until('the groups in the dropdown', async () =>
+    /\d+/.test(await page.getByLabel('Existing group', { exact: true }).inputValue()),
+  );
+  await nothingWider();
+  await shot('20b-phone-add-to-group-dialog');
+  await page.keyboard.press('Escape');
+  await page.getByRole('dialog').waitFor({ state: 'hidden' });
   // The other lists, one card a row too: the mailings, the contacts, the groups, a group's members.
   await menu('Mailings').click();
   // The column names are hidden on a phone: two rows, the two mailings.
@@ -453,6 +544,12 @@ async function seedScenario() {
   const box = (await remove.boundingBox())!;
   expect(box.x + box.width).toBeLessThanOrEqual(390);
   await shot('24-phone-group-members');
+  // The new mailing's groups, the long one among them, within the screen.
+  await menu('Mailings').click();
+  await page.getByRole('link', { name: 'New mailing' }).click();
+  await see(page.getByLabel(LONG_NAME));
+  await nothingWider();
+  await shot('24b-phone-new-mailing');
 
   // Sign out clears the key: the next visit asks for it again.
   await page.getByRole('button', { name: 'Sign out' }).click();

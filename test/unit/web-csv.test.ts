@@ -30,3 +30,22 @@ test('quoted cells keep the separator and doubled quotes', () => {
     [2, { email: 'ann@ok.test', firstName: 'Lee, "Annie"', lastName: 'Ann' }],
   ]);
 });
+
+test('a line without the file’s separator but with another is split by that one', () => {
+  // A semicolon line pasted among commas: not one cell `dee@busy.test; Dee` sent as an address.
+  expect(rows('ann@ok.test, Ann\nbob@ok.test\ndee@busy.test; Dee\neve@ok.test\tEve\tLee')).toEqual([
+    [1, { email: 'ann@ok.test', firstName: 'Ann' }],
+    [2, { email: 'bob@ok.test' }],
+    [3, { email: 'dee@busy.test', firstName: 'Dee' }],
+    [4, { email: 'eve@ok.test', firstName: 'Eve', lastName: 'Lee' }],
+  ]);
+  // Under a header, in the header's columns.
+  expect(rows('Name,Email\nAnn Lee,ann@ok.test\nDee Ray;dee@busy.test')).toEqual([
+    [2, { email: 'ann@ok.test', firstName: 'Ann', lastName: 'Lee' }],
+    [3, { email: 'dee@busy.test', firstName: 'Dee', lastName: 'Ray' }],
+  ]);
+  // A line holding the file's separator keeps to it, whatever else it holds.
+  expect(rows('email,name\n"ann@ok.test","Lee; Ann"')).toEqual([
+    [2, { email: 'ann@ok.test', firstName: 'Lee;', lastName: 'Ann' }],
+  ]);
+});

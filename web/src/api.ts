@@ -51,6 +51,16 @@ export class ApiError extends Error {
   }
 }
 
+/** A key no account can have: the sign-in page says it before asking, any call says it too. */
+export const INVALID_KEY =
+  'This key opens no account: it holds a character that no key has (keys are plain ASCII letters, digits and punctuation, without spaces). Check it and try again.';
+
+/**
+ * Keys are printable ASCII (`dk_` and base64url): a letter of another alphabet or a pasted
+ * zero-width space is a mistyped key, and a browser could not even send it in a header.
+ */
+export const isKeyShaped = (key: string) => /^[\x21-\x7e]+$/.test(key);
+
 /** Called when the API says the key opens nothing (401): the app goes back to the sign-in page. */
 let onUnauthorized: (message: string) => void = () => {};
 export function whenUnauthorized(handler: (message: string) => void): void {
@@ -70,14 +80,22 @@ export async function api<P extends keyof Paths, M extends keyof Paths[P] & Meth
     ([, v]) => v !== undefined && v !== null && v !== '',
   );
   if (query.length) url += `?${new URLSearchParams(query.map(([k, v]) => [k, String(v)])).toString()}`;
+  // Built before the call: a key holding a character a header cannot carry (beyond Latin-1, a line
+  // break) throws here, and it is that key, not a service out of reach.
+  let headers: Headers;
+  try {
+    headers = new Headers({
+      ...(key && { authorization: `Bearer ${key}` }),
+      ...(opts.body !== undefined && { 'content-type': 'application/json' }),
+    });
+  } catch {
+    throw new ApiError(0, 'invalid_key', INVALID_KEY);
+  }
   let res: Response;
   try {
     res = await fetch(url, {
       method: method.toUpperCase(),
-      headers: {
-        ...(key && { authorization: `Bearer ${key}` }),
-        ...(opts.body !== undefined && { 'content-type': 'application/json' }),
-      },
+      headers,
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
     });
   } catch {

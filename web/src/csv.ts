@@ -1,7 +1,9 @@
 /**
  * Pasted lines or a CSV file as contacts to import: one contact a line, `email, first name, last name`
  * (comma, semicolon or tab), or columns named by a header line that has an "email" column (a single
- * "name" column is split: its last word is the last name).
+ * "name" column is split: its last word is the last name). The first line sets the separator; a line
+ * without it but with another of the three (`dee@ok.test; Dee` pasted among commas) is split by that
+ * one, its cells in the same columns.
  */
 /** One contact to import, as `POST /v1/contacts/import` takes it. */
 export type ImportRow = { email: string; firstName?: string; lastName?: string };
@@ -12,7 +14,7 @@ export function parseContacts(text: string): ParsedRow[] {
   const lines = text.split(/\r\n|\n|\r/);
   const first = lines.findIndex((l) => l.trim() !== '');
   if (first < 0) return [];
-  const separator = [',', ';', '\t'].find((s) => lines[first]!.includes(s)) ?? ',';
+  const separator = separatorOf(lines[first]!) ?? ',';
   const header = cells(lines[first]!, separator).map((c) => c.toLowerCase().replace(/[\s_-]/g, ''));
   const named = header.includes('email') || header.includes('emailaddress');
   const column = (...names: string[]) => (named ? header.findIndex((h) => names.includes(h)) : -1);
@@ -28,7 +30,7 @@ export function parseContacts(text: string): ParsedRow[] {
   const rows: ParsedRow[] = [];
   lines.forEach((text, i) => {
     if (text.trim() === '' || (named && i === first)) return;
-    const c = cells(text, separator);
+    const c = cells(text, text.includes(separator) ? separator : (separatorOf(text) ?? separator));
     const pick = (n: number) => (n >= 0 ? c[n]?.trim() || undefined : undefined);
     const row: ImportRow = { email: pick(at.email) ?? '' };
     const whole = at.firstName < 0 && at.lastName < 0 ? splitName(pick(at.fullName)) : {};
@@ -40,6 +42,10 @@ export function parseContacts(text: string): ParsedRow[] {
   });
   return rows;
 }
+
+const SEPARATORS = [',', ';', '\t'];
+/** The first of comma, semicolon and tab that the line holds. */
+const separatorOf = (line: string) => SEPARATORS.find((s) => line.includes(s));
 
 /** `Ann Marie Smith` → first `Ann Marie`, last `Smith`; one word is a first name. */
 function splitName(name: string | undefined): { firstName?: string; lastName?: string } {

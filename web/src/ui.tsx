@@ -1,5 +1,13 @@
 /** Small pieces every page uses: loading, errors in words, progress, pages of a list. */
-import { type DependencyList, type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
+import {
+  type DependencyList,
+  type ReactNode,
+  type RefObject,
+  useCallback,
+  useEffect,
+  useRef,
+  useState,
+} from 'react';
 import { ApiError, type Page } from './api';
 
 export type Loaded<T> = {
@@ -102,25 +110,46 @@ export function usePages<P extends Page<unknown>>(
   };
 }
 
+/**
+ * Previous and Next. After a click the list's top (`top`, focusable with tabIndex -1) takes the
+ * focus and the view: the buttons are at the bottom of a long page, and the new page starts above.
+ */
 export function Pager({
   number,
   previous,
   next,
   label,
+  top,
 }: {
   number: number;
   previous: (() => void) | undefined;
   next: (() => void) | undefined;
   label: string;
+  top: RefObject<HTMLElement | null>;
 }) {
+  // Only a page changed by these buttons moves the focus: not a new filter, not a reload.
+  const clicked = useRef(false);
+  useEffect(() => {
+    if (!clicked.current) return;
+    clicked.current = false;
+    const element = top.current;
+    if (!element) return;
+    element.focus({ preventScroll: true });
+    // focus() alone scrolls only as far as needed: a table whose end is in view would stay scrolled.
+    element.scrollIntoView({ block: 'start' });
+  }, [number, top]);
   if (!previous && !next) return null;
+  const go = (to: () => void) => () => {
+    clicked.current = true;
+    to();
+  };
   return (
     <nav className="pager" aria-label={`Pages of ${label}`}>
-      <button type="button" onClick={previous} disabled={!previous}>
+      <button type="button" onClick={previous && go(previous)} disabled={!previous}>
         ← Previous
       </button>
       <span>Page {number}</span>
-      <button type="button" onClick={next} disabled={!next}>
+      <button type="button" onClick={next && go(next)} disabled={!next}>
         Next →
       </button>
     </nav>
@@ -144,3 +173,6 @@ export function when(iso: string | null | undefined): string {
 
 /** `user_unknown` → `user unknown`. */
 export const words = (code: string | null | undefined) => (code ? code.replace(/_/g, ' ') : '—');
+
+/** `1 member`, `2 members`: the count with its noun in the number it needs. */
+export const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;

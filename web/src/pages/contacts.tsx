@@ -1,5 +1,5 @@
 /** Contacts: the list with a search, the import (pasted or a CSV file), one added by hand. */
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, type RefObject, useRef, useState } from 'react';
 import { allPages, api, type ApiError, type Contact, type ContactStatus, type ImportResult } from '../api';
 import { type ParsedRow, parseContacts } from '../csv';
 import { Link } from '../router';
@@ -83,6 +83,7 @@ function ContactList({
     [status, search, version],
   );
   const shown = pages.data?.answers === `${status}|${search}` ? pages.data : undefined;
+  const top = useRef<HTMLTableElement>(null);
   const matches =
     !search || !shown
       ? ''
@@ -95,17 +96,17 @@ function ContactList({
       {/* Always there, so that a screen reader announces each new result. */}
       <p role="status">{matches}</p>
       {!shown && pages.loading && <Loading what={search ? 'matching contacts' : 'contacts'} />}
-      {shown && (shown.items.length > 0 || !search) && <ContactTable contacts={shown.items} />}
-      <Pager label="contacts" number={pages.number} previous={pages.previous} next={pages.next} />
+      {shown && (shown.items.length > 0 || !search) && <ContactTable contacts={shown.items} top={top} />}
+      <Pager label="contacts" number={pages.number} previous={pages.previous} next={pages.next} top={top} />
     </>
   );
 }
 
-function ContactTable({ contacts }: { contacts: Contact[] }) {
+function ContactTable({ contacts, top }: { contacts: Contact[]; top: RefObject<HTMLTableElement | null> }) {
   if (contacts.length === 0) return <p>No contacts.</p>;
   return (
     <div className="table-wrap">
-      <table className="cards">
+      <table className="cards" ref={top} tabIndex={-1}>
         <thead>
           <tr>
             <th scope="col">Email</th>
@@ -120,11 +121,13 @@ function ContactTable({ contacts }: { contacts: Contact[] }) {
         <tbody>
           {contacts.map((c) => (
             <tr key={c.id} className={c.status === 'incorrect' ? 'incorrect' : undefined}>
-              <td data-label="Email">
+              <td className="wrap" data-label="Email">
                 {c.email}
                 {c.status === 'incorrect' && <span className="tag">incorrect address</span>}
               </td>
-              <td data-label="Name">{[c.firstName, c.lastName].filter(Boolean).join(' ') || '—'}</td>
+              <td className="wrap" data-label="Name">
+                {[c.firstName, c.lastName].filter(Boolean).join(' ') || '—'}
+              </td>
               <td data-label="Status">
                 {c.status === 'incorrect' ? (
                   <Link to="/contacts/incorrect">incorrect: {words(c.incorrectReason)}</Link>
@@ -230,8 +233,20 @@ function ImportContacts({ onImported }: { onImported: () => void }) {
   }>();
   const [error, setError] = useState<ApiError>();
 
-  async function readFile(file: File | undefined) {
-    if (file) setText(await file.text());
+  const [read, setRead] = useState<string>();
+  async function readFile(input: HTMLInputElement) {
+    const file = input.files?.[0];
+    if (!file) return;
+    setError(undefined);
+    try {
+      setText(await file.text());
+      setRead(file.name);
+    } catch (err) {
+      setError(asApiError(err));
+    } finally {
+      // Emptied once read: the same file chosen again (edited meanwhile) is a change, and is read anew.
+      input.value = '';
+    }
   }
 
   async function submit(e: FormEvent) {
@@ -274,7 +289,10 @@ function ImportContacts({ onImported }: { onImported: () => void }) {
             id="import-text"
             rows={6}
             value={text}
-            onChange={(e) => setText(e.target.value)}
+            onChange={(e) => {
+              setText(e.target.value);
+              setRead(undefined);
+            }}
             placeholder={'ann@example.com, Ann, Smith\nbob@example.com'}
             aria-describedby="import-hint"
           />
@@ -288,8 +306,14 @@ function ImportContacts({ onImported }: { onImported: () => void }) {
             id="import-file"
             type="file"
             accept=".csv,.txt,text/csv,text/plain"
-            onChange={(e) => void readFile(e.target.files?.[0])}
+            onChange={(e) => void readFile(e.currentTarget)}
+            aria-describedby={read ? 'import-file-read' : undefined}
           />
+          {read && (
+            <p className="hint" id="import-file-read" role="status">
+              Read “{read}” into the box above.
+            </p>
+          )}
         </div>
         <div className="field">
           <label htmlFor="import-group">Add them to the group</label>

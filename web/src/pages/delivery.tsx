@@ -29,7 +29,7 @@ export function DeliveryPage({ id }: { id: string }) {
       </h1>
       <dl className="facts card">
         <dt>Status</dt>
-        <dd>{part?.label ?? d.status}</dd>
+        <dd>{part?.one ?? d.status}</dd>
         <dt>Reason</dt>
         <dd>{words(d.reason)}</dd>
         <dt>Category</dt>
@@ -76,7 +76,7 @@ export function DeliveryPage({ id }: { id: string }) {
                     </td>
                     <td data-label="Category">{words(a.category)}</td>
                     <td data-label="Reason">{words(a.reason)}</td>
-                    <td data-label="Server">
+                    <td className="wrap" data-label="Server">
                       {a.mx ?? '—'}
                       {a.phase && <div className="hint">{a.phase}</div>}
                     </td>

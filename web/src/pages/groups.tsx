@@ -1,12 +1,13 @@
 /** Groups with their member counts; a group's members, one removed at a time. */
-import { type FormEvent, useState } from 'react';
-import { api, type ApiError } from '../api';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { allPages, api, type ApiError, type Group } from '../api';
 import { Link } from '../router';
 import { ErrorText, Loading, Pager, Section, asApiError, useLoad, usePages, when } from '../ui';
 
 export function GroupsPage() {
   const [version, setVersion] = useState(0);
   const pages = usePages((cursor) => api('get', '/v1/groups', { query: { cursor, limit: 50 } }), [version]);
+  const top = useRef<HTMLTableElement>(null);
   return (
     <>
       <h1>Groups</h1>
@@ -15,7 +16,7 @@ export function GroupsPage() {
       {pages.data?.items.length === 0 && <p>No groups yet.</p>}
       {pages.data && pages.data.items.length > 0 && (
         <div className="table-wrap">
-          <table className="cards">
+          <table className="cards" ref={top} tabIndex={-1}>
             <thead>
               <tr>
                 <th scope="col">Group</th>
@@ -28,7 +29,7 @@ export function GroupsPage() {
             <tbody>
               {pages.data.items.map((g) => (
                 <tr key={g.id}>
-                  <td data-label="Group">
+                  <td className="wrap" data-label="Group">
                     <Link to={`/groups/${g.id}`}>{g.name}</Link>
                   </td>
                   <td className="num" data-label="Members">
@@ -41,21 +42,32 @@ export function GroupsPage() {
           </table>
         </div>
       )}
-      <Pager label="groups" number={pages.number} previous={pages.previous} next={pages.next} />
+      <Pager label="groups" number={pages.number} previous={pages.previous} next={pages.next} top={top} />
       <CreateGroup onCreated={() => setVersion((v) => v + 1)} />
     </>
   );
 }
 
+/**
+ * A new group, unless one of that name exists: the API would make a second one of the same name,
+ * which no list or dropdown could tell apart (the Add-to-group dialog reuses a group by its name).
+ */
 function CreateGroup({ onCreated }: { onCreated: () => void }) {
   const [name, setName] = useState('');
   const [error, setError] = useState<ApiError>();
+  const [taken, setTaken] = useState<Group>();
   const [busy, setBusy] = useState(false);
   async function submit(e: FormEvent) {
     e.preventDefault();
     setBusy(true);
     setError(undefined);
+    setTaken(undefined);
     try {
+      // The API stores the name trimmed, and a name is the same only when it is exactly the same.
+      const wanted = name.trim();
+      const groups = await allPages((cursor) => api('get', '/v1/groups', { query: { cursor, limit: 1000 } }));
+      const same = groups.find((g) => g.name === wanted);
+      if (same) return setTaken(same);
       await api('post', '/v1/groups', { body: { name } });
       setName('');
       onCreated();
@@ -65,6 +77,9 @@ function CreateGroup({ onCreated }: { onCreated: () => void }) {
       setBusy(false);
     }
   }
+  // The API's words about the name go under it; anything else (the service away) says itself.
+  const problem = error?.about('name');
+  const invalid = Boolean(problem || taken);
   return (
     <Section title="Create a group" id="create-group">
       <form className="inline" onSubmit={(e) => void submit(e)}>
@@ -73,13 +88,19 @@ function CreateGroup({ onCreated }: { onCreated: () => void }) {
           id="group-name"
           value={name}
           onChange={(e) => setName(e.target.value)}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={error ? 'group-name-error' : undefined}
+          aria-invalid={invalid ? true : undefined}
+          aria-describedby={invalid ? 'group-name-error' : undefined}
         />
         <button type="submit" disabled={busy || !name.trim()}>
           Create group
         </button>
-        <ErrorText error={error} id="group-name-error" />
+        {taken && (
+          <p className="error" role="alert" id="group-name-error">
+            A group named “<Link to={`/groups/${taken.id}`}>{taken.name}</Link>” already exists.
+          </p>
+        )}
+        <ErrorText error={problem} id="group-name-error" />
+        {error && !problem && <ErrorText error={error} />}
       </form>
     </Section>
   );
@@ -94,12 +115,26 @@ export function GroupPage({ id }: { id: string }) {
   );
   const [removing, setRemoving] = useState<string>();
   const [failure, setFailure] = useState<{ contactId: string; error: ApiError }>();
+  const top = useRef<HTMLTableElement>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+  // A removed member's button goes with its row: once the list without it is shown, the keyboard
+  // goes on from the next member's Remove (the one before at the end), else from the list or the title.
+  const [refocus, setRefocus] = useState<{ removed: string; then: string | undefined }>();
+  useEffect(() => {
+    if (!refocus || !pages.data || pages.data.items.some((c) => c.id === refocus.removed)) return;
+    setRefocus(undefined);
+    const button = top.current?.querySelector<HTMLButtonElement>(`button[data-contact="${refocus.then}"]`);
+    (button ?? top.current ?? heading.current)?.focus();
+  }, [refocus, pages.data]);
 
   async function remove(contactId: string) {
     setRemoving(contactId);
     setFailure(undefined);
     try {
       await api('delete', '/v1/groups/{id}/members/{contactId}', { path: { id, contactId } });
+      const items = pages.data?.items ?? [];
+      const at = items.findIndex((c) => c.id === contactId);
+      setRefocus({ removed: contactId, then: (items[at + 1] ?? items[at - 1])?.id });
       setVersion((v) => v + 1);
     } catch (err) {
       setFailure({ contactId, error: asApiError(err) });
@@ -113,7 +148,7 @@ export function GroupPage({ id }: { id: string }) {
       <p className="crumbs">
         <Link to="/groups">Groups</Link> /
       </p>
-      <h1>
+      <h1 ref={heading} tabIndex={-1}>
         {group.data?.name ?? 'Group'}
         {group.data && <span className="count-badge">{group.data.memberCount}</span>}
       </h1>
@@ -122,7 +157,7 @@ export function GroupPage({ id }: { id: string }) {
       {pages.data?.items.length === 0 && <p>This group has no members.</p>}
       {pages.data && pages.data.items.length > 0 && (
         <div className="table-wrap">
-          <table className="cards">
+          <table className="cards" ref={top} tabIndex={-1}>
             <thead>
               <tr>
                 <th scope="col">Member</th>
@@ -135,7 +170,7 @@ export function GroupPage({ id }: { id: string }) {
             <tbody>
               {pages.data.items.map((c) => (
                 <tr key={c.id}>
-                  <td data-label="Member">
+                  <td className="wrap" data-label="Member">
                     {c.email}
                     {(c.firstName || c.lastName) && (
                       <div className="hint">{[c.firstName, c.lastName].filter(Boolean).join(' ')}</div>
@@ -149,6 +184,7 @@ export function GroupPage({ id }: { id: string }) {
                       className="quiet"
                       onClick={() => void remove(c.id)}
                       disabled={removing !== undefined}
+                      data-contact={c.id}
                       aria-label={`Remove ${c.email} from the group`}
                     >
                       Remove
@@ -161,7 +197,7 @@ export function GroupPage({ id }: { id: string }) {
           </table>
         </div>
       )}
-      <Pager label="members" number={pages.number} previous={pages.previous} next={pages.next} />
+      <Pager label="members" number={pages.number} previous={pages.previous} next={pages.next} top={top} />
     </>
   );
 }

@@ -2,7 +2,7 @@
  * The "Incorrect addresses" section: each address in grey with its reason and date, and an inline
  * correction that makes it active again and puts it back into its groups.
  */
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { api, type ApiError, type Contact } from '../api';
 import { Link } from '../router';
 import { ErrorText, Loading, Pager, asApiError, usePages, when, words } from '../ui';
@@ -13,6 +13,7 @@ export function IncorrectPage() {
     [],
   );
   const [corrected, setCorrected] = useState<Contact[]>([]);
+  const top = useRef<HTMLTableElement>(null);
   const fixedIds = new Set(corrected.map((c) => c.id));
   const items = (pages.data?.items ?? []).filter((c) => !fixedIds.has(c.id));
   return (
@@ -34,7 +35,7 @@ export function IncorrectPage() {
       {pages.data && items.length === 0 && <p>No incorrect addresses.</p>}
       {items.length > 0 && (
         <div className="table-wrap">
-          <table className="cards">
+          <table className="cards" ref={top} tabIndex={-1}>
             <thead>
               <tr>
                 <th scope="col">Address</th>
@@ -46,7 +47,7 @@ export function IncorrectPage() {
             <tbody>
               {items.map((c) => (
                 <tr key={c.id} className="incorrect">
-                  <td data-label="Address">
+                  <td className="wrap" data-label="Address">
                     {c.email}
                     {(c.firstName || c.lastName) && (
                       <div className="hint">{[c.firstName, c.lastName].filter(Boolean).join(' ')}</div>
@@ -63,7 +64,13 @@ export function IncorrectPage() {
           </table>
         </div>
       )}
-      <Pager label="incorrect addresses" number={pages.number} previous={pages.previous} next={pages.next} />
+      <Pager
+        label="incorrect addresses"
+        number={pages.number}
+        previous={pages.previous}
+        next={pages.next}
+        top={top}
+      />
     </>
   );
 }

@@ -8,17 +8,38 @@ import { useEffect, useRef, useState } from 'react';
 import { Doughnut } from 'react-chartjs-2';
 import { allPages, api, type ApiError, type DeliveryStatus, type Mailing, type Stats } from '../api';
 import { Link } from '../router';
-import { ErrorText, Loading, Progress, Section, asApiError, useLoad, when, words } from '../ui';
+import { ErrorText, Loading, Progress, Section, asApiError, plural, useLoad, when, words } from '../ui';
 
 ChartJS.register(ArcElement, Tooltip);
 
-/** The four parts of the graph, in its order, with their colours and their recipients' status. */
+/**
+ * The four parts of the graph, in its order, with their colours and their recipients' status;
+ * `one` names the status of one delivery (or the count of one).
+ */
 export const PARTS = [
-  { key: 'delivered', label: 'Delivered', status: 'delivered', colour: '#2f855a' },
-  { key: 'incorrectAddresses', label: 'Incorrect addresses', status: 'incorrect_address', colour: '#8a8f98' },
-  { key: 'technicalProblems', label: 'Technical problems', status: 'technical_problem', colour: '#c05621' },
-  { key: 'inProgress', label: 'In progress', status: 'in_progress', colour: '#2b6cb0' },
-] as const satisfies readonly { key: keyof Stats; label: string; status: DeliveryStatus; colour: string }[];
+  { key: 'delivered', label: 'Delivered', one: 'Delivered', status: 'delivered', colour: '#2f855a' },
+  {
+    key: 'incorrectAddresses',
+    label: 'Incorrect addresses',
+    one: 'Incorrect address',
+    status: 'incorrect_address',
+    colour: '#8a8f98',
+  },
+  {
+    key: 'technicalProblems',
+    label: 'Technical problems',
+    one: 'Technical problem',
+    status: 'technical_problem',
+    colour: '#c05621',
+  },
+  { key: 'inProgress', label: 'In progress', one: 'In progress', status: 'in_progress', colour: '#2b6cb0' },
+] as const satisfies readonly {
+  key: keyof Stats;
+  label: string;
+  one: string;
+  status: DeliveryStatus;
+  colour: string;
+}[];
 
 const POLL_MS = 2_000;
 
@@ -111,7 +132,9 @@ function SendProgress({ mailing, onSent }: { mailing: Mailing; onSent: () => voi
   if (mailing.status === 'done')
     return (
       <p className="notice">
-        Sent {when(mailing.sentAt)}; all {mailing.recipients} deliveries ended {when(mailing.doneAt)}.
+        Sent {when(mailing.sentAt)};{' '}
+        {mailing.recipients === 1 ? 'its one delivery' : `all ${mailing.recipients} deliveries`} ended{' '}
+        {when(mailing.doneAt)}.
       </p>
     );
   if (mailing.recipients === null) {
@@ -185,7 +208,7 @@ function Graph({
               <Link
                 className="count"
                 to={`/mailings/${mailingId}/recipients?status=${p.status}`}
-                aria-label={`${stats[p.key]} ${p.label.toLowerCase()}: show the contacts`}
+                aria-label={`${stats[p.key]} ${(stats[p.key] === 1 ? p.one : p.label).toLowerCase()}: show the contacts`}
               >
                 {stats[p.key]}
               </Link>
@@ -201,7 +224,7 @@ function Graph({
       </div>
       {(stats.complaints > 0 || stats.unsubscribed > 0) && (
         <p className="hint">
-          {stats.complaints} spam complaints · {stats.unsubscribed} unsubscribed
+          {plural(stats.complaints, 'spam complaint', 'spam complaints')} · {stats.unsubscribed} unsubscribed
         </p>
       )}
       {Object.keys(stats.byReason).length > 0 && (
@@ -249,6 +272,7 @@ function SendPanel({ mailing, onSent }: { mailing: Mailing; onSent: () => void }
   const [counting, setCounting] = useState<number>();
   const [countError, setCountError] = useState<ApiError>();
   const confirmRef = useRef<HTMLButtonElement>(null);
+  const sendRef = useRef<HTMLButtonElement>(null);
   const { send, sending, error: sendError, clearError } = useSend(mailing.id, onSent);
 
   async function prepare() {
@@ -277,17 +301,26 @@ function SendPanel({ mailing, onSent }: { mailing: Mailing; onSent: () => void }
       setCounting(undefined);
     }
   }
-  useEffect(() => confirmRef.current?.focus(), [count]);
+  // The keyboard follows the question: on its Send button when it is asked, and back on Send… when
+  // it is cancelled (the button that had the focus is gone with the question).
+  const asked = useRef(false);
+  useEffect(() => {
+    if (count) confirmRef.current?.focus();
+    else if (asked.current) sendRef.current?.focus();
+    asked.current = count !== undefined;
+  }, [count]);
 
   return (
     <Section title="Send" id="send">
       <p>This mailing is a draft.</p>
       {!count && (
-        <button type="button" onClick={() => void prepare()} disabled={counting !== undefined}>
+        <button type="button" ref={sendRef} onClick={() => void prepare()} disabled={counting !== undefined}>
           Send…
         </button>
       )}
-      {counting !== undefined && <Progress label={`Counting the recipients: ${counting} contacts read…`} />}
+      {counting !== undefined && (
+        <Progress label={`Counting the recipients: ${plural(counting, 'contact', 'contacts')} read…`} />
+      )}
       {count && (
         <div className="confirm" role="group" aria-labelledby="confirm-text">
           <p id="confirm-text">

@@ -1,10 +1,11 @@
 /** The mailings with their four numbers, and a new mailing (a draft, sent from its own page). */
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { allPages, api, type ApiError, type NewMailing } from '../api';
 import { Link, navigate } from '../router';
-import { ErrorText, Loading, Pager, Progress, asApiError, useLoad, usePages, when } from '../ui';
+import { ErrorText, Loading, Pager, Progress, asApiError, plural, useLoad, usePages, when } from '../ui';
 
 export function MailingsPage() {
+  const top = useRef<HTMLTableElement>(null);
   const pages = usePages(async (cursor) => {
     const page = await api('get', '/v1/mailings', { query: { cursor, limit: 20 } });
     const stats = await Promise.all(
@@ -34,7 +35,7 @@ export function MailingsPage() {
       )}
       {pages.data && pages.data.items.length > 0 && (
         <div className="table-wrap">
-          <table className="cards">
+          <table className="cards" ref={top} tabIndex={-1}>
             <caption className="visually-hidden">Mailings with their delivery numbers</caption>
             <thead>
               <tr>
@@ -58,7 +59,7 @@ export function MailingsPage() {
             <tbody>
               {pages.data.items.map((m) => (
                 <tr key={m.id}>
-                  <td data-label="Mailing">
+                  <td className="wrap" data-label="Mailing">
                     <Link to={`/mailings/${m.id}`}>{m.name}</Link>
                     <div className="hint">{m.subject}</div>
                   </td>
@@ -84,13 +85,16 @@ export function MailingsPage() {
           </table>
         </div>
       )}
-      <Pager label="mailings" number={pages.number} previous={pages.previous} next={pages.next} />
+      <Pager label="mailings" number={pages.number} previous={pages.previous} next={pages.next} top={top} />
     </>
   );
 }
 
-/** The From address shown until the account's verified sending domains are known. */
-export const PLACEHOLDER_FROM = 'news@sender.test';
+/**
+ * The From address's placeholder while the account has no verified sending domain (or they are
+ * still loading): a domain of nobody's, where the hint names none either.
+ */
+const PLACEHOLDER_FROM = 'news@your-domain.example';
 
 export function NewMailingPage() {
   const groups = useLoad(
@@ -198,7 +202,8 @@ export function NewMailingPage() {
         {field('fromEmail', 'From address', {
           type: 'email',
           required: true,
-          placeholder: PLACEHOLDER_FROM,
+          // The same domain as the one the hint names first (the field is filled with it to start with).
+          placeholder: firstVerified ? `news@${firstVerified}` : PLACEHOLDER_FROM,
           hint: verified?.length
             ? `An address at a verified sending domain of your account: ${verified.join(', ')}.`
             : domains.data
@@ -228,7 +233,10 @@ export function NewMailingPage() {
                   setChanged((c) => new Set(c).add('groupIds'));
                 }}
               />
-              {g.name} <span className="hint">({g.memberCount} members)</span>
+              {/* One box of text beside the checkbox: the count follows a long name's last line. */}
+              <span>
+                {g.name} <span className="hint">({plural(g.memberCount, 'member', 'members')})</span>
+              </span>
             </label>
           ))}
           {groupsProblem && (

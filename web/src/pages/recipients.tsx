@@ -4,9 +4,20 @@
  * the table selects every page) and added to a group.
  */
 import { type FormEvent, useEffect, useRef, useState } from 'react';
-import { allPages, api, type ApiError, type DeliveryStatus, type Group, type Recipient } from '../api';
+import { allPages, api, ApiError, type DeliveryStatus, type Group, type Recipient } from '../api';
 import { Link } from '../router';
-import { ErrorText, Loading, Pager, Progress, asApiError, useLoad, usePages, when, words } from '../ui';
+import {
+  ErrorText,
+  Loading,
+  Pager,
+  Progress,
+  asApiError,
+  plural,
+  useLoad,
+  usePages,
+  when,
+  words,
+} from '../ui';
 import { PARTS } from './mailing';
 
 const PAGE_SIZE = 25;
@@ -57,6 +68,7 @@ export function RecipientsPage({
   }, [dialogOpen]);
   const [result, setResult] = useState<string>();
   const [error, setError] = useState<ApiError>();
+  const top = useRef<HTMLTableElement>(null);
   useEffect(() => setSelection({ all: false, ids: new Set() }), [mailingId, filter]);
 
   const total = head.data ? (part ? head.data[1][part.key] : head.data[1].total) : undefined;
@@ -131,9 +143,11 @@ export function RecipientsPage({
             Add to group
           </button>
           <span aria-live="polite">
-            {selection.all
-              ? `All ${selectedCount} technical problems are selected, on every page.`
-              : `${selectedCount} selected.`}
+            {!selection.all
+              ? `${selectedCount} selected.`
+              : selectedCount === 1
+                ? 'The one technical problem is selected.'
+                : `All ${selectedCount} technical problems are selected, on every page.`}
           </span>
           {expanding && <Progress label="Reading the selection…" />}
         </div>
@@ -148,7 +162,7 @@ export function RecipientsPage({
       {pages.data && items.length === 0 && <p>No recipients here.</p>}
       {items.length > 0 && (
         <div className="table-wrap">
-          <table className="cards">
+          <table className="cards" ref={top} tabIndex={-1}>
             <caption className="visually-hidden">
               {title}: reason, attempts and last reply of each delivery. Incorrect addresses are grey.
             </caption>
@@ -197,7 +211,7 @@ export function RecipientsPage({
                       />
                     </td>
                   )}
-                  <td data-label="Email">
+                  <td className="wrap" data-label="Email">
                     <Link to={`/deliveries/${r.deliveryId}`}>{r.email}</Link>
                     {r.contactIncorrect && <span className="tag">incorrect address</span>}
                   </td>
@@ -226,7 +240,7 @@ export function RecipientsPage({
           </button>
         </p>
       )}
-      <Pager label="recipients" number={pages.number} previous={pages.previous} next={pages.next} />
+      <Pager label="recipients" number={pages.number} previous={pages.previous} next={pages.next} top={top} />
       {dialogOpen && (
         <AddToGroupDialog
           mailingId={mailingId}
@@ -242,7 +256,8 @@ export function RecipientsPage({
   );
 }
 
-const statusLabel = (s: DeliveryStatus) => PARTS.find((p) => p.status === s)?.label ?? s;
+/** A row is one delivery: its status in the singular ("Incorrect address"). */
+const statusLabel = (s: DeliveryStatus) => PARTS.find((p) => p.status === s)?.one ?? s;
 
 /** Add to an existing group (a dropdown) or to a new one (a name); says how many were added. */
 function AddToGroupDialog({
@@ -296,6 +311,7 @@ function AddToGroupDialog({
         target,
         groupId,
         name,
+        groups.data,
       );
       setDone(
         `Added ${added} ${added === 1 ? 'contact' : 'contacts'} to “${group}”; ` +
@@ -309,10 +325,16 @@ function AddToGroupDialog({
   }
 
   const chosen: Group | undefined = groups.data?.find((g) => g.id === groupId);
+  // The API's words about the chosen field go under it; anything else under the form.
+  const groupProblem = target === 'existing' ? error?.about('groupId') : undefined;
+  const nameProblem = target === 'new' ? error?.about('newGroup') : undefined;
+  // A "new" group whose name a group has already is that group (both ways of adding take it).
+  const named = name.trim() ? groups.data?.find((g) => g.name === name.trim()) : undefined;
+  const nameNotes = [nameProblem && 'new-group-name-error', named && 'new-group-name-exists'].filter(Boolean);
   return (
     <dialog ref={ref} className="dialog" aria-labelledby="add-title" onCancel={() => onClose(done)}>
       <form onSubmit={(e) => void submit(e)}>
-        <h2 id="add-title">Add {count} technical problems to a group</h2>
+        <h2 id="add-title">Add {plural(count, 'technical problem', 'technical problems')} to a group</h2>
         <fieldset disabled={busy || done !== undefined}>
           <legend className="visually-hidden">Which group</legend>
           <label className="check">
@@ -335,7 +357,8 @@ function AddToGroupDialog({
               value={groupId}
               disabled={target !== 'existing' || !groups.data?.length}
               onChange={(e) => setGroupId(e.target.value)}
-              aria-invalid={target === 'existing' && error?.about('groupId') ? true : undefined}
+              aria-invalid={groupProblem ? true : undefined}
+              aria-describedby={groupProblem ? 'existing-group-error' : undefined}
             >
               {groups.data?.map((g) => (
                 <option key={g.id} value={g.id}>
@@ -345,6 +368,7 @@ function AddToGroupDialog({
             </select>
             {!groups.data && groups.loading && <Loading what="groups" />}
             <ErrorText error={groups.error} />
+            <ErrorText error={groupProblem} id="existing-group-error" />
           </div>
           <label className="check">
             <input
@@ -366,12 +390,18 @@ function AddToGroupDialog({
                 // Typing a name chooses a new group; passing through with Tab changes nothing.
                 if (e.target.value.trim()) setTarget('new');
               }}
-              aria-invalid={target === 'new' && error?.about('newGroup') ? true : undefined}
-              aria-describedby={error ? 'add-error' : undefined}
+              aria-invalid={nameProblem ? true : undefined}
+              aria-describedby={nameNotes.join(' ') || undefined}
             />
+            {named && (
+              <p className="hint" id="new-group-name-exists">
+                A group of this name exists already: they are added to it.
+              </p>
+            )}
+            <ErrorText error={nameProblem} id="new-group-name-error" />
           </div>
         </fieldset>
-        <ErrorText error={error} id="add-error" />
+        {!groupProblem && !nameProblem && <ErrorText error={error} />}
         {busy && <Progress label="Adding…" />}
         {done && (
           <p className="success" role="status">
@@ -401,7 +431,8 @@ function AddToGroupDialog({
 
 /**
  * Every technical problem: one call that gathers them on the server, whatever their number. A
- * choice of rows: their contacts added to the group (a new group is created first), 10,000 a call.
+ * choice of rows: their contacts added to the group, 10,000 a call. A new group is the one of that
+ * name when there is one (as the server's call does), else it is created first.
  */
 async function addSelection(
   mailingId: string,
@@ -409,6 +440,7 @@ async function addSelection(
   target: 'existing' | 'new',
   groupId: string,
   name: string,
+  known: Group[] | undefined,
 ): Promise<{ added: number; alreadyMembers: number; group: string }> {
   if (selection.all) {
     const r = await api('post', '/v1/mailings/{id}/technical-problems/add-to-group', {
@@ -420,7 +452,7 @@ async function addSelection(
   }
   const group =
     target === 'new'
-      ? await api('post', '/v1/groups', { body: { name } })
+      ? await groupNamed(name, known)
       : await api('get', '/v1/groups/{id}', { path: { id: groupId } });
   const ids = [...selection.ids];
   let added = 0;
@@ -434,4 +466,30 @@ async function addSelection(
     alreadyMembers += r.alreadyMembers;
   }
   return { added, alreadyMembers, group: group.name };
+}
+
+/**
+ * The account's group of exactly that name (trimmed, as the API stores it; the first made, as the
+ * server's add-to-group takes it), or a new one. The groups the dialog loaded are used when there.
+ */
+async function groupNamed(name: string, known: Group[] | undefined): Promise<Group> {
+  const groups =
+    known ?? (await allPages((cursor) => api('get', '/v1/groups', { query: { cursor, limit: 1000 } })));
+  const wanted = name.trim();
+  const same = groups
+    .filter((g) => g.name === wanted)
+    .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))[0];
+  if (same) return same;
+  try {
+    return await api('post', '/v1/groups', { body: { name } });
+  } catch (err) {
+    // Its `name` is the dialog's new group's name, as the select-all call names it.
+    const failure = asApiError(err);
+    throw new ApiError(
+      failure.status,
+      failure.code,
+      failure.message,
+      failure.details.map((d) => (d.field === 'name' ? { ...d, field: 'newGroup.name' } : d)),
+    );
+  }
 }

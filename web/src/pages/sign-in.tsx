@@ -1,6 +1,6 @@
 /** Sign in with an API key, checked against the API and kept in this tab's session storage only. */
 import { type FormEvent, useState } from 'react';
-import { api, ApiError, session } from '../api';
+import { api, ApiError, INVALID_KEY, isKeyShaped, session } from '../api';
 import { ErrorText, Progress, asApiError } from '../ui';
 
 export function SignInPage({ notice, onSignedIn }: { notice?: string; onSignedIn: () => void }) {
@@ -10,12 +10,16 @@ export function SignInPage({ notice, onSignedIn }: { notice?: string; onSignedIn
 
   async function submit(e: FormEvent) {
     e.preventDefault();
+    // Spaces around a pasted key are not part of it; a character inside it that no key has is
+    // refused here, in the words of a wrong key (the browser could not send it anyway).
+    const typed = key.trim();
+    if (!isKeyShaped(typed)) return setError(new ApiError(0, 'invalid_key', INVALID_KEY));
     setBusy(true);
     setError(undefined);
     try {
       // Any call with a key says whether it opens an account.
-      await api('get', '/v1/groups', { query: { limit: 1 } }, key.trim());
-      session.signIn(key.trim());
+      await api('get', '/v1/groups', { query: { limit: 1 } }, typed);
+      session.signIn(typed);
       onSignedIn();
     } catch (err) {
       const failure = asApiError(err);
