@@ -84,6 +84,8 @@ const RATE_LIMIT = anyOf(
   /connection (rate|limit|count) |exceeded the (maximum )?(rate|number of)|sent to too many recipients/,
   /max(imum)? (emails|messages|recipients) per|daily (message|relay) (quota|limit)/,
   /trop de connexions|zu viele (verbindungen|nachrichten|e-?mails)|demasiadas conexiones|troppe connessioni/,
+  // Microsoft 365 refusing our own submissions when we relay through it: our quota, not a mailbox's.
+  /submissionquotaexceeded/,
   /muitas conexoes|te veel verbindingen|слишком много (соединений|писем|сообщений)|频率|頻率|送信数.{0,10}超/,
   // A sending quota, a word or two before its preposition too ("cuota diaria de envio").
   /(cuota|cota|quota|limite)( [a-z]+){0,2} (de envio|di invio|de destinatarios|di destinatari|de conexiones|di connessioni)/,
@@ -145,7 +147,7 @@ const DNS_TEMPORARY = anyOf(
   /servfail|dns.{0,20}(timeout|try again)|name service error for (domain|name=\S+ type=\S+): host not found, try again/,
 );
 const BLOCKLISTED = anyOf(
-  /spamhaus|spamcop|barracuda|sorbs|\bRBL\b|\bDNSBL\b|\bURIBL\b|block ?list|black ?list|blocked using|(?<!not )listed (at|on|in|by)/,
+  /spamhaus|spamcop|barracuda|sorbs|\bRBLs?\b|\bDNSBLs?\b|\bURIBLs?\b|block ?list|black ?list|blocked using|(?<!not )listed (at|on|in|by)/,
   /poor (ip )?reputation|bad reputation|reputation|client host .{0,60}blocked|banned sending ip|not accepted from this ip/,
   /\bS3150\b|\bAS\(?\d+\)?.{0,20}blocked|messages from .{0,40}(weren't|were not) sent|\bSC-00\d\b|\bDY-00\d\b/,
   /blocked (by|for abuse|for spam)|ip (address )?(is |has been )?(blocked|banned|blacklisted|on our block)/,
@@ -195,7 +197,7 @@ const BEFORE_RECIPIENT = anyOf(
   /\bsent: (mail from|ehlo|helo)\b/,
 );
 const POLICY = anyOf(
-  /administrative prohibition|local policy|policy reasons|denied by policy|reject(ed)? due to policy|policy violation|protocol violation/,
+  /administrative prohibition|local policy|policy reasons|(denied|rejected|refused|blocked) by policy|reject(ed)? due to policy|policy violation|protocol violation/,
   /security polic(y|ies)|message not allowed|header error|duplicate header|headers? too (large|long)/,
   /multiple addresses in from|not rfc ?5322 compliant|improperly.formatted|redundant\. you cannot send/,
   /may not be mail exchanger|not (a )?registered gateway user|organizational settings|mass mailer/,
@@ -353,6 +355,17 @@ export const RULES: readonly Rule[] = [
 
   // ── Provider wording (providers misuse codes; their words are the better witness).
   { name: 'wording.greylisted', when: wording(/gr[ae]y ?list/i), then: soft('greylisted') },
+  // Postfix's recipient address verification has not finished (reject_unverified_recipient): it
+  // answers soon, like greylisting. A verification that found the address bad says so instead.
+  {
+    name: 'wording.verification_pending',
+    when: (r) =>
+      !r.permanent &&
+      wording(
+        /address verification in progress|unverified address: (unknown mail transport error|.{0,80}(timed out|try again|temporar))/i,
+      )(r),
+    then: soft('greylisted'),
+  },
   // Volume from our address that looks like spam: a reputation refusal (Gmail 4.7.28 / 5.7.28).
   { name: 'wording.unsolicited_volume', when: wording(UNSOLICITED_VOLUME), then: refusal('rate_limited') },
   // Rate and sending limits (ours, or the recipient's intake): a wait cures them, so they are
@@ -391,9 +404,10 @@ export const RULES: readonly Rule[] = [
     name: 'wording.exchange_access_denied',
     // Exchange's own: 5.4.1 or its AS(…) code. Postfix says the same words for an access-map
     // refusal (5.7.1), a policy of the receiver's, not a missing mailbox.
+    // A 5.7.x code with it (5.7.502–511: a banned sender, IP or recipient) is Microsoft's own block.
     when: (r) =>
       addressWording(/recipient address(es)? rejected ?: access denied|access denied.{0,40}AS\(\d+\)/i)(r) &&
-      (r.enhancedCode === '5.4.1' || /\bAS\(\d+\)/.test(r.text)),
+      (r.enhancedCode === '5.4.1' || (/\bAS\(\d+\)/.test(r.text) && !/^5\.7\./.test(r.enhancedCode ?? ''))),
     then: hard('user_unknown'),
   },
   {
@@ -417,7 +431,12 @@ export const RULES: readonly Rule[] = [
   { name: 'wording.expired', when: wording(EXPIRED), then: soft('delivery_expired') },
   { name: 'wording.network', when: wording(NETWORK), then: soft('network_error') },
   { name: 'wording.message_rejected', when: wording(MESSAGE_REJECTED), then: refusal('policy') },
-  { name: 'wording.server_error', when: wording(SERVER_ERROR), then: soft('server_error') },
+  // Not with a 5.7.x code: Microsoft's "Service unavailable. Client blocked …" (5.7.750) is a refusal.
+  {
+    name: 'wording.server_error',
+    when: (r) => !/^5\.7\./.test(r.enhancedCode ?? '') && wording(SERVER_ERROR)(r),
+    then: soft('server_error'),
+  },
   { name: 'wording.protocol', when: wording(PROTOCOL), then: refusal('protocol_error') },
 
   // ── RFC 3463 enhanced status codes.
@@ -518,8 +537,10 @@ export function parseReply(input: string): ParsedReply {
           text,
         );
   const code = first ? Number(first[1]) : quoted ? Number(quoted[1]) : null;
+  // Not part of a longer dotted number: Comcast's `… 5.1.1.20 found on one or more DNSBLs` is our IP.
   const enhancedMatch =
-    /^\s*([245])\.(\d{1,3})\.(\d{1,3})\b/.exec(text) ?? /\b([245])\.(\d{1,3})\.(\d{1,3})\b/.exec(text);
+    /^\s*([245])\.(\d{1,3})\.(\d{1,3})(?!\d|\.\d)/.exec(text) ??
+    /(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?!\d|\.\d)/.exec(text);
   let enhancedCode = enhancedMatch ? `${enhancedMatch[1]}.${enhancedMatch[2]}.${enhancedMatch[3]}` : null;
   // An enhanced code whose class contradicts the basic code is noise (e.g. a version number in prose).
   if (enhancedCode && code !== null && enhancedCode[0] !== String(code)[0]) {
@@ -527,7 +548,9 @@ export function parseReply(input: string): ParsedReply {
     if (!leading) enhancedCode = null;
   }
   const cls = enhancedCode?.[0] ?? (code !== null ? String(code)[0] : null);
-  const folded = fold(text);
+  // A reporting MTA's `host mx.antispamcloud.com[198.51.100.20] said:`: the host's name is no
+  // wording (`spam`, `barracuda` in it say nothing of the reply).
+  const folded = fold(text.replace(/\bhost [\w.-]{1,255}(\[[\w.:]{1,64}\])? said:/gi, 'host said:'));
   const permanent = cls === '5' || (cls === null && !TEMPORARY_WORDS.test(folded));
   return { text, folded, code, enhancedCode, errorName: null, permanent };
 }

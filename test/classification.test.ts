@@ -32,6 +32,47 @@ const BY_RULE: Array<[reply: string, category: string, reason: string, rule: str
   ['550 5.4.7 Requested action not taken', 'soft_bounce', 'network_error', 'enhanced.5.4.x.network'],
   ['ENOREPLYAFTERDATA', 'soft_bounce', 'no_answer_after_data', 'net.no_reply_after_data'],
   ['hello', 'soft_bounce', 'unreadable_reply', 'unreadable'],
+  // Postfix's address verification still running: soon answered, as greylisting is.
+  [
+    '450 4.1.1 <bob@example.com>: Recipient address rejected: unverified address: Address verification in progress',
+    'soft_bounce',
+    'greylisted',
+    'wording.verification_pending',
+  ],
+  // Our IP's digits are no enhanced code (`5.1.1.20`), and "DNSBLs" is a block list too.
+  [
+    '554 resimta-ch2-18v.sys.comcast.net 5.1.1.20 found on one or more DNSBLs, see http://postmaster.comcast.net/smtp-error-codes.php#BL000010',
+    'blocked',
+    'ip_blocklisted',
+    'wording.blocklisted',
+  ],
+  // Microsoft's "Access denied … AS(…)" with a 5.7.x code is its own block, not an unknown recipient.
+  [
+    '550 5.7.507 Access denied, rejected by recipient. AS(1520)',
+    'blocked',
+    'policy',
+    'wording.message_rejected',
+  ],
+  [
+    '550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains. AS(900)',
+    'blocked',
+    'policy',
+    'enhanced.5.7.x.policy',
+  ],
+  // Relaying through Microsoft 365: our submission quota, not the recipient's mailbox.
+  [
+    '554 5.2.2 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message',
+    'soft_bounce',
+    'rate_limited',
+    'wording.sending_quota',
+  ],
+  // A reporting MTA's host name (`antispamcloud`) is no wording.
+  [
+    'host mx.antispamcloud.com[198.51.100.20] said: 550 No such user here (in reply to RCPT TO command)',
+    'hard_bounce',
+    'user_unknown',
+    'wording.user_unknown',
+  ],
   // Google Groups' notice, in prose without a code: about posting to the group, not one mailbox.
   [
     "We're writing to let you know that the group you tried to contact (sales) may not exist, or you may not have permission to post messages to the group.",
