@@ -383,6 +383,14 @@ export const RULES: readonly Rule[] = [
   },
   // A reporting MTA's own words about a DNS failure that a retry may cure (Postfix, Exchange).
   { name: 'wording.dns_temporary', when: wording(DNS_TEMPORARY), then: soft('dns_temporary') },
+  // cPanel's sentence for an unrouteable recipient names a block list among its guesses ("The
+  // account or domain may not exist, they may be blacklisted, or …"): it is Exim's unrouteable
+  // address, as Sisimai reads it too, not a block of our IP.
+  {
+    name: 'wording.cpanel_unrouteable',
+    when: addressWording(/account or domain may not exist/),
+    then: hard('domain_not_found'),
+  },
   { name: 'wording.blocklisted', when: wording(BLOCKLISTED), then: refusal('ip_blocklisted') },
   { name: 'wording.auth', when: wording(AUTH), then: refusal('auth_failed') },
   { name: 'wording.relay_denied', when: wording(RELAY_DENIED), then: refusal('relay_denied') },
