@@ -91,10 +91,12 @@ export function deliveryReport(text: string): DeliveryReport {
 }
 
 function readRecipient(g: Fields): DsnRecipient | null {
+  // Sendmail names the alias it was given in Final-Recipient and the address that failed behind it
+  // in X-Actual-Recipient (savemail.c): the report is about that one, a member of the alias.
   const recipient =
+    findAddress(g.get('x-actual-recipient') ?? '') ??
     findAddress(g.get('final-recipient') ?? '') ??
-    findAddress(g.get('original-recipient') ?? '', true) ??
-    findAddress(g.get('x-actual-recipient') ?? '');
+    findAddress(g.get('original-recipient') ?? '', true);
   if (!recipient) return null;
   const diagnosticCode = cleanDiagnostic(stripType(g.get('diagnostic-code') ?? ''));
   let status = statusCode(g.get('status'));

@@ -344,7 +344,7 @@ export const DAEMON_NAME =
 const DELAYED =
   /has not yet been delivered|has been delayed|delivery (?:is |has been )?delayed|delayed mail|will (?:continue to |keep |be )?(?:retr(?:y|ied)|trying)|still (?:being )?(?:retried|trying)|warning message only|delivery attempts will continue|temporarily (?:deferred|failed)|transient non-fatal|warning: (?:message|could not send)|\(delay\)|message delayed/i;
 const PERMANENT =
-  /permanent(?:ly)? (?:error|failure|fatal)|failed permanently|(?:I've |have )?given up|giving up|not going to try again|could not be delivered|couldn't be delivered|wasn't delivered|delivery has failed|permanent fatal/i;
+  /permanent(?:ly)? (?:error|failure|fatal)|failed permanently|(?:I've |have )?given up|giving up|not going to try again|could not be delivered(?! for (more than )?\d)|couldn't be delivered|wasn't delivered|delivery has failed|permanent fatal/i;
 
 /** A warning that the message is still being retried, not a final failure. */
 export function isDelayWarning(subject: string, report: string[]): boolean {

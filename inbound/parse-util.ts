@@ -60,6 +60,11 @@ export function findAddress(value: string, xtext = false): string | null {
     v = v.slice(semi + 1).trim();
   }
   if (xtext) v = v.replace(/\+([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  // RFC 6533's utf-8-addr-xtext: `j\x{FC}rgen@…` (Postfix, mox write it; a backslash is in no address).
+  v = v.replace(/\\x\{([0-9A-Fa-f]{1,6})\}/g, (m, hex: string) => {
+    const cp = parseInt(hex, 16);
+    return cp > 0x1f && cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
+  });
   const bracketed = /<([^<>\s]{3,320})>/.exec(v);
   if (bracketed?.[1] && isAddress(tidyAddress(bracketed[1]))) return tidyAddress(bracketed[1]);
   for (const token of v.split(/[\s,，、]+/, 50)) {

@@ -135,10 +135,19 @@ type Context = {
   reportType: string;
 };
 
+/**
+ * A gateway that turned every CRLF into CR CR LF: mailparser then finds no MIME boundary, and a
+ * readable report would pass for no bounce. Lines made CRLF again (a copy only when needed).
+ */
+function crLines(buf: Buffer): Buffer {
+  if (buf.indexOf('\r\r\n') < 0) return buf;
+  return Buffer.from(buf.toString('latin1').replace(/\r+\n/g, '\r\n'), 'latin1');
+}
+
 async function parse(raw: Buffer | string): Promise<ParsedInbound> {
   const buf = (typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw).subarray(0, MAX_PARSED_BYTES);
   if (buf.toString('latin1', 0, Math.min(buf.length, 4096)).trim() === '' && buf.length <= 4096) return NONE;
-  const mail = await simpleParser(buf, MAIL_OPTIONS);
+  const mail = await simpleParser(crLines(buf), MAIL_OPTIONS);
   const ctx = context(mail);
   const returned = await returnedMessage(ctx);
 

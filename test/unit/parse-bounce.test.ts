@@ -502,6 +502,28 @@ const EXPECTED: Record<string, Expected> = {
     bounce: 'text',
     rows: [['taro.yamada@jp-isp.example', 'failed', null, 'hard_bounce', 'user_unknown']],
   },
+  // Sendmail: Final-Recipient is the alias we sent to, X-Actual-Recipient the member that failed.
+  'sendmail-x-actual-recipient.eml': {
+    bounce: 'sendmail',
+    rows: [['m.weber@gmx.example', 'failed', '5.1.1', 'hard_bounce', 'user_unknown']],
+  },
+  // Postfix's delay template ("could not be delivered for more than 4 hour(s)") is a warning.
+  'postfix-delay-warning-prose.eml': {
+    bounce: 'postfix',
+    rows: [
+      ['tom.a@example.com', 'delayed', null, 'soft_bounce', 'network_error'],
+      ['uli.b@example.com', 'delayed', '4.1.1', 'hard_bounce', 'user_unknown'],
+    ],
+  },
+  // RFC 6533 utf-8-addr-xtext (`j\x{FC}rgen@…`), and a gateway's CR CR LF line ends.
+  'eai-utf8-addr-xtext.eml': {
+    bounce: 'rfc3464',
+    rows: [['jürgen@beispiel.de', 'failed', '5.1.1', 'hard_bounce', 'user_unknown']],
+  },
+  'cr-cr-lf-gateway.eml': {
+    bounce: 'rfc3464',
+    rows: [['bea.d@example.org', 'failed', '5.1.1', 'hard_bounce', 'user_unknown']],
+  },
   // "ha superado su cuota": the verb before the quota.
   'spanish-quota-superado.eml': {
     bounce: 'text',
