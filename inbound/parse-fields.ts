@@ -91,12 +91,13 @@ export function deliveryReport(text: string): DeliveryReport {
 }
 
 function readRecipient(g: Fields): DsnRecipient | null {
-  // Sendmail names the alias it was given in Final-Recipient and the address that failed behind it
-  // in X-Actual-Recipient (savemail.c): the report is about that one, a member of the alias.
+  // Sendmail's X-Actual-Recipient (the address an alias or a virtual user table led to) is read only
+  // without a Final-Recipient: the report is about the address we sent to, as Sisimai reads it too
+  // (a virtual user mapped to a missing mailbox is a dead address; an alias of many is rarer).
   const recipient =
-    findAddress(g.get('x-actual-recipient') ?? '') ??
     findAddress(g.get('final-recipient') ?? '') ??
-    findAddress(g.get('original-recipient') ?? '', true);
+    findAddress(g.get('original-recipient') ?? '', true) ??
+    findAddress(g.get('x-actual-recipient') ?? '');
   if (!recipient) return null;
   const diagnosticCode = cleanDiagnostic(stripType(g.get('diagnostic-code') ?? ''));
   let status = statusCode(g.get('status'));

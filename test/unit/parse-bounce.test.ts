@@ -502,10 +502,11 @@ const EXPECTED: Record<string, Expected> = {
     bounce: 'text',
     rows: [['taro.yamada@jp-isp.example', 'failed', null, 'hard_bounce', 'user_unknown']],
   },
-  // Sendmail: Final-Recipient is the alias we sent to, X-Actual-Recipient the member that failed.
+  // Sendmail: Final-Recipient is the address we sent to, X-Actual-Recipient what it led to. The
+  // report is read as the address's (as Sisimai does); an alias of many members is the rarer case.
   'sendmail-x-actual-recipient.eml': {
     bounce: 'sendmail',
-    rows: [['m.weber@gmx.example', 'failed', '5.1.1', 'hard_bounce', 'user_unknown']],
+    rows: [['info@club.example', 'failed', '5.1.1', 'hard_bounce', 'user_unknown']],
   },
   // Postfix's delay template ("could not be delivered for more than 4 hour(s)") is a warning.
   'postfix-delay-warning-prose.eml': {
