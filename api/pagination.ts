@@ -1,6 +1,7 @@
 /**
- * Keyset pagination over ids: `?limit=` (1–1000, default 50) and an opaque `?cursor=` (the id of
- * the previous page's last item). Repositories fetch one row more than asked (db/page.ts).
+ * Keyset pagination over ids: `?limit=` (1–1000, default 50), an opaque `?cursor=` (the id of the
+ * previous page's last item) and `?order=oldest|newest`. Repositories fetch one row more than asked
+ * (db/page.ts).
  */
 import { z } from 'zod';
 import type { Page } from '../db/page';
@@ -10,6 +11,8 @@ import { isId } from './validation';
 export const pageQuery = {
   limit: z.coerce.number().int().min(1).max(1000).default(50),
   cursor: z.string().max(200).optional(),
+  /** `newest`: the newest first (a customer's list of mailings); `oldest`, the default, as before. */
+  order: z.enum(['oldest', 'newest']).default('oldest'),
 };
 
 /** The answer of every list: a page of items and the cursor of the next page. */
@@ -21,11 +24,15 @@ export const pageOf = <T extends z.ZodType>(item: T) =>
  * row only says that there is a next page.
  */
 export async function paginate<R extends { id: string }, T>(
-  query: { limit: number; cursor?: string | undefined },
+  query: { limit: number; cursor?: string | undefined; order?: 'oldest' | 'newest' },
   fetch: (page: Page) => Promise<R[]>,
   render: (row: R) => T,
 ): Promise<{ items: T[]; nextCursor: string | null }> {
-  const rows = await fetch({ after: decodeCursor(query.cursor), limit: query.limit });
+  const rows = await fetch({
+    after: decodeCursor(query.cursor),
+    limit: query.limit,
+    newestFirst: query.order === 'newest',
+  });
   const items = rows.slice(0, query.limit);
   const last = items.at(-1);
   return {

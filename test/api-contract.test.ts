@@ -453,4 +453,27 @@ describe('malformed input', () => {
     expect(seen).toEqual(all);
     expect(new Set(seen).size).toBe(seen.length);
   });
+
+  it('when a list is asked newest first, then it pages the same items in the reverse order', async () => {
+    const ids = async (query: string) => {
+      const out: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const body: { items: Array<{ id: string }>; nextCursor: string | null } = await ok(
+          'GET',
+          `/v1/contacts?limit=2&${query}${cursor ? `&cursor=${cursor}` : ''}`,
+        );
+        out.push(...body.items.map((c) => c.id));
+        cursor = body.nextCursor;
+      } while (cursor);
+      return out;
+    };
+    const oldest = await ids('order=oldest');
+    expect(oldest.length).toBeGreaterThan(2);
+    expect(await ids('order=newest')).toEqual([...oldest].reverse());
+    expect(await ids('')).toEqual(oldest); // the default, as before
+    const bad = await h.call('GET', '/v1/contacts?order=random');
+    expect(bad).toMatchObject({ status: 400, body: { error: { code: 'invalid_input' } } });
+    expect(bad.body.error.message).toContain('order');
+  });
 });

@@ -42,6 +42,7 @@ export interface Paths {
         search?: string;
         limit?: number;
         cursor?: string;
+        order?: 'oldest' | 'newest';
       };
       body: never;
       response: {
@@ -141,6 +142,7 @@ export interface Paths {
       query: {
         limit?: number;
         cursor?: string;
+        order?: 'oldest' | 'newest';
       };
       body: never;
       response: {
@@ -177,6 +179,7 @@ export interface Paths {
       query: {
         limit?: number;
         cursor?: string;
+        order?: 'oldest' | 'newest';
       };
       body: never;
       response: {
@@ -256,6 +259,7 @@ export interface Paths {
       query: {
         limit?: number;
         cursor?: string;
+        order?: 'oldest' | 'newest';
       };
       body: never;
       response: {
@@ -352,6 +356,7 @@ export interface Paths {
         status?: 'delivered' | 'incorrect_address' | 'technical_problem' | 'in_progress';
         limit?: number;
         cursor?: string;
+        order?: 'oldest' | 'newest';
       };
       body: never;
       response: {
@@ -422,6 +427,7 @@ export interface Paths {
       query: {
         limit?: number;
         cursor?: string;
+        order?: 'oldest' | 'newest';
       };
       body: never;
       response: {
