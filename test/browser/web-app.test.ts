@@ -211,6 +211,9 @@ async function seedScenario() {
   await page.getByLabel('Name').fill('Newsletter');
   await page.getByRole('button', { name: 'Create group' }).click();
   await see(page.getByRole('link', { name: 'Newsletter' }));
+  // The name emptied, the button unavailable: it keeps the keyboard (a disabled one would drop it).
+  expect(await focused()).toBe('Create group');
+  await see(page.getByRole('status'), 'Created the group “Newsletter”.');
   // The same name again (spaces around it are not part of it): no second group, a link to the first.
   await page.getByLabel('Name').fill(' Newsletter ');
   await page.getByRole('button', { name: 'Create group' }).click();
@@ -250,6 +253,16 @@ async function seedScenario() {
   await see(page.getByText('Added fay@ok.test.'));
   await see(page.getByRole('cell', { name: 'slow@slow.test' }));
   await shot('02-contacts-import');
+  // Excel's default CSV (Windows-1252, semicolons): read as such, and said so, not garbled.
+  await page.getByLabel('Or a CSV file').setInputFiles({
+    name: 'excel.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from('email;first name;last name\r\njurgen@ok.test;Jürgen;Müller\r\n', 'latin1'),
+  });
+  await see(page.locator('#import-file-read'), 'Read “excel.csv” into the box above as Windows-1252');
+  expect(await page.getByLabel('Contacts, one a line').inputValue()).toContain(
+    'jurgen@ok.test;Jürgen;Müller',
+  );
   // A CSV file (semicolons, a header naming its columns): one known address, one new.
   await page.getByLabel('Or a CSV file').setInputFiles({
     name: 'more.csv',
@@ -260,11 +273,18 @@ async function seedScenario() {
     (await page.getByLabel('Contacts, one a line').inputValue()).includes('gil@ok.test'),
   );
   // Emptied once read, so that the same file chosen again (edited meanwhile) is read again.
-  await see(page.getByText('Read “more.csv” into the box above.'));
+  await see(page.getByText('Read “more.csv” into the box above (UTF-8).'));
   expect(await page.evaluate<number>("document.getElementById('import-file').files.length")).toBe(0);
   await page.getByLabel('Add them to the group').selectOption({ label: 'No group' });
   await page.getByRole('button', { name: 'Import' }).click();
   await see(page.getByText('1 created, 1 already there, 0 invalid.'));
+  // Nothing created, rows refused: a warning, not a success in green.
+  await page.getByLabel('Contacts, one a line').fill('nobody\nno one either');
+  await page.getByRole('button', { name: 'Import' }).click();
+  await see(page.locator('.warning'), '0 created, 0 already there, 2 invalid.');
+  // The forms are after the list: a link at the top takes the keyboard to each.
+  await page.getByRole('link', { name: 'Import contacts' }).click();
+  expect(await page.evaluate<string>('document.activeElement.id')).toBe('import-text');
   // The API searches, by a part of the address or of a name, in any letter case.
   await page.getByLabel('Search').fill('gill');
   await see(page.getByText('Contacts matching “gill”:'));
@@ -299,6 +319,9 @@ async function seedScenario() {
   await shot('03-new-mailing');
   await page.getByLabel('From address').fill(FROM);
   await page.getByRole('button', { name: 'Save draft' }).click();
+  // The tab says which page, and which mailing.
+  await see(page.getByRole('button', { name: 'Send…' }));
+  await until('the title', async () => (await page.title()) === 'Mailing “Spring news” · Deliverability');
 
   // Send, after a confirmation that says how many it reaches: the 8 active members of the group.
   await page.getByRole('button', { name: 'Send…' }).click();
@@ -368,8 +391,23 @@ async function seedScenario() {
   await fitsThePhone();
   await shot('10b-phone-incorrect-addresses');
   await page.setViewportSize({ width: 1280, height: 900 });
+  // An address the API refuses: its words, not the browser's bubble, and the address beside it
+  // keeps its width (one line); they go once the address is edited.
+  await correction.fill('unknown@');
+  await page.getByRole('button', { name: 'Correct' }).click();
+  await see(page.getByRole('row', { name: /unknown@unknown\.test/ }).getByRole('alert'));
+  expect(
+    await page.evaluate<number>(
+      "(() => { const r = document.createRange(); r.selectNodeContents(document.querySelector('td[data-label=Address]').firstChild); return r.getClientRects().length; })()",
+    ),
+  ).toBe(1);
+  await shot('10c-incorrect-refused');
+  await correction.fill('unknown@ok.test');
+  expect(await page.getByRole('alert').count()).toBe(0);
   await page.getByRole('button', { name: 'Correct' }).click();
   await see(page.getByText('unknown@ok.test is active again and back in 1 group.'));
+  // Its row is gone with the focus in it: the keyboard goes on from the title (no other row).
+  expect(await focused()).toBe('Incorrect addresses');
   await shot('11-corrected');
 
   // The technical problems into a new group, all of them selected by the box above the table.
@@ -600,6 +638,118 @@ test('a send that did not start is offered again, and sent', async () => {
     expect(await page.getByRole('button', { name: 'Send again' }).count()).toBe(0);
   } catch (err) {
     await shot('failure-send-again').catch(() => {});
+    throw err;
+  }
+}, 300_000);
+
+/** Opens a page of the app by its address, signing in first when it asks. */
+async function open(p: string) {
+  await page.goto(`${h.api.url}${p}`);
+  await page.locator('main h1').first().waitFor(WAIT);
+  if (await page.locator('#api-key').count()) {
+    await page.getByLabel('API key').fill(h.key);
+    await page.keyboard.press('Enter');
+    await page.locator('#main:not(.sign-in) h1').first().waitFor(WAIT);
+  }
+}
+
+test('an address that leads nowhere says Not found, with the way back', async () => {
+  try {
+    for (const [p, words] of [
+      // Not valid percent-encoding: the app's Not found, not a blank page ("URI malformed").
+      ['/mailings/%E0%A4%A', 'There is no page at /mailings/%E0%A4%A.'],
+      ['/groups/%', 'There is no page at /groups/%.'],
+      ['/mailings/999999', 'No mailing 999999.'],
+      ['/mailings/999999/recipients?status=delivered', 'No mailing 999999.'],
+      ['/deliveries/999999', 'No delivery 999999.'],
+      ['/groups/999999', 'No group 999999.'],
+    ] as const) {
+      await open(p);
+      await see(page.getByRole('heading', { name: 'Not found', level: 1 }));
+      await see(page.locator('main p'), words);
+      expect(
+        await page
+          .locator('main')
+          .getByRole('link', { name: /^(Back to|Go to) the / })
+          .count(),
+      ).toBe(1);
+      await until('the title', async () => (await page.title()) === 'Not found · Deliverability');
+    }
+    await shot('26-not-found');
+    // A trailing slash is the same page, everywhere.
+    await open('/mailings/new/');
+    await see(page.getByRole('heading', { name: 'New mailing' }));
+    await open('/contacts/');
+    await see(page.getByRole('heading', { name: 'Contacts' }));
+    await until('the title', async () => (await page.title()) === 'Contacts · Deliverability');
+  } catch (err) {
+    await shot('failure-not-found').catch(() => {});
+    throw err;
+  }
+}, 300_000);
+
+test('a page first loaded while the service is away comes back with it', async () => {
+  const mailings = (await h.call('GET', '/v1/mailings')).body as { items: { id: string; name: string }[] };
+  const mailing = mailings.items.find((m) => m.name === 'Spring news')!;
+  const away = (route: { abort: () => Promise<void> }) => route.abort();
+  try {
+    await open('/mailings');
+    // A mailing opened while the API is out of reach: the error, with Try again.
+    await page.route('**/v1/**', away);
+    await page.goto(`${h.api.url}/mailings/${mailing.id}`);
+    await see(page.getByRole('alert'), 'could not be reached');
+    await shot('27-mailing-away');
+    // Just after an attempt by itself has failed (the next is 5 s away): Try again is the one that works.
+    await page.waitForEvent('requestfailed');
+    await page.unroute('**/v1/**', away);
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await see(page.getByRole('region', { name: 'Delivery graph' }));
+    // The button went with the error: the keyboard is on the page's content, not its top.
+    expect(await page.evaluate<string>('document.activeElement.id')).toBe('main');
+    // Or by itself, a few seconds later: the new mailing's groups, and its From address.
+    await page.route('**/v1/**', away);
+    await page.goto(`${h.api.url}/mailings/new`);
+    await see(page.getByRole('alert'), 'This page tries again by itself every 5 seconds.');
+    await page.unroute('**/v1/**', away);
+    await see(page.getByLabel(/Newsletter/));
+    expect(await page.getByRole('alert').count()).toBe(0);
+    expect(await page.getByLabel('From address').inputValue()).toBe('news@sender.example');
+  } catch (err) {
+    await shot('failure-away').catch(() => {});
+    throw err;
+  }
+}, 300_000);
+
+test('a member removed on a later page of a group: that page again, the keyboard on the next', async () => {
+  const group = (await h.call('POST', '/v1/groups', { name: 'Long list' })).body.id as string;
+  const contacts = Array.from({ length: 52 }, (_, i) => ({
+    email: `member${String(i).padStart(2, '0')}@ok.test`,
+  }));
+  await h.call('POST', '/v1/contacts/import', { contacts, groupId: group });
+  const heading = page.getByRole('heading', { name: /Long list/ });
+  const removes = page.getByRole('button', { name: /^Remove .* from the group$/ });
+  try {
+    await open(`/groups/${group}`);
+    await see(heading, '52');
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await see(page.getByText('Page 2'));
+    await countOf(removes, 2);
+    const last = await removes.nth(1).getAttribute('aria-label');
+    await removes.first().click();
+    await see(heading, '51');
+    // Still page 2, its other member's Remove has the keyboard.
+    await countOf(removes, 1);
+    expect(await page.getByText('Page 2').count()).toBe(1);
+    await until('the focus on the next Remove', async () => (await focused()) === last);
+    await shot('28-group-page-2-removed');
+    // Its last member: the page before, the keyboard on its last member's Remove.
+    await page.keyboard.press('Enter');
+    await see(heading, '50');
+    await countOf(removes, 50);
+    const before = await removes.nth(49).getAttribute('aria-label');
+    await until('the focus on the last Remove', async () => (await focused()) === before);
+  } catch (err) {
+    await shot('failure-group-pages').catch(() => {});
     throw err;
   }
 }, 300_000);

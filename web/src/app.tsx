@@ -10,6 +10,7 @@ import { MailingsPage, NewMailingPage } from './pages/mailings';
 import { RecipientsPage } from './pages/recipients';
 import { SignInPage } from './pages/sign-in';
 import { Link, match, navigate, useLocation } from './router';
+import { NotFound } from './ui';
 
 export function App() {
   const { path, query } = useLocation();
@@ -93,11 +94,8 @@ function Page({ path, query }: { path: string; query: URLSearchParams }) {
   if ((m = match('/groups/:id', path))) return <GroupPage id={m.id!} />;
   if (path === '/groups') return <GroupsPage />;
   return (
-    <>
-      <h1>Not found</h1>
-      <p>
-        There is no page at <code>{path}</code>. <Link to="/mailings">Go to the mailings</Link>.
-      </p>
-    </>
+    <NotFound back={{ to: '/mailings', label: 'Go to the mailings' }}>
+      There is no page at <code>{path}</code>.
+    </NotFound>
   );
 }

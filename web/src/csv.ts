@@ -78,3 +78,30 @@ function cells(line: string, separator: string): string[] {
   out.push(cell);
   return out;
 }
+
+/** The encodings a file is read in: UTF-8 when it is valid UTF-8, else what Excel writes by default. */
+export type Encoding = 'UTF-8' | 'UTF-16' | 'Windows-1252';
+
+/**
+ * A file's bytes as text. UTF-8 when they are valid UTF-8 (a CSV saved by most tools, or by Excel
+ * as "CSV UTF-8"); UTF-16 when a byte order mark says so (Excel's "Unicode text"); else
+ * Windows-1252, Excel's default "CSV" on Windows, where `Jürgen` would otherwise come out as
+ * `J�rgen`. A byte order mark is not part of the text, whichever the encoding.
+ */
+export function decodeFile(bytes: Uint8Array): { text: string; encoding: Encoding } {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
+    return {
+      text: new TextDecoder(bytes[0] === 0xff ? 'utf-16le' : 'utf-16be').decode(bytes),
+      encoding: 'UTF-16',
+    };
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  const body = bom ? bytes.subarray(3) : bytes;
+  try {
+    return {
+      text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body),
+      encoding: 'UTF-8',
+    };
+  } catch {
+    return { text: new TextDecoder('windows-1252').decode(body), encoding: 'Windows-1252' };
+  }
+}

@@ -10,7 +10,10 @@ export function navigate(to: string, opts: { replace?: boolean } = {}): void {
   window.scrollTo(0, 0);
 }
 
-/** The current location; re-renders on navigation and on the browser's back and forward. */
+/**
+ * The current location; re-renders on navigation and on the browser's back and forward. The path
+ * without a trailing slash: `/mailings/new/` is `/mailings/new`, for every page alike.
+ */
 export function useLocation(): { path: string; query: URLSearchParams } {
   const [, setTick] = useState(0);
   useEffect(() => {
@@ -22,15 +25,24 @@ export function useLocation(): { path: string; query: URLSearchParams } {
       window.removeEventListener('popstate', update);
     };
   }, []);
-  return { path: location.pathname, query: new URLSearchParams(location.search) };
+  return { path: location.pathname.replace(/(.)\/+$/, '$1'), query: new URLSearchParams(location.search) };
 }
 
-/** `/mailings/:id` against `/mailings/12` → `{ id: '12' }`, or null. */
+/**
+ * `/mailings/:id` against `/mailings/12` → `{ id: '12' }`, or null. A part that is no valid
+ * percent-encoding (`/groups/%`, typed or cut short) matches nothing: the app's Not found, not a
+ * "URI malformed" that would blank the app.
+ */
 export function match(pattern: string, path: string): Record<string, string> | null {
   const names: string[] = [];
   const re = new RegExp(`^${pattern.replace(/:(\w+)/g, (_, n: string) => (names.push(n), '([^/]+)'))}/?$`);
   const m = re.exec(path);
-  return m ? Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1]!)])) : null;
+  if (!m) return null;
+  try {
+    return Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1]!)]));
+  } catch {
+    return null;
+  }
 }
 
 /** A real link (open in a new tab works), followed in the page on a plain click. */

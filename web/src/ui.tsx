@@ -1,14 +1,17 @@
 /** Small pieces every page uses: loading, errors in words, progress, pages of a list. */
 import {
+  type ComponentProps,
   type DependencyList,
   type ReactNode,
   type RefObject,
   useCallback,
   useEffect,
+  useLayoutEffect,
   useRef,
   useState,
 } from 'react';
 import { ApiError, type Page } from './api';
+import { Link } from './router';
 
 export type Loaded<T> = {
   data: T | undefined;
@@ -17,7 +20,19 @@ export type Loaded<T> = {
   reload: () => Promise<void>;
 };
 
-/** Loads on mount and when `deps` change; `reload` loads again without clearing what is shown. */
+/**
+ * Errors that pass by themselves: the service out of reach (a network down, the API restarting) or
+ * saying it is for a moment (502, 503, 504). A load that failed so is tried again every few seconds.
+ */
+export const isPassing = (error: ApiError) =>
+  error.code === 'unreachable' || error.status === 502 || error.status === 503 || error.status === 504;
+export const RETRY_MS = 5_000;
+
+/**
+ * Loads on mount and when `deps` change; `reload` loads again without clearing what is shown. A
+ * load that failed for a passing reason (isPassing) is tried again every RETRY_MS by itself, so
+ * that a page opened while the service was away comes back with it.
+ */
 export function useLoad<T>(load: () => Promise<T>, deps: DependencyList): Loaded<T> {
   const [data, setData] = useState<T>();
   const [error, setError] = useState<ApiError>();
@@ -42,6 +57,11 @@ export function useLoad<T>(load: () => Promise<T>, deps: DependencyList): Loaded
   useEffect(() => {
     void reload();
   }, [reload]);
+  useEffect(() => {
+    if (!error || !isPassing(error)) return;
+    const timer = setTimeout(() => void reload(), RETRY_MS);
+    return () => clearTimeout(timer);
+  }, [error, reload]);
   return { data, error, loading, reload };
 }
 
@@ -51,15 +71,114 @@ export function asApiError(err: unknown): ApiError {
     : new ApiError(0, 'error', err instanceof Error ? err.message : String(err));
 }
 
-/** An error in words, right where it happened; screen readers announce it. */
-export function ErrorText({ error, id }: { error: ApiError | string | undefined; id?: string }) {
+/**
+ * An error in words, right where it happened; screen readers announce it. A load that failed
+ * (`retry`, its reload) has a Try again button beside its words, and says when it is tried again
+ * by itself.
+ */
+export function ErrorText({
+  error,
+  id,
+  retry,
+}: {
+  error: ApiError | string | undefined;
+  id?: string;
+  retry?: () => unknown;
+}) {
   if (!error) return null;
   return (
     <p className="error" role="alert" id={id}>
       {typeof error === 'string' ? error : error.message}
+      {retry && (
+        <>
+          {typeof error !== 'string' && isPassing(error) && (
+            <span className="hint"> This page tries again by itself every {RETRY_MS / 1000} seconds.</span>
+          )}{' '}
+          <Button className="quiet retry" onClick={() => void retry()}>
+            Try again
+          </Button>
+        </>
+      )}
     </p>
   );
 }
+
+/**
+ * The focus, when `ref`'s element goes while it has it (a Try again once the load worked, a Send
+ * once sent), handed to the page's content rather than dropped to the top of the page. Run before
+ * the element leaves the document (a layout effect's cleanup), while it still has the focus; a
+ * page that puts the focus somewhere precise does so afterwards.
+ */
+export function useFocusRescue(ref: RefObject<HTMLElement | null>) {
+  useLayoutEffect(() => {
+    const element = ref.current;
+    return () => {
+      if (element && document.activeElement === element) document.getElementById('main')?.focus();
+    };
+  }, [ref]);
+}
+
+/**
+ * A button that keeps the keyboard while it cannot be used (busy, or nothing to send yet): a
+ * disabled button drops the focus to the top of the page. `unavailable` says so to screen readers
+ * (aria-disabled), greys it, and its clicks (and a form's Enter) do nothing.
+ */
+export function Button({
+  unavailable,
+  onClick,
+  type = 'button',
+  ref,
+  ...rest
+}: ComponentProps<'button'> & { unavailable?: boolean }) {
+  const own = useRef<HTMLButtonElement>(null);
+  useFocusRescue(own);
+  const refs = useCallback(
+    (el: HTMLButtonElement | null) => {
+      own.current = el;
+      if (typeof ref === 'function') ref(el);
+      else if (ref) ref.current = el;
+    },
+    [ref],
+  );
+  return (
+    <button
+      {...rest}
+      type={type}
+      ref={refs}
+      aria-disabled={unavailable || undefined}
+      onClick={(e) => {
+        if (unavailable) e.preventDefault();
+        else onClick?.(e);
+      }}
+    />
+  );
+}
+
+/**
+ * The tab's title: the page's, then the app's name (the browser's history and tabs tell them apart).
+ * Undefined leaves it to what the page shows instead (NotFound names itself).
+ */
+export function useTitle(title: string | undefined) {
+  useEffect(() => {
+    if (title !== undefined) document.title = `${title} · Deliverability`;
+  }, [title]);
+}
+
+/** What a link or address names does not exist (a 404): a heading that says so, and the way back. */
+export function NotFound({ children, back }: { children: ReactNode; back: { to: string; label: string } }) {
+  useTitle('Not found');
+  return (
+    <>
+      <h1>Not found</h1>
+      <p>
+        {children} <Link to={back.to}>{back.label}</Link>.
+      </p>
+    </>
+  );
+}
+
+/** The API said the thing asked for does not exist. */
+export const isNotFound = (error: ApiError | undefined) => error?.status === 404;
 
 /** Work that takes a while: a progress bar (a measured one when there is a total) and what it is doing. */
 export function Progress({ label, value, max }: { label: string; value?: number; max?: number }) {
@@ -100,10 +219,26 @@ export function usePages<P extends Page<unknown>>(
   // Forgotten when the list changes: coming back to an earlier filter starts at its first page.
   useEffect(() => setWalked((w) => (w.list === list ? w : { list, cursors: [undefined] })), [list]);
   const cursor = cursors.at(-1);
-  const page = useLoad(() => load(cursor), [...deps, cursor]);
+  // Each page loaded with the cursor it answers: shown while the next one loads, but known as another.
+  const loaded = useLoad(async () => ({ cursor, page: await load(cursor) }), [...deps, cursor]);
+  const page = { ...loaded, data: loaded.data?.page };
+  // A page after the first emptied meanwhile (its last rows removed, then reloaded): the one before.
+  const emptied =
+    cursors.length > 1 &&
+    loaded.data !== undefined &&
+    loaded.data.cursor === cursor &&
+    loaded.data.page.items.length === 0;
+  useEffect(() => {
+    if (emptied)
+      setWalked((w) =>
+        w.list === list && w.cursors.at(-1) === cursor ? { list, cursors: w.cursors.slice(0, -1) } : w,
+      );
+  }, [emptied, list, cursor]);
   const nextCursor = page.data?.nextCursor;
   return {
     ...page,
+    /** The page shown is the one asked for, loaded, and not emptied: what it holds is what there is. */
+    settled: !loaded.loading && loaded.data !== undefined && loaded.data.cursor === cursor && !emptied,
     number: cursors.length,
     previous: cursors.length > 1 ? () => setWalked({ list, cursors: cursors.slice(0, -1) }) : undefined,
     next: nextCursor ? () => setWalked({ list, cursors: [...cursors, nextCursor] }) : undefined,

@@ -1,9 +1,10 @@
 /** Contacts: the list with a search, the import (pasted or a CSV file), one added by hand. */
-import { type FormEvent, type RefObject, useRef, useState } from 'react';
+import { type FormEvent, type MouseEvent, type RefObject, useRef, useState } from 'react';
 import { allPages, api, type ApiError, type Contact, type ContactStatus, type ImportResult } from '../api';
-import { type ParsedRow, parseContacts } from '../csv';
+import { type Encoding, type ParsedRow, decodeFile, parseContacts } from '../csv';
 import { Link } from '../router';
 import {
+  Button,
   ErrorText,
   Loading,
   Pager,
@@ -13,6 +14,7 @@ import {
   useLoad,
   usePages,
   useSettled,
+  useTitle,
   when,
   words,
 } from '../ui';
@@ -25,10 +27,18 @@ export function ContactsPage() {
   const query = useSettled(search.trim(), 250);
   const [version, setVersion] = useState(0);
   const changed = () => setVersion((v) => v + 1);
+  useTitle('Contacts');
   return (
     <>
       <ContactsTabs current="all" />
-      <h1>Contacts</h1>
+      <div className="title-row">
+        <h1>Contacts</h1>
+        {/* The forms come after a page of 50 contacts (50 cards on a phone): a way to them from the top. */}
+        <nav className="jump" aria-label="Contact forms">
+          <JumpLink to="add-email">Add a contact</JumpLink>
+          <JumpLink to="import-text">Import contacts</JumpLink>
+        </nav>
+      </div>
       <div className="filters">
         <div className="field">
           <label htmlFor="contact-search">Search</label>
@@ -64,6 +74,22 @@ export function ContactsPage() {
   );
 }
 
+/** A link to a form further down: it takes the keyboard to its first field (and the view with it). */
+function JumpLink({ to, children }: { to: string; children: string }) {
+  const onClick = (e: MouseEvent<HTMLAnchorElement>) => {
+    const field = document.getElementById(to);
+    if (!field) return;
+    e.preventDefault();
+    field.focus({ preventScroll: true });
+    field.closest('section')?.scrollIntoView({ block: 'start' });
+  };
+  return (
+    <a href={`#${to}`} onClick={onClick}>
+      {children}
+    </a>
+  );
+}
+
 function ContactList({
   status,
   search,
@@ -92,7 +118,7 @@ function ContactList({
         : `Contacts matching “${search}”${shown.nextCursor || pages.number > 1 ? `, page ${pages.number}` : ''}:`;
   return (
     <>
-      <ErrorText error={pages.error} />
+      <ErrorText error={pages.error} retry={pages.reload} />
       {/* Always there, so that a screen reader announces each new result. */}
       <p role="status">{matches}</p>
       {!shown && pages.loading && <Loading what={search ? 'matching contacts' : 'contacts'} />}
@@ -155,6 +181,7 @@ function AddContact({ onAdded }: { onAdded: () => void }) {
 
   async function submit(e: FormEvent) {
     e.preventDefault();
+    if (busy || !form.email.trim()) return;
     setBusy(true);
     setError(undefined);
     setAdded(undefined);
@@ -204,9 +231,10 @@ function AddContact({ onAdded }: { onAdded: () => void }) {
         {input('firstName', 'First name (optional)')}
         {input('lastName', 'Last name (optional)')}
         {error && !error.details.length && <ErrorText error={error} />}
-        <button type="submit" disabled={busy || !form.email.trim()}>
+        {/* Not disabled while adding, nor once the form is emptied: the keyboard stays on it. */}
+        <Button type="submit" unavailable={busy || !form.email.trim()}>
           Add contact
-        </button>
+        </Button>
         {added && (
           <p className="success" role="status">
             {added}
@@ -233,14 +261,16 @@ function ImportContacts({ onImported }: { onImported: () => void }) {
   }>();
   const [error, setError] = useState<ApiError>();
 
-  const [read, setRead] = useState<string>();
+  const [read, setRead] = useState<{ name: string; encoding: Encoding }>();
   async function readFile(input: HTMLInputElement) {
     const file = input.files?.[0];
     if (!file) return;
     setError(undefined);
     try {
-      setText(await file.text());
-      setRead(file.name);
+      // Not file.text(), which takes every file for UTF-8: Excel's CSV is Windows-1252 by default.
+      const { text, encoding } = decodeFile(new Uint8Array(await file.arrayBuffer()));
+      setText(text);
+      setRead({ name: file.name, encoding });
     } catch (err) {
       setError(asApiError(err));
     } finally {
@@ -251,6 +281,7 @@ function ImportContacts({ onImported }: { onImported: () => void }) {
 
   async function submit(e: FormEvent) {
     e.preventDefault();
+    if (progress !== undefined || !text.trim()) return;
     setError(undefined);
     setResult(undefined);
     const rows: ParsedRow[] = parseContacts(text);
@@ -311,7 +342,9 @@ function ImportContacts({ onImported }: { onImported: () => void }) {
           />
           {read && (
             <p className="hint" id="import-file-read" role="status">
-              Read “{read}” into the box above.
+              {read.encoding === 'Windows-1252'
+                ? `Read “${read.name}” into the box above as Windows-1252 (Excel’s CSV; the file is not UTF-8): check its accented letters.`
+                : `Read “${read.name}” into the box above (${read.encoding}).`}
             </p>
           )}
         </div>
@@ -325,11 +358,11 @@ function ImportContacts({ onImported }: { onImported: () => void }) {
               </option>
             ))}
           </select>
-          <ErrorText error={groups.error} />
+          <ErrorText error={groups.error} retry={groups.reload} />
         </div>
-        <button type="submit" disabled={progress !== undefined || !text.trim()}>
+        <Button type="submit" unavailable={progress !== undefined || !text.trim()}>
           Import
-        </button>
+        </Button>
         {progress && (
           <Progress
             label={`Importing: ${progress.done} of ${progress.total} rows sent…`}
@@ -339,7 +372,11 @@ function ImportContacts({ onImported }: { onImported: () => void }) {
         )}
         <ErrorText error={error} />
         {result && (
-          <div role="status" className="success">
+          // Nothing created and rows refused: a warning, not a success (the rest were there already).
+          <div
+            role="status"
+            className={result.outcome.created === 0 && result.invalid.length > 0 ? 'warning' : 'success'}
+          >
             <p>
               {result.outcome.created} created, {result.outcome.existing} already there,{' '}
               {result.invalid.length} invalid.

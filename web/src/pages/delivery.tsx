@@ -1,7 +1,7 @@
 /** One delivery: every attempt with the server's reply, the next attempt, its history in the Temporal UI. */
 import { api } from '../api';
 import { Link } from '../router';
-import { ErrorText, Loading, Section, useLoad, when, words } from '../ui';
+import { ErrorText, Loading, NotFound, Section, isNotFound, useLoad, useTitle, when, words } from '../ui';
 import { PARTS } from './mailing';
 
 export function DeliveryPage({ id }: { id: string }) {
@@ -13,7 +13,22 @@ export function DeliveryPage({ id }: { id: string }) {
     ]);
     return { delivery, mailing, contact };
   }, [id]);
-  if (!view.data) return view.error ? <ErrorText error={view.error} /> : <Loading what="the delivery" />;
+  useTitle(
+    view.data ? `Delivery to ${view.data.delivery.email}` : isNotFound(view.error) ? undefined : 'Delivery',
+  );
+  if (isNotFound(view.error))
+    return <NotFound back={{ to: '/mailings', label: 'Go to the mailings' }}>{view.error!.message}</NotFound>;
+  // Not loaded yet, or not at all (the service away): Try again, and it is tried again by itself.
+  if (!view.data)
+    return (
+      <>
+        <p className="crumbs">
+          <Link to="/mailings">Mailings</Link> /
+        </p>
+        <h1>Delivery</h1>
+        {view.error ? <ErrorText error={view.error} retry={view.reload} /> : <Loading what="the delivery" />}
+      </>
+    );
   const { delivery: d, mailing, contact } = view.data;
   const part = PARTS.find((p) => p.status === d.status);
   const incorrect = contact.status === 'incorrect';

@@ -2,10 +2,10 @@
  * The "Incorrect addresses" section: each address in grey with its reason and date, and an inline
  * correction that makes it active again and puts it back into its groups.
  */
-import { type FormEvent, useRef, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, type ApiError, type Contact } from '../api';
 import { Link } from '../router';
-import { ErrorText, Loading, Pager, asApiError, usePages, when, words } from '../ui';
+import { Button, ErrorText, Loading, Pager, asApiError, usePages, useTitle, when, words } from '../ui';
 
 export function IncorrectPage() {
   const pages = usePages(
@@ -14,12 +14,30 @@ export function IncorrectPage() {
   );
   const [corrected, setCorrected] = useState<Contact[]>([]);
   const top = useRef<HTMLTableElement>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
   const fixedIds = new Set(corrected.map((c) => c.id));
   const items = (pages.data?.items ?? []).filter((c) => !fixedIds.has(c.id));
+  useTitle('Incorrect addresses');
+  // A corrected address's row goes, with the focus in it: the keyboard goes on from the next
+  // address's correction (the one before at the end), else from the list or the title.
+  const [refocus, setRefocus] = useState<{ then: string | undefined }>();
+  useEffect(() => {
+    if (!refocus) return;
+    setRefocus(undefined);
+    const field = refocus.then ? document.getElementById(`correct-${refocus.then}`) : null;
+    (field ?? top.current ?? heading.current)?.focus();
+  }, [refocus]);
+  const onCorrected = (done: Contact) => {
+    const at = items.findIndex((c) => c.id === done.id);
+    setRefocus({ then: (items[at + 1] ?? items[at - 1])?.id });
+    setCorrected((list) => [...list, done]);
+  };
   return (
     <>
       <ContactsTabs current="incorrect" />
-      <h1>Incorrect addresses</h1>
+      <h1 ref={heading} tabIndex={-1}>
+        Incorrect addresses
+      </h1>
       <p className="hint">
         Addresses that do not exist (the receiving server said so). They left their groups and no mailing
         sends to them. Correct an address and it becomes active again and goes back into its groups.
@@ -30,7 +48,7 @@ export function IncorrectPage() {
           {c.groupIds.length === 1 ? 'group' : 'groups'}.
         </p>
       ))}
-      <ErrorText error={pages.error} />
+      <ErrorText error={pages.error} retry={pages.reload} />
       {!pages.data && pages.loading && <Loading what="incorrect addresses" />}
       {pages.data && items.length === 0 && <p>No incorrect addresses.</p>}
       {items.length > 0 && (
@@ -56,7 +74,7 @@ export function IncorrectPage() {
                   <td data-label="Reason">{words(c.incorrectReason)}</td>
                   <td data-label="Since">{when(c.incorrectSince)}</td>
                   <td data-label="Correction">
-                    <Correction contact={c} onCorrected={(done) => setCorrected((list) => [...list, done])} />
+                    <Correction contact={c} onCorrected={onCorrected} />
                   </td>
                 </tr>
               ))}
@@ -83,6 +101,7 @@ function Correction({ contact, onCorrected }: { contact: Contact; onCorrected: (
 
   async function submit(e: FormEvent) {
     e.preventDefault();
+    if (busy || email.trim() === contact.email) return;
     setBusy(true);
     setError(undefined);
     try {
@@ -98,8 +117,10 @@ function Correction({ contact, onCorrected }: { contact: Contact; onCorrected: (
       setBusy(false);
     }
   }
+  // The server's words about an address are the ones shown (noValidate: not the browser's bubble
+  // beside them), and they go once the address is edited.
   return (
-    <form className="inline" onSubmit={(e) => void submit(e)}>
+    <form className="inline" onSubmit={(e) => void submit(e)} noValidate>
       <label htmlFor={inputId} className="visually-hidden">
         Corrected address for {contact.email}
       </label>
@@ -107,13 +128,16 @@ function Correction({ contact, onCorrected }: { contact: Contact; onCorrected: (
         id={inputId}
         type="email"
         value={email}
-        onChange={(e) => setEmail(e.target.value)}
+        onChange={(e) => {
+          setEmail(e.target.value);
+          setError(undefined);
+        }}
         aria-invalid={error ? true : undefined}
         aria-describedby={error ? `${inputId}-error` : undefined}
       />
-      <button type="submit" disabled={busy || email.trim() === contact.email}>
+      <Button type="submit" unavailable={busy || email.trim() === contact.email}>
         Correct
-      </button>
+      </Button>
       <ErrorText error={error} id={`${inputId}-error`} />
     </form>
   );

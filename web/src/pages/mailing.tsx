@@ -8,7 +8,21 @@ import { useEffect, useRef, useState } from 'react';
 import { Doughnut } from 'react-chartjs-2';
 import { allPages, api, type ApiError, type DeliveryStatus, type Mailing, type Stats } from '../api';
 import { Link } from '../router';
-import { ErrorText, Loading, Progress, Section, asApiError, plural, useLoad, when, words } from '../ui';
+import {
+  Button,
+  ErrorText,
+  Loading,
+  NotFound,
+  Progress,
+  Section,
+  asApiError,
+  isNotFound,
+  plural,
+  useLoad,
+  useTitle,
+  when,
+  words,
+} from '../ui';
 
 ChartJS.register(ArcElement, Tooltip);
 
@@ -85,13 +99,33 @@ export function MailingPage({ id }: { id: string }) {
     return () => clearInterval(timer);
   }, [sending, reload]);
 
-  if (!view.data) return view.error ? <ErrorText error={view.error} /> : <Loading what="the mailing" />;
+  useTitle(
+    view.data ? `Mailing “${view.data.mailing.name}”` : isNotFound(view.error) ? undefined : 'Mailing',
+  );
+
+  const crumbs = (
+    <p className="crumbs">
+      <Link to="/mailings">Mailings</Link> /
+    </p>
+  );
+  if (isNotFound(view.error))
+    return (
+      <NotFound back={{ to: '/mailings', label: 'Back to the mailings' }}>{view.error!.message}</NotFound>
+    );
+  // Not loaded yet, or not at all (the service away): Try again, and it is tried again by itself;
+  // once it is loaded, a sending mailing is polled from there on.
+  if (!view.data)
+    return (
+      <>
+        {crumbs}
+        <h1>Mailing</h1>
+        {view.error ? <ErrorText error={view.error} retry={reload} /> : <Loading what="the mailing" />}
+      </>
+    );
   const { mailing, stats, nextAttemptAt } = view.data;
   return (
     <>
-      <p className="crumbs">
-        <Link to="/mailings">Mailings</Link> /
-      </p>
+      {crumbs}
       <div className="title-row">
         <h1>{mailing.name}</h1>
         <span className={`badge ${mailing.status}`}>{mailing.status}</span>
@@ -101,7 +135,7 @@ export function MailingPage({ id }: { id: string }) {
         {mailing.subject}”
       </p>
       {/* A failed refresh while sending says so, and the last numbers stay. */}
-      <ErrorText error={view.error} />
+      <ErrorText error={view.error} retry={reload} />
       {mailing.status === 'draft' ? (
         <SendPanel mailing={mailing} onSent={() => void reload()} />
       ) : (
@@ -255,9 +289,9 @@ function SendAgain({ mailing, onSent }: { mailing: Mailing; onSent: () => void }
   return (
     <div className="notice">
       <p>The recipients have not been taken since {when(mailing.sentAt)}: the send may not have started.</p>
-      <button type="button" onClick={() => void send()} disabled={sending}>
+      <Button onClick={() => void send()} unavailable={sending}>
         Send again
-      </button>
+      </Button>
       <ErrorText error={error} />
     </div>
   );
@@ -273,9 +307,11 @@ function SendPanel({ mailing, onSent }: { mailing: Mailing; onSent: () => void }
   const [countError, setCountError] = useState<ApiError>();
   const confirmRef = useRef<HTMLButtonElement>(null);
   const sendRef = useRef<HTMLButtonElement>(null);
+  const cancelRef = useRef<HTMLButtonElement>(null);
   const { send, sending, error: sendError, clearError } = useSend(mailing.id, onSent);
 
   async function prepare() {
+    if (counting !== undefined) return;
     setCountError(undefined);
     clearError();
     setCounting(0);
@@ -301,11 +337,12 @@ function SendPanel({ mailing, onSent }: { mailing: Mailing; onSent: () => void }
       setCounting(undefined);
     }
   }
-  // The keyboard follows the question: on its Send button when it is asked, and back on Send… when
-  // it is cancelled (the button that had the focus is gone with the question).
+  // The keyboard follows the question: on its Send button when it is asked (on Cancel when there is
+  // no one to send to), and back on Send… when it is cancelled (the button that had the focus is
+  // gone with the question). Send… stays enabled while counting: it keeps the focus if that fails.
   const asked = useRef(false);
   useEffect(() => {
-    if (count) confirmRef.current?.focus();
+    if (count) (count.recipients === 0 ? cancelRef : confirmRef).current?.focus();
     else if (asked.current) sendRef.current?.focus();
     asked.current = count !== undefined;
   }, [count]);
@@ -314,9 +351,9 @@ function SendPanel({ mailing, onSent }: { mailing: Mailing; onSent: () => void }
     <Section title="Send" id="send">
       <p>This mailing is a draft.</p>
       {!count && (
-        <button type="button" ref={sendRef} onClick={() => void prepare()} disabled={counting !== undefined}>
+        <Button ref={sendRef} onClick={() => void prepare()} unavailable={counting !== undefined}>
           Send…
-        </button>
+        </Button>
       )}
       {counting !== undefined && (
         <Progress label={`Counting the recipients: ${plural(counting, 'contact', 'contacts')} read…`} />
@@ -335,17 +372,20 @@ function SendPanel({ mailing, onSent }: { mailing: Mailing; onSent: () => void }
             )}
           </p>
           <div className="actions">
-            <button
-              type="button"
-              ref={confirmRef}
-              onClick={() => void send()}
-              disabled={sending || count.recipients === 0}
+            {/* No one to send to: no Send button, only the way back. */}
+            {count.recipients > 0 && (
+              <Button ref={confirmRef} onClick={() => void send()} unavailable={sending}>
+                Send to {count.recipients} {count.recipients === 1 ? 'recipient' : 'recipients'}
+              </Button>
+            )}
+            <Button
+              ref={cancelRef}
+              className="quiet"
+              onClick={() => setCount(undefined)}
+              unavailable={sending}
             >
-              Send to {count.recipients} {count.recipients === 1 ? 'recipient' : 'recipients'}
-            </button>
-            <button type="button" className="quiet" onClick={() => setCount(undefined)} disabled={sending}>
               Cancel
-            </button>
+            </Button>
           </div>
           {sending && <Progress label="Starting the send…" />}
         </div>
@@ -363,6 +403,7 @@ function useSend(mailingId: string, onSent: () => void) {
   const [error, setError] = useState<ApiError>();
   const [sending, setSending] = useState(false);
   async function send() {
+    if (sending) return;
     setSending(true);
     setError(undefined);
     try {

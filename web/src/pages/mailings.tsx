@@ -2,7 +2,19 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { allPages, api, type ApiError, type NewMailing } from '../api';
 import { Link, navigate } from '../router';
-import { ErrorText, Loading, Pager, Progress, asApiError, plural, useLoad, usePages, when } from '../ui';
+import {
+  Button,
+  ErrorText,
+  Loading,
+  Pager,
+  Progress,
+  asApiError,
+  plural,
+  useLoad,
+  usePages,
+  useTitle,
+  when,
+} from '../ui';
 
 export function MailingsPage() {
   const top = useRef<HTMLTableElement>(null);
@@ -19,6 +31,7 @@ export function MailingsPage() {
     const timer = setInterval(() => void pages.reload(), 3_000);
     return () => clearInterval(timer);
   }, [sending, pages.reload]);
+  useTitle('Mailings');
 
   return (
     <>
@@ -28,7 +41,7 @@ export function MailingsPage() {
           New mailing
         </Link>
       </div>
-      <ErrorText error={pages.error} />
+      <ErrorText error={pages.error} retry={pages.reload} />
       {!pages.data && pages.loading && <Loading what="mailings" />}
       {pages.data && pages.data.items.length === 0 && (
         <p>No mailings yet. Create one with New mailing: it is saved as a draft, then you send it.</p>
@@ -121,6 +134,7 @@ export function NewMailingPage() {
   const [changed, setChanged] = useState<Set<string>>(new Set());
   const problemOf = (field: string) => (changed.has(field) ? undefined : error?.about(field));
   const [busy, setBusy] = useState(false);
+  useTitle('New mailing');
   const firstVerified = verified?.[0];
   useEffect(() => {
     if (firstVerified) setForm((f) => (f.fromEmail ? f : { ...f, fromEmail: `news@${firstVerified}` }));
@@ -128,6 +142,7 @@ export function NewMailingPage() {
 
   async function submit(e: FormEvent) {
     e.preventDefault();
+    if (busy) return;
     setBusy(true);
     setError(undefined);
     setChanged(new Set());
@@ -216,7 +231,14 @@ export function NewMailingPage() {
         {field('html', 'HTML (optional)', { multiline: true })}
         <fieldset aria-describedby={groupsProblem ? 'groups-error' : undefined}>
           <legend>Send to the groups</legend>
-          <ErrorText error={groups.error} />
+          {/* The account's sending domains come back with its groups (they fill the From address). */}
+          <ErrorText
+            error={groups.error}
+            retry={() => {
+              void groups.reload();
+              if (domains.error) void domains.reload();
+            }}
+          />
           {!groups.data && groups.loading && <Loading what="groups" />}
           {groups.data?.length === 0 && (
             <p>
@@ -252,9 +274,10 @@ export function NewMailingPage() {
           </p>
         )}
         <div className="actions">
-          <button type="submit" disabled={busy}>
+          {/* Not disabled while saving: a refused draft leaves the keyboard where it was. */}
+          <Button type="submit" unavailable={busy}>
             Save draft
-          </button>
+          </Button>
           <Link to="/mailings">Cancel</Link>
         </div>
         {busy && <Progress label="Saving the mailing…" />}

@@ -7,14 +7,18 @@ import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { allPages, api, ApiError, type DeliveryStatus, type Group, type Recipient } from '../api';
 import { Link } from '../router';
 import {
+  Button,
   ErrorText,
   Loading,
+  NotFound,
   Pager,
   Progress,
   asApiError,
+  isNotFound,
   plural,
   useLoad,
   usePages,
+  useTitle,
   when,
   words,
 } from '../ui';
@@ -104,11 +108,16 @@ export function RecipientsPage({
   }
 
   const title = part ? part.label : 'All recipients';
+  const notFound = isNotFound(head.error) ? head.error : isNotFound(pages.error) ? pages.error : undefined;
+  useTitle(notFound ? undefined : head.data ? `${title} of “${head.data[0].name}”` : title);
+  if (notFound)
+    return <NotFound back={{ to: '/mailings', label: 'Back to the mailings' }}>{notFound.message}</NotFound>;
   return (
     <>
+      {/* The mailing's link whether or not its name is loaded yet (or could be). */}
       <p className="crumbs">
         <Link to="/mailings">Mailings</Link> /{' '}
-        {head.data && <Link to={`/mailings/${mailingId}`}>{head.data[0].name}</Link>} /
+        <Link to={`/mailings/${mailingId}`}>{head.data?.[0].name ?? 'The mailing'}</Link> /
       </p>
       <h1>
         {title}
@@ -128,7 +137,13 @@ export function RecipientsPage({
           </Link>
         ))}
       </nav>
-      <ErrorText error={head.error ?? pages.error} />
+      <ErrorText
+        error={head.error ?? pages.error}
+        retry={() => {
+          void head.reload();
+          void pages.reload();
+        }}
+      />
       {selectable && (
         <div className="toolbar">
           <button
@@ -302,6 +317,7 @@ function AddToGroupDialog({
 
   async function submit(e: FormEvent) {
     e.preventDefault();
+    if (busy || (target === 'new' ? !name.trim() : !chosen)) return;
     setBusy(true);
     setError(undefined);
     try {
@@ -335,7 +351,8 @@ function AddToGroupDialog({
     <dialog ref={ref} className="dialog" aria-labelledby="add-title" onCancel={() => onClose(done)}>
       <form onSubmit={(e) => void submit(e)}>
         <h2 id="add-title">Add {plural(count, 'technical problem', 'technical problems')} to a group</h2>
-        <fieldset disabled={busy || done !== undefined}>
+        {/* Not disabled while adding: the field that had the focus (Enter in the name) keeps it. */}
+        <fieldset disabled={done !== undefined}>
           <legend className="visually-hidden">Which group</legend>
           <label className="check">
             <input
@@ -367,7 +384,7 @@ function AddToGroupDialog({
               ))}
             </select>
             {!groups.data && groups.loading && <Loading what="groups" />}
-            <ErrorText error={groups.error} />
+            <ErrorText error={groups.error} retry={groups.reload} />
             <ErrorText error={groupProblem} id="existing-group-error" />
           </div>
           <label className="check">
@@ -415,9 +432,9 @@ function AddToGroupDialog({
             </button>
           ) : (
             <>
-              <button type="submit" disabled={busy || (target === 'new' ? !name.trim() : !chosen)}>
+              <Button type="submit" unavailable={busy || (target === 'new' ? !name.trim() : !chosen)}>
                 Add
-              </button>
+              </Button>
               <button type="button" className="quiet" onClick={() => onClose()}>
                 Cancel
               </button>

@@ -1,15 +1,17 @@
 /** Sign in with an API key, checked against the API and kept in this tab's session storage only. */
 import { type FormEvent, useState } from 'react';
 import { api, ApiError, INVALID_KEY, isKeyShaped, session } from '../api';
-import { ErrorText, Progress, asApiError } from '../ui';
+import { Button, ErrorText, Progress, asApiError, useTitle } from '../ui';
 
 export function SignInPage({ notice, onSignedIn }: { notice?: string; onSignedIn: () => void }) {
   const [key, setKey] = useState('');
   const [error, setError] = useState<ApiError>();
   const [busy, setBusy] = useState(false);
+  useTitle('Sign in');
 
   async function submit(e: FormEvent) {
     e.preventDefault();
+    if (busy) return;
     // Spaces around a pasted key are not part of it; a character inside it that no key has is
     // refused here, in the words of a wrong key (the browser could not send it anyway).
     const typed = key.trim();
@@ -57,9 +59,9 @@ export function SignInPage({ notice, onSignedIn }: { notice?: string; onSignedIn
           </p>
           <ErrorText error={error} id="key-error" />
         </div>
-        <button type="submit" disabled={busy || !key.trim()}>
+        <Button type="submit" unavailable={busy || !key.trim()}>
           Sign in
-        </button>
+        </Button>
         {busy && <Progress label="Checking the key…" />}
       </form>
     </main>
