@@ -19,7 +19,8 @@ import {
 export function MailingsPage() {
   const top = useRef<HTMLTableElement>(null);
   const pages = usePages(async (cursor) => {
-    const page = await api('get', '/v1/mailings', { query: { cursor, limit: 20 } });
+    // The newest first: the mailing just saved or sent is at the top.
+    const page = await api('get', '/v1/mailings', { query: { cursor, limit: 20, order: 'newest' } });
     const stats = await Promise.all(
       page.items.map((m) => api('get', '/v1/mailings/{id}/stats', { path: { id: m.id } })),
     );
