@@ -48,18 +48,19 @@ async function apply(db: Db, given: LateReport): Promise<LateReportResult> {
     if (!d) return { effect: 'ignored', signalled: false };
     const result = await applyTo(trx, d, given);
     // Found under its delivery's address when the report names another one or none.
-    const named = given.recipient !== null && sameMailbox(given.recipient, d.email_key);
+    const named = mailboxKey(given.recipient) === d.email_key;
     return result.effect === 'ignored' || named ? result : { ...result, deliveryEmail: d.email };
   });
 }
 
 type LockedDelivery = NonNullable<Awaited<ReturnType<typeof deliveries.lockIfExists>>>;
 
-function sameMailbox(address: string, key: string): boolean {
+/** The mailbox key of a reported address; null for none, or for one no key can be made of. */
+function mailboxKey(address: string | null): string | null {
   try {
-    return emailKey(address) === key;
+    return address === null ? null : emailKey(address);
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -70,11 +71,7 @@ async function applyTo(
 ): Promise<LateReportResult> {
   const none = { effect: 'ignored', signalled: false } as const;
   const report = asTechnicalWhenAnother(given, d.email_key);
-  if (
-    report.proof === 'headers' &&
-    (report.recipient === null || !sameMailbox(report.recipient, d.email_key))
-  )
-    return none;
+  if (report.proof === 'headers' && mailboxKey(report.recipient) !== d.email_key) return none;
   // A failure of a delivery still running is its workflow's to record: it is told, and the report
   // is noted (noteLateReport) once it has been.
   if (report.kind === 'bounce' && report.action === 'failed' && d.status === 'in_progress')
@@ -135,12 +132,7 @@ async function applyTo(
 function asTechnicalWhenAnother<R extends LateReport>(report: R, emailKeyOfDelivery: string): R {
   if (report.kind !== 'bounce' || report.category !== 'hard_bounce' || report.proof === 'headers')
     return report;
-  let key: string | null;
-  try {
-    key = report.recipient ? emailKey(report.recipient) : null;
-  } catch {
-    key = null;
-  }
+  const key = mailboxKey(report.recipient);
   if (key === emailKeyOfDelivery) return report;
   // The same mailbox with its domain rewritten on the way (Microsoft 365's `…mail.onmicrosoft.com`,
   // a mail host's own domain): the same local part is ours, an alias's member rarely shares it.
